@@ -1,0 +1,1 @@
+"""AuthVault: a self-hosted two-factor authenticator with per-device encrypted vaults."""
