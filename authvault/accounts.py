@@ -1,0 +1,135 @@
+"""A device's account list: read from and written to its encrypted vault, one transaction a change.
+
+No Flask here. Callers hold the device's master key (from an unlock session); every function that
+changes accounts decrypts, changes and re-encrypts inside one SQLite write transaction, so two
+requests from two workers never lose each other's change.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from .db import transaction
+from .errors import AuthVaultError, N_
+from .otp import Account
+from .vault import entries, envelope, slots
+from .vault.crypto import ScryptParams, new_master_key
+
+
+class AccountError(AuthVaultError):
+    """An account that cannot be found or changed."""
+
+
+@dataclass
+class Skipped:
+    """An account that was not added, and why (in words for a person)."""
+
+    issuer: str
+    name: str
+    code: str
+    reason: str
+    params: dict | None = None
+
+
+def create_vault(conn: sqlite3.Connection, device_id: str, passphrase: str, params: ScryptParams) -> bytes:
+    """Create the empty vault of a new device (inside the caller's transaction); return its master key."""
+    master_key = new_master_key()
+    slot = slots.passphrase_slot(master_key, passphrase, params)
+    env = envelope.seal(entries.db_from_accounts([]), master_key, [slot], device_id)
+    conn.execute("INSERT INTO vaults(device_id, envelope, updated_at) VALUES (?,?,?)",
+                 (device_id, json.dumps(env), time.time()))
+    return master_key
+
+
+def read_envelope(conn: sqlite3.Connection, device_id: str) -> dict:
+    """The stored (encrypted) envelope of a device's vault."""
+    row = conn.execute("SELECT envelope FROM vaults WHERE device_id = ?", (device_id,)).fetchone()
+    if row is None:
+        raise AccountError("vault_missing", N_("This device has no vault."))
+    return json.loads(row["envelope"])
+
+
+def write_envelope(conn: sqlite3.Connection, device_id: str, env: dict) -> None:
+    """Store a device's envelope (inside the caller's transaction)."""
+    conn.execute("UPDATE vaults SET envelope = ?, updated_at = ? WHERE device_id = ?",
+                 (json.dumps(env), time.time(), device_id))
+
+
+def unlock_with_passphrase(conn: sqlite3.Connection, device_id: str, passphrase: str) -> bytes:
+    """The master key of a device's vault, if the passphrase opens it (WrongPassphrase otherwise)."""
+    return envelope.unlock_with_passphrase(read_envelope(conn, device_id), passphrase)
+
+
+def load_db(conn: sqlite3.Connection, device_id: str, master_key: bytes) -> dict:
+    """The decrypted vault database (Aegis db shape plus AuthVault's private keys)."""
+    return envelope.open_db(read_envelope(conn, device_id), master_key)
+
+
+def load_accounts(conn: sqlite3.Connection, device_id: str, master_key: bytes) -> list[Account]:
+    """The device's accounts, in the person's order."""
+    return entries.accounts_from_db(load_db(conn, device_id, master_key))
+
+
+def change_accounts(conn: sqlite3.Connection, device_id: str, master_key: bytes,
+                    change: Callable[[list[Account]], list[Account]]) -> list[Account]:
+    """Apply `change` to the account list and store the result, all in one write transaction."""
+    with transaction(conn):
+        env = read_envelope(conn, device_id)
+        db = envelope.open_db(env, master_key)
+        accounts = change(entries.accounts_from_db(db))
+        new_db = entries.db_from_accounts(accounts)
+        for key, value in db.items():  # keep what is not an account (AuthVault's private part)
+            new_db.setdefault(key, value)
+        write_envelope(conn, device_id, envelope.replace_db(env, master_key, new_db))
+    return accounts
+
+
+def _same_identity(a: Account, b: Account) -> bool:
+    return (a.issuer.strip().casefold(), a.name.strip().casefold()) == \
+           (b.issuer.strip().casefold(), b.name.strip().casefold())
+
+
+def merge_new(existing: list[Account], new: Iterable[Account]) -> tuple[list[Account], list[Account], list[Skipped]]:
+    """Add `new` accounts to `existing`: skip exact duplicates, fill in "action required" placeholders.
+
+    Returns the new list, the accounts added (or completed) and the ones skipped.
+    """
+    result = list(existing)
+    added: list[Account] = []
+    skipped: list[Skipped] = []
+    for acc in new:
+        if any(e.secret == acc.secret and e.type == acc.type and not e.action_required for e in result):
+            skipped.append(Skipped(acc.issuer, acc.name, "duplicate",
+                                   N_("%(label)s is already in this vault."),
+                                   {"label": label_of(acc)}))
+            continue
+        placeholder = next((i for i, e in enumerate(result) if e.action_required and _same_identity(e, acc)), None)
+        if placeholder is not None:
+            acc.id = result[placeholder].id
+            acc.note = acc.note or result[placeholder].note
+            acc.backup_policy = result[placeholder].backup_policy
+            result[placeholder] = acc
+        else:
+            result.append(acc)
+        added.append(acc)
+    return result, added, skipped
+
+
+def label_of(acc: Account) -> str:
+    """How an account is named to a person: "Issuer (name)", or whichever is set."""
+    if acc.issuer and acc.name:
+        return f"{acc.issuer} ({acc.name})"
+    return acc.issuer or acc.name or "—"
+
+
+def find(accounts: list[Account], account_id: str) -> Account:
+    """The account with this id (AccountError 404 otherwise)."""
+    for acc in accounts:
+        if acc.id == account_id:
+            return acc
+    err = AccountError("account_not_found", N_("That account is not in this vault (it may have been deleted)."))
+    err.status = 404
+    raise err

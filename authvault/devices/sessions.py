@@ -1,0 +1,62 @@
+"""Unlock sessions: a device's master key kept server-side, encrypted under a cookie-held token.
+
+The database row holds only the wrapped key; the token that unwraps it lives only in the
+browser's session cookie. Either alone decrypts nothing. Rows are shared by all gunicorn
+workers through SQLite. Idle sessions expire; locking deletes the row.
+"""
+from __future__ import annotations
+
+import sqlite3
+import time
+
+from ..vault import session_keys
+
+
+def open_session(conn: sqlite3.Connection, device_id: str, master_key: bytes) -> str:
+    """Store the wrapped master key for a new unlock session; return the token for the cookie."""
+    token = session_keys.new_session_token()
+    now = time.time()
+    conn.execute("INSERT INTO unlock_sessions(id, device_id, wrapped_key, created_at, last_seen_at) "
+                 "VALUES (?,?,?,?,?)",
+                 (session_keys.session_id(token), device_id,
+                  session_keys.wrap_for_session(master_key, token), now, now))
+    return token
+
+
+def session_master_key(conn: sqlite3.Connection, token: str | None, device_id: str,
+                       idle_seconds: float, *, touch: bool = True) -> bytes | None:
+    """The master key of a live session of this device, or None (locked, expired, or another device's)."""
+    if not token:
+        return None
+    sid = session_keys.session_id(token)
+    row = conn.execute("SELECT device_id, wrapped_key, last_seen_at FROM unlock_sessions WHERE id = ?",
+                       (sid,)).fetchone()
+    if row is None or row["device_id"] != device_id:
+        return None
+    now = time.time()
+    if now - row["last_seen_at"] > idle_seconds:
+        conn.execute("DELETE FROM unlock_sessions WHERE id = ?", (sid,))
+        return None
+    try:
+        key = session_keys.unwrap_for_session(bytes(row["wrapped_key"]), token)
+    except Exception:  # a forged or stale token: treat as locked
+        return None
+    if touch and now - row["last_seen_at"] > 5:  # don't write on every request
+        conn.execute("UPDATE unlock_sessions SET last_seen_at = ? WHERE id = ?", (now, sid))
+    return key
+
+
+def close_session(conn: sqlite3.Connection, token: str | None) -> None:
+    """Lock: forget this session's wrapped key."""
+    if token:
+        conn.execute("DELETE FROM unlock_sessions WHERE id = ?", (session_keys.session_id(token),))
+
+
+def close_device_sessions(conn: sqlite3.Connection, device_id: str) -> None:
+    """Lock every browser session of a device."""
+    conn.execute("DELETE FROM unlock_sessions WHERE device_id = ?", (device_id,))
+
+
+def purge_idle(conn: sqlite3.Connection, idle_seconds: float) -> None:
+    """Delete sessions idle for longer than the lock time."""
+    conn.execute("DELETE FROM unlock_sessions WHERE last_seen_at < ?", (time.time() - idle_seconds,))

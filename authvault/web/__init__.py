@@ -1,0 +1,138 @@
+"""The Flask application: `create_app(settings)` wires the blueprints, extensions and security."""
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import sys
+from pathlib import Path
+
+from flask import Flask, request
+from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .. import db as database
+from ..config import Settings
+from ..devices import registry
+from . import context, errors
+
+REPO = Path(__file__).resolve().parents[2]
+LANGUAGES = ("en", "ja")
+log = logging.getLogger(__name__)
+
+csrf = CSRFProtect()
+limiter = Limiter(get_remote_address, default_limits=[], storage_uri="memory://")
+login_manager = LoginManager()
+
+
+def _secret_key(data_dir: Path) -> bytes:
+    """The Flask secret key, created once in the data folder and shared by every worker."""
+    path = data_dir / "secret_key"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_bytes()
+    key = secrets.token_bytes(32)
+    with os.fdopen(fd, "wb") as f:
+        f.write(key)
+        f.flush()
+        os.fsync(f.fileno())
+    return key
+
+
+def select_locale() -> str:
+    """The person's language: their choice in settings (a cookie), else the browser's."""
+    chosen = request.cookies.get("authvault_lang")
+    if chosen in LANGUAGES:
+        return chosen
+    return request.accept_languages.best_match(LANGUAGES, default="en") or "en"
+
+
+def setup_token_path(settings: Settings) -> Path:
+    """Where the one-time setup token waits until the first device is set up."""
+    return settings.data_dir / "setup_token"
+
+
+def ensure_setup_token(settings: Settings, conn) -> str | None:  # type: ignore[no-untyped-def]
+    """Until the first device exists, make (once) and print the one-time setup URL."""
+    if registry.count_devices(conn):
+        return None
+    if settings.setup_token:
+        token = settings.setup_token
+    else:
+        path = setup_token_path(settings)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            token = secrets.token_urlsafe(24)
+            with os.fdopen(fd, "w") as f:
+                f.write(token)
+        except FileExistsError:
+            token = path.read_text().strip()
+    base = settings.origin or "http://localhost:8000"
+    # Printed on purpose (design.md: "the server prints a one-time setup URL"), not logged.
+    print(f"AuthVault is not set up yet. Open this address to set it up:\n  {base}/setup?token={token}",
+          file=sys.stderr, flush=True)
+    return token
+
+
+def create_app(settings: Settings | None = None, test_config: dict | None = None) -> Flask:
+    """Build the app for `settings` (environment variables by default)."""
+    settings = settings or Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    app = Flask("authvault", root_path=str(REPO), template_folder="templates", static_folder="static")
+    secure = bool(settings.origin and settings.origin.startswith("https://"))
+    app.config.update(
+        SECRET_KEY=_secret_key(settings.data_dir),
+        AUTHVAULT=settings,
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes,
+        SESSION_COOKIE_NAME="authvault_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=secure,
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session it is bound to
+        WTF_CSRF_HEADERS=["X-CSRFToken"],
+        BABEL_DEFAULT_LOCALE="en",
+        BABEL_TRANSLATION_DIRECTORIES=str(REPO / "authvault" / "translations"),
+        RATELIMIT_HEADERS_ENABLED=True,
+    )
+    if test_config:
+        app.config.update(test_config)
+    if settings.behind_proxy:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+
+    conn = database.connect(settings.db_path)
+    try:
+        database.init_schema(conn)
+        ensure_setup_token(settings, conn)
+    finally:
+        conn.close()
+
+    Babel(app, locale_selector=select_locale)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.request_loader(lambda _req: context.load_unlocked())
+    login_manager.user_loader(lambda _uid: None)  # no user id in the session: the cookie pair decides
+
+    @login_manager.unauthorized_handler
+    def _locked():  # type: ignore[no-untyped-def]
+        from .errors import error_response, wants_json
+        from flask import redirect, url_for
+        from flask_babel import gettext
+        if wants_json():
+            return error_response("locked", gettext("This device is locked. Unlock it to continue."), 401)
+        return redirect(url_for("pages.index"))
+
+    app.teardown_appcontext(context.close_db)
+    errors.init_app(app)
+
+    from . import api, pages, security
+    app.register_blueprint(api.bp)
+    app.register_blueprint(pages.bp)
+    security.init_app(app)
+    log.info("AuthVault data folder: %s; lock after %s minutes", settings.data_dir, settings.lock_minutes)
+    return app

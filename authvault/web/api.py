@@ -1,0 +1,486 @@
+"""The JSON API under /api/ (design.md, "The HTTP contract"): thin handlers over the domain modules."""
+from __future__ import annotations
+
+import hmac
+import logging
+import time
+from dataclasses import asdict
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, make_response, request, session
+from flask_babel import gettext
+from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
+
+from .. import accounts as accts
+from .. import otp, qr
+from ..db import audit, transaction
+from ..devices import registry, sessions
+from ..errors import AuthVaultError, N_
+from ..otp import Account, OtpError
+from ..transfer import google_migration
+from ..vault.crypto import ScryptParams
+from . import context
+from .errors import error_response
+from .views import account_view, codes_payload
+
+log = logging.getLogger(__name__)
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+MIN_PASSPHRASE = 8
+MAX_TEXT = 200
+MAX_NOTE = 2000
+DEVICE_COOKIE_AGE = 10 * 365 * 24 * 3600
+
+
+class ApiError(AuthVaultError):
+    """A request the API refuses, with its status."""
+
+    def __init__(self, status: int, code: str, message: str, **params: Any) -> None:
+        super().__init__(code, message, **params)
+        self.status = status
+
+
+def body() -> dict[str, Any]:
+    """The JSON object of the request (400 with a clear message otherwise)."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiError(400, "json_required", N_("Send a JSON object."))
+    return data
+
+
+def text_field(data: dict[str, Any], key: str, *, limit: int = MAX_TEXT, required: bool = False) -> str:
+    """A string field, trimmed and length-checked."""
+    value = data.get(key, "")
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ApiError(400, "invalid_field", N_("%(field)s must be text."), field=key)
+    value = value.strip()
+    if required and not value:
+        raise ApiError(400, "missing_field", N_("%(field)s is required."), field=key)
+    if len(value) > limit:
+        raise ApiError(400, "field_too_long", N_("%(field)s can be at most %(max)s characters."),
+                       field=key, max=limit)
+    return value
+
+
+def check_passphrase(passphrase: object) -> str:
+    """A new passphrase, at least 8 characters (the page shows a strength hint as well)."""
+    if not isinstance(passphrase, str) or len(passphrase) < MIN_PASSPHRASE:
+        raise ApiError(400, "passphrase_too_short",
+                       N_("Choose a passphrase of at least %(min)s characters."), min=MIN_PASSPHRASE)
+    if len(passphrase) > 1024:
+        raise ApiError(400, "passphrase_too_long", N_("That passphrase is too long (1024 characters at most)."))
+    return passphrase
+
+
+def scrypt_params() -> ScryptParams:
+    """The scrypt cost for new passphrase slots (design.md: N=2^15, r=8, p=1; tests lower N)."""
+    return ScryptParams(current_app.config["AUTHVAULT"].scrypt_n, 8, 1)
+
+
+def device_json(device: registry.Device | None) -> dict[str, Any] | None:
+    """A device as the API shows it."""
+    if device is None:
+        return None
+    return {"id": device.id, "name": device.name, "created_at": device.created_at,
+            "last_used_at": device.last_used_at}
+
+
+def session_state() -> str:
+    """setup (no device anywhere yet), locked or unlocked."""
+    if registry.count_devices(context.db()) == 0:
+        return "setup"
+    return "unlocked" if current_user.is_authenticated else "locked"
+
+
+def session_json() -> dict[str, Any]:
+    """The body of GET /api/session."""
+    device = context.current_device()
+    out: dict[str, Any] = {"state": session_state(), "device": device_json(device), "csrf_token": generate_csrf()}
+    if device is not None:
+        out["lock_minutes"] = context.lock_seconds(device.id) / 60
+    return out
+
+
+def start_session(resp: Response, device: registry.Device, cookie_token: str | None, master_key: bytes) -> None:
+    """Unlock this browser: store the wrapped key, put the token in the session cookie."""
+    conn = context.db()
+    sessions.close_session(conn, session.get(context.SESSION_TOKEN))
+    session[context.SESSION_TOKEN] = sessions.open_session(conn, device.id, master_key)
+    if cookie_token:
+        settings = current_app.config["AUTHVAULT"]
+        resp.set_cookie(context.DEVICE_COOKIE, cookie_token, max_age=DEVICE_COOKIE_AGE, httponly=True,
+                        samesite="Lax", secure=bool(settings.origin and settings.origin.startswith("https://")))
+
+
+def unlocked_accounts() -> list[Account]:
+    """The current device's accounts (the caller is @login_required)."""
+    return accts.load_accounts(context.db(), current_user.device.id, current_user.master_key)
+
+
+def change(fn) -> list[Account]:  # type: ignore[no-untyped-def]
+    """Change the current device's accounts in one transaction."""
+    return accts.change_accounts(context.db(), current_user.device.id, current_user.master_key, fn)
+
+
+# --- session, setup, unlock, lock -------------------------------------------------------------
+
+@bp.get("/session")
+def get_session():  # type: ignore[no-untyped-def]
+    """The state of this browser and the CSRF token for state-changing calls."""
+    return jsonify(session_json())
+
+
+@bp.post("/setup")
+def setup():  # type: ignore[no-untyped-def]
+    """Create the first device with its passphrase, unlocked. Works once."""
+    data = body()
+    settings = current_app.config["AUTHVAULT"]
+    conn = context.db()
+    if registry.count_devices(conn):
+        raise ApiError(409, "already_set_up", N_("AuthVault is already set up. Unlock it, or add this browser "
+                                                 "as a new device from a device that is set up."))
+    from . import setup_token_path
+    expected = settings.setup_token
+    if not expected:
+        path = setup_token_path(settings)
+        expected = path.read_text().strip() if path.exists() else ""
+    given = data.get("setup_token")
+    if not expected or not isinstance(given, str) or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise ApiError(403, "setup_token_invalid", N_("This setup link is not valid. Use the address the server "
+                                                      "printed when it started."))
+    name = registry.clean_name(data.get("device_name"))
+    passphrase = check_passphrase(data.get("passphrase"))
+    with transaction(conn):
+        if registry.count_devices(conn):  # another setup won the race
+            raise ApiError(409, "already_set_up", N_("AuthVault is already set up."))
+        device, cookie_token = registry.create_device(conn, name)
+        master_key = accts.create_vault(conn, device.id, passphrase, scrypt_params())
+        registry.mark_used(conn, device.id)
+        audit(conn, "setup", device_id=device.id, client=context.client_address())
+    setup_token_path(settings).unlink(missing_ok=True)
+    resp = make_response()
+    start_session(resp, device, cookie_token, master_key)
+    context.g.device = device
+    resp.set_data(jsonify({"state": "unlocked", "device": device_json(device),
+                           "csrf_token": generate_csrf()}).get_data())
+    resp.mimetype = "application/json"
+    resp.status_code = 201
+    return resp
+
+
+UNLOCK_WINDOW = 300  # seconds
+UNLOCK_MAX_FAILURES = 10
+
+
+def check_unlock_rate(device_id: str) -> None:
+    """Refuse unlocking after too many failures for this device or from this address.
+
+    Counted from the audit log in SQLite, so the limit holds across gunicorn workers and restarts.
+    """
+    since = time.time() - UNLOCK_WINDOW
+    row = context.db().execute(
+        "SELECT SUM(device_id = ?), SUM(client = ?) FROM audit_events WHERE kind = 'unlock_failed' AND at > ?",
+        (device_id, context.client_address(), since)).fetchone()
+    if max(row[0] or 0, row[1] or 0) >= UNLOCK_MAX_FAILURES:
+        raise ApiError(429, "too_many_attempts",
+                       N_("Too many failed unlock attempts. Wait a few minutes and try again."))
+
+
+@bp.post("/unlock")
+def unlock():  # type: ignore[no-untyped-def]
+    """Unlock this device with its passphrase."""
+    data = body()
+    device = context.current_device()
+    if device is None:
+        raise ApiError(401, "unknown_device", N_("This browser is not one of your devices. Open the setup or "
+                                                 "add-a-device link, or sign in to a device."))
+    passphrase = data.get("passphrase")
+    if not isinstance(passphrase, str) or not passphrase:
+        raise ApiError(400, "passphrase_required", N_("Enter your passphrase."))
+    conn = context.db()
+    check_unlock_rate(device.id)
+    try:
+        master_key = accts.unlock_with_passphrase(conn, device.id, passphrase)
+    except AuthVaultError as err:
+        with transaction(conn):
+            audit(conn, "unlock_failed", device_id=device.id, detail=err.code, client=context.client_address())
+        raise
+    with transaction(conn):
+        registry.mark_used(conn, device.id)
+        audit(conn, "unlock", device_id=device.id, detail="passphrase", client=context.client_address())
+    resp = make_response()
+    start_session(resp, device, None, master_key)
+    resp.set_data(jsonify({"state": "unlocked", "device": device_json(device),
+                           "csrf_token": generate_csrf()}).get_data())
+    resp.mimetype = "application/json"
+    return resp
+
+
+@bp.post("/lock")
+def lock():  # type: ignore[no-untyped-def]
+    """Lock this browser now (forget its unlock session)."""
+    conn = context.db()
+    with transaction(conn):
+        sessions.close_session(conn, session.pop(context.SESSION_TOKEN, None))
+        device = context.current_device()
+        if device is not None:
+            audit(conn, "lock", device_id=device.id, client=context.client_address())
+    return jsonify({"state": "locked" if context.current_device() else session_state(),
+                    "csrf_token": generate_csrf()})
+
+
+# --- codes and accounts ---------------------------------------------------------------------
+
+@bp.get("/codes")
+@login_required
+def codes():  # type: ignore[no-untyped-def]
+    """Every account with its current code, next code and seconds left, by the server's clock."""
+    return jsonify(codes_payload(unlocked_accounts()))
+
+
+def skipped_json(items: list[accts.Skipped]) -> list[dict[str, Any]]:
+    """Skipped accounts as the API shows them, reasons translated."""
+    out = []
+    for s in items:
+        reason = gettext(s.reason)
+        if s.params:
+            reason = reason % s.params
+        out.append({"issuer": s.issuer, "name": s.name, "code": s.code, "reason": reason})
+    return out
+
+
+def add_parsed(new: list[Account], skipped: list[accts.Skipped]):  # type: ignore[no-untyped-def]
+    """Add parsed accounts to the vault and answer with what was added and skipped."""
+    added: list[Account] = []
+
+    def apply(existing: list[Account]) -> list[Account]:
+        result, done, dupes = accts.merge_new(existing, new)
+        added.extend(done)
+        skipped.extend(dupes)
+        return result
+
+    if new:
+        change(apply)
+    now = time.time()
+    return jsonify({"added": [account_view(a, now) for a in added], "skipped": skipped_json(skipped),
+                    "server_time": now}), (201 if added else 200)
+
+
+def migration_accounts(uri: str) -> tuple[list[Account], list[accts.Skipped]]:
+    """The accounts of a Google Authenticator export batch and the entries it could not take."""
+    batch = google_migration.parse_migration_uri(uri)
+    skipped = [accts.Skipped(s.issuer, s.name, s.code, s.reason) for s in batch.skipped]
+    return list(batch.accounts), skipped
+
+
+def account_from_fields(data: dict[str, Any]) -> Account:
+    """An account typed in by hand (advanced fields optional)."""
+    secret_text = text_field(data, "secret", limit=1024)
+    if not secret_text:
+        raise OtpError("secret_required", N_("Enter the secret key (the letters and digits shown under the QR code)."))
+    kind = text_field(data, "type") or "totp"
+    acc = Account(secret=otp.decode_secret(secret_text), type=kind,  # type: ignore[arg-type]
+                  issuer=text_field(data, "issuer"), name=text_field(data, "name"),
+                  algorithm=(text_field(data, "algorithm") or "SHA1").upper())
+    for key in ("digits", "period", "counter"):
+        raw = data.get(key)
+        if raw in (None, ""):
+            continue
+        try:
+            setattr(acc, key, int(raw))
+        except (TypeError, ValueError):
+            raise ApiError(400, "invalid_number", N_("%(field)s must be a whole number."), field=key) from None
+    if kind == "steam":
+        acc.digits = 5
+    if "digits" not in data or data.get("digits") in (None, ""):
+        acc.digits = 5 if kind == "steam" else 6
+    if not acc.issuer and not acc.name:
+        raise ApiError(400, "label_required", N_("Enter the service (issuer) or the account name."))
+    return otp.validate(acc)
+
+
+@bp.post("/accounts")
+@login_required
+def add_account():  # type: ignore[no-untyped-def]
+    """Add accounts from an otpauth:// URI, an otpauth-migration:// URI, or typed-in fields."""
+    data = body()
+    uri = data.get("uri")
+    if uri is not None:
+        if not isinstance(uri, str) or not uri.strip():
+            raise ApiError(400, "uri_required", N_("Paste an otpauth:// or otpauth-migration:// address."))
+        uri = uri.strip()
+        if uri.lower().startswith("otpauth-migration:"):
+            new, skipped = migration_accounts(uri)
+            return add_parsed(new, skipped)
+        return add_parsed([otp.parse_uri(uri)], [])
+    return add_parsed([account_from_fields(data)], [])
+
+
+@bp.post("/accounts/scan")
+@login_required
+def scan():  # type: ignore[no-untyped-def]
+    """Add every account in every QR code of an uploaded image."""
+    upload = request.files.get("file")
+    if upload is None:
+        raise ApiError(400, "file_required", N_("Choose an image (a screenshot or a photo of a QR code)."))
+    data = upload.read()
+    if not data:
+        raise ApiError(400, "empty_file", N_("That file is empty. Choose an image of a QR code."))
+    texts = qr.decode_image(data)
+    new: list[Account] = []
+    skipped: list[accts.Skipped] = []
+    first_error: AuthVaultError | None = None
+    for text in texts:
+        try:
+            kind = qr.classify(text)
+            if kind == "otpauth-migration":
+                more, skips = migration_accounts(text)
+                new.extend(more)
+                skipped.extend(skips)
+            elif kind in ("otpauth", "steam"):
+                new.append(otp.parse_uri(text))
+            else:
+                raise qr.not_account_error(text)
+        except AuthVaultError as err:
+            first_error = first_error or err
+            skipped.append(accts.Skipped("", "", err.code, err.message, err.params or None))
+    if not new and first_error is not None and len(texts) == 1:
+        raise first_error  # one QR code that is not an account: say exactly why
+    if not new and first_error is not None and not skipped:
+        raise first_error
+    return add_parsed(new, skipped)
+
+
+def _edit(account_id: str, fn) -> Account:  # type: ignore[no-untyped-def]
+    result: list[Account] = []
+
+    def apply(existing: list[Account]) -> list[Account]:
+        acc = accts.find(existing, account_id)
+        fn(existing, acc)
+        result.append(acc)
+        return existing
+
+    change(apply)
+    return result[0]
+
+
+@bp.patch("/accounts/<account_id>")
+@login_required
+def edit_account(account_id: str):  # type: ignore[no-untyped-def]
+    """Change an account's issuer, label, note or backup policy."""
+    data = body()
+    updates: dict[str, Any] = {}
+    if "issuer" in data:
+        updates["issuer"] = text_field(data, "issuer")
+    if "name" in data:
+        updates["name"] = text_field(data, "name")
+    if "note" in data:
+        updates["note"] = text_field(data, "note", limit=MAX_NOTE)
+    if "backup_policy" in data:
+        if data["backup_policy"] not in ("backup", "this-device-only"):
+            raise ApiError(400, "invalid_backup_policy",
+                           N_("backup_policy must be “backup” or “this-device-only”."))
+        updates["backup_policy"] = data["backup_policy"]
+    if not updates:
+        raise ApiError(400, "nothing_to_change", N_("Nothing to change: send issuer, name, note or backup_policy."))
+
+    def apply(_all: list[Account], acc: Account) -> None:
+        new_issuer = updates.get("issuer", acc.issuer)
+        new_name = updates.get("name", acc.name)
+        if not new_issuer and not new_name:
+            raise ApiError(400, "label_required", N_("An account needs a service (issuer) or an account name."))
+        for key, value in updates.items():
+            setattr(acc, key, value)
+
+    return jsonify(account_view(_edit(account_id, apply)))
+
+
+@bp.delete("/accounts/<account_id>")
+@login_required
+def delete_account(account_id: str):  # type: ignore[no-untyped-def]
+    """Delete an account (the page asks first, naming it)."""
+    gone: list[Account] = []
+
+    def apply(existing: list[Account]) -> list[Account]:
+        acc = accts.find(existing, account_id)
+        gone.append(acc)
+        return [a for a in existing if a.id != account_id]
+
+    change(apply)
+    conn = context.db()
+    with transaction(conn):
+        audit(conn, "account_deleted", device_id=current_user.device.id, client=context.client_address())
+    return jsonify({"deleted": gone[0].id})
+
+
+@bp.post("/accounts/<account_id>/next")
+@login_required
+def next_hotp(account_id: str):  # type: ignore[no-untyped-def]
+    """HOTP: move to the next counter, save it, and show the new code."""
+
+    def apply(_all: list[Account], acc: Account) -> None:
+        if acc.type != "hotp":
+            raise ApiError(400, "not_hotp", N_("Only counter-based (HOTP) accounts have a next-code button."))
+        acc.counter += 1
+
+    return jsonify(account_view(_edit(account_id, apply)))
+
+
+@bp.post("/accounts/order")
+@login_required
+def reorder():  # type: ignore[no-untyped-def]
+    """Put the accounts in the given order (a list of every account id)."""
+    ids = body().get("ids")
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        raise ApiError(400, "ids_required", N_("Send ids: the list of account ids in the new order."))
+
+    def apply(existing: list[Account]) -> list[Account]:
+        if sorted(ids) != sorted(a.id for a in existing):
+            raise ApiError(409, "order_mismatch", N_("The list changed meanwhile. Reload and try again."))
+        by_id = {a.id: a for a in existing}
+        return [by_id[i] for i in ids]
+
+    now = time.time()
+    return jsonify({"accounts": [account_view(a, now) for a in change(apply)]})
+
+
+# --- settings -------------------------------------------------------------------------------
+
+@bp.get("/settings")
+@login_required
+def get_settings():  # type: ignore[no-untyped-def]
+    """This device's settings."""
+    from . import select_locale
+    return jsonify({"lock_minutes": context.lock_seconds(current_user.device.id) / 60,
+                    "language": request.cookies.get("authvault_lang", "auto"), "effective_language": select_locale()})
+
+
+@bp.patch("/settings")
+@login_required
+def put_settings():  # type: ignore[no-untyped-def]
+    """Change this device's lock time and this browser's language."""
+    data = body()
+    resp = make_response()
+    conn = context.db()
+    if "lock_minutes" in data:
+        minutes = data["lock_minutes"]
+        if not isinstance(minutes, int) or isinstance(minutes, bool) or not 1 <= minutes <= 1440:
+            raise ApiError(400, "invalid_lock_minutes", N_("Lock after 1 to 1440 minutes."))
+        with transaction(conn):
+            registry.set_setting(conn, current_user.device.id, "lock_minutes", str(minutes))
+    if "language" in data:
+        lang = data["language"]
+        if lang not in ("auto", "en", "ja"):
+            raise ApiError(400, "invalid_language", N_("Language must be auto, en or ja."))
+        if lang == "auto":
+            resp.delete_cookie("authvault_lang")
+        else:
+            resp.set_cookie("authvault_lang", lang, max_age=DEVICE_COOKIE_AGE, samesite="Lax", httponly=True)
+    resp.set_data(jsonify({"lock_minutes": context.lock_seconds(current_user.device.id) / 60,
+                           "language": data.get("language", request.cookies.get("authvault_lang", "auto"))}).get_data())
+    resp.mimetype = "application/json"
+    return resp
+

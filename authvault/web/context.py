@@ -1,0 +1,78 @@
+"""Who is asking: the device (from its cookie) and, when unlocked, its master key.
+
+Flask-Login carries the unlocked device as `current_user`; the master key stays in `g`, never in
+the session. Only the web layer touches request, session and cookies.
+"""
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from flask import current_app, g, request, session
+from flask_login import UserMixin
+
+from ..db import connect
+from ..devices import registry, sessions
+
+DEVICE_COOKIE = "authvault_device"
+SESSION_TOKEN = "unlock"
+
+
+@dataclass
+class UnlockedDevice(UserMixin):
+    """The Flask-Login user: an unlocked device."""
+
+    device: registry.Device
+    master_key: bytes
+
+    def get_id(self) -> str:
+        """The device id (Flask-Login's user id)."""
+        return self.device.id
+
+    def __repr__(self) -> str:
+        return f"UnlockedDevice({self.device.id!r})"
+
+
+def db() -> sqlite3.Connection:
+    """This request's database connection."""
+    if "db" not in g:
+        g.db = connect(current_app.config["AUTHVAULT"].db_path)
+    return g.db
+
+
+def close_db(_exc: BaseException | None = None) -> None:
+    """Close the request's connection."""
+    conn = g.pop("db", None)
+    if conn is not None:
+        conn.close()
+
+
+def current_device() -> registry.Device | None:
+    """The device this browser is (from its cookie), or None."""
+    if "device" not in g:
+        g.device = registry.device_by_cookie(db(), request.cookies.get(DEVICE_COOKIE))
+    return g.device
+
+
+def lock_seconds(device_id: str) -> float:
+    """The idle time after which this device locks itself."""
+    default = current_app.config["AUTHVAULT"].lock_minutes
+    minutes = registry.get_setting(db(), device_id, "lock_minutes", str(default))
+    return float(minutes or default) * 60
+
+
+def load_unlocked() -> UnlockedDevice | None:
+    """Flask-Login's request loader: the unlocked device, or None when locked."""
+    device = current_device()
+    if device is None:
+        return None
+    # A background poll of the codes ("X-AuthVault-Idle") does not count as the person being active.
+    touch = request.headers.get("X-AuthVault-Idle") != "1"
+    key = sessions.session_master_key(db(), session.get(SESSION_TOKEN), device.id, lock_seconds(device.id),
+                                      touch=touch)
+    return UnlockedDevice(device, key) if key is not None else None
+
+
+def client_address() -> str:
+    """The client's address (ProxyFix has already applied X-Forwarded-For when configured)."""
+    return request.remote_addr or ""

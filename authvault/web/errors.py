@@ -1,0 +1,88 @@
+"""One place that turns errors into JSON (for /api/ and scripts) or a page (for a person)."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import gettext
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from ..errors import AuthVaultError
+
+log = logging.getLogger(__name__)
+
+# Messages for HTTP errors raised by Flask or its extensions (translated at response time).
+HTTP_MESSAGES: dict[int, tuple[str, str]] = {
+    400: ("bad_request", "The request could not be understood."),
+    401: ("locked", "This device is locked. Unlock it to continue."),
+    403: ("forbidden", "This is not allowed from this device."),
+    404: ("not_found", "There is nothing here."),
+    405: ("method_not_allowed", "That method is not allowed here."),
+    413: ("file_too_large", "That file is too large. Upload an image or file under 20 MB."),
+    415: ("unsupported_media_type", "Send this as JSON."),
+    429: ("too_many_requests", "Too many attempts. Wait a minute and try again."),
+}
+
+
+def wants_json() -> bool:
+    """Whether the caller is a script (the API, fetch) rather than a page load."""
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def error_response(code: str, message: str, status: int, **extra: Any) -> tuple[Response, int]:
+    """The JSON error shape of the HTTP contract."""
+    body: dict[str, Any] = {"error": {"code": code, "message": message}}
+    body["error"].update(extra)
+    return jsonify(body), status
+
+
+def translate(err: AuthVaultError) -> str:
+    """A domain error's message in the person's language, with its parameters filled in."""
+    message = gettext(err.message)
+    try:
+        return message % err.params if err.params else message
+    except (KeyError, ValueError, TypeError):  # a translation with broken placeholders
+        return err.text()
+
+
+def _page(status: int, message: str) -> tuple[str, int]:
+    return render_template("error.html", status=status, message=message), status
+
+
+def init_app(app: Flask) -> None:
+    """Register the error handlers."""
+
+    @app.errorhandler(AuthVaultError)
+    def domain_error(err: AuthVaultError):  # type: ignore[no-untyped-def]
+        status = getattr(err, "status", 400)
+        extra = getattr(err, "extra", None) or {}
+        if wants_json():
+            return error_response(err.code, translate(err), status, **extra)
+        return _page(status, translate(err))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(err: CSRFError):  # type: ignore[no-untyped-def]
+        message = gettext("This page has expired. Reload it and try again.")
+        if wants_json():
+            return error_response("csrf_failed", message, 400)
+        return _page(400, message)
+
+    @app.errorhandler(HTTPException)
+    def http_error(err: HTTPException):  # type: ignore[no-untyped-def]
+        status = err.code or 500
+        code, message = HTTP_MESSAGES.get(status, ("http_error", err.description or "Error"))
+        if wants_json():
+            return error_response(code, gettext(message), status)
+        return _page(status, gettext(message))
+
+    @app.errorhandler(Exception)
+    def unexpected(err: Exception):  # type: ignore[no-untyped-def]
+        # A 500 is always a bug. Log the type and place only: messages can carry input.
+        log.error("unexpected %s at %s %s", type(err).__name__, request.method, request.path,
+                  exc_info=app.debug or app.testing)
+        message = gettext("Something went wrong on the server. Nothing was changed. Try again.")
+        if wants_json():
+            return error_response("internal_error", message, 500)
+        return _page(500, message)

@@ -1,0 +1,73 @@
+"""Server-rendered pages: the account list (codes in the first response), setup, unlock, add, edit, settings."""
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from .. import accounts as accts
+from . import context
+from .api import session_state
+from .views import account_view, group_code
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.app_template_filter("grouped")
+def _grouped(code: str | None) -> str:
+    return group_code(code)
+
+
+@bp.app_context_processor
+def _inject() -> dict:
+    from . import select_locale
+    return {"lang": select_locale(), "current_device": context.current_device(),
+            "is_unlocked": current_user.is_authenticated}
+
+
+@bp.get("/")
+def index():  # type: ignore[no-untyped-def]
+    """The account list when unlocked; otherwise unlock or setup."""
+    state = session_state()
+    if state == "setup":
+        return render_template("setup_wait.html")
+    if state == "locked":
+        return render_template("unlock.html")
+    now = time.time()
+    views = [account_view(a, now) for a in accts.load_accounts(context.db(), current_user.device.id,
+                                                                current_user.master_key)]
+    return render_template("list.html", accounts=views, server_time=now,
+                           lock_seconds=context.lock_seconds(current_user.device.id))
+
+
+@bp.get("/setup")
+def setup():  # type: ignore[no-untyped-def]
+    """The one-time setup form (from the address the server printed)."""
+    if session_state() != "setup":
+        return redirect(url_for("pages.index"))
+    return render_template("setup.html", token=request.args.get("token", ""))
+
+
+@bp.get("/add")
+@login_required
+def add():  # type: ignore[no-untyped-def]
+    """Add accounts: upload a QR image, paste a URI, or type the fields."""
+    return render_template("add.html")
+
+
+@bp.get("/accounts/<account_id>")
+@login_required
+def edit(account_id: str):  # type: ignore[no-untyped-def]
+    """Edit one account: issuer, label, note, keep on this device only; delete."""
+    accounts = accts.load_accounts(context.db(), current_user.device.id, current_user.master_key)
+    acc = accts.find(accounts, account_id)
+    return render_template("edit.html", account=account_view(acc), label=accts.label_of(acc))
+
+
+@bp.get("/settings")
+@login_required
+def settings():  # type: ignore[no-untyped-def]
+    """This device's settings."""
+    return render_template("settings.html", lock_minutes=int(context.lock_seconds(current_user.device.id) // 60),
+                           chosen_language=request.cookies.get("authvault_lang", "auto"))

@@ -1,0 +1,325 @@
+/* AuthVault pages: no framework, no build step. Each page is chosen by <body data-page>. */
+"use strict";
+
+const T = JSON.parse(document.getElementById("i18n").textContent);
+const csrf = () => document.querySelector('meta[name="csrf-token"]').content;
+
+function toast(text, ms = 1800) {
+  const el = document.getElementById("toast");
+  el.textContent = text;
+  el.classList.add("show");
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => el.classList.remove("show"), ms);
+}
+
+/* Call the JSON API; resolve with the body, or throw an Error whose message is for a person. */
+async function api(method, url, body, extraHeaders) {
+  const headers = Object.assign({ "X-CSRFToken": csrf(), Accept: "application/json" }, extraHeaders || {});
+  const opts = { method, headers, credentials: "same-origin" };
+  if (body instanceof FormData) opts.body = body;
+  else if (body !== undefined) { opts.headers["Content-Type"] = "application/json"; opts.body = JSON.stringify(body); }
+  let resp;
+  try { resp = await fetch(url, opts); } catch (e) { throw new Error(T.network); }
+  let data = null;
+  try { data = await resp.json(); } catch (e) { /* not JSON */ }
+  if (!resp.ok) {
+    const err = new Error((data && data.error && data.error.message) || T.network);
+    err.code = data && data.error && data.error.code;
+    err.status = resp.status;
+    throw err;
+  }
+  return data;
+}
+
+function formJSON(form) {
+  const out = {};
+  for (const [k, v] of new FormData(form).entries()) out[k] = typeof v === "string" ? v : v;
+  return out;
+}
+
+function showError(form, message) {
+  const el = form.querySelector(".error") || document.getElementById("form-error");
+  if (el) el.textContent = message || "";
+}
+
+function busy(form, on) {
+  for (const b of form.querySelectorAll("button")) b.disabled = on;
+}
+
+function groupCode(code) {
+  if (!code) return "";
+  if (/^\d+$/.test(code) && (code.length === 6 || code.length === 8)) {
+    const h = code.length / 2; return code.slice(0, h) + " " + code.slice(h);
+  }
+  if (/^\d{7}$/.test(code)) return code.slice(0, 3) + " " + code.slice(3);
+  return code;
+}
+
+async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+  } catch (e) {
+    const ta = document.createElement("textarea");   // older Safari, or clipboard not permitted
+    ta.value = text; ta.setAttribute("readonly", ""); ta.style.position = "absolute"; ta.style.left = "-9999px";
+    document.body.appendChild(ta); ta.select();
+    const ok = document.execCommand && document.execCommand("copy");
+    ta.remove();
+    if (!ok) throw e;
+  }
+}
+
+function wireLock() {
+  for (const id of ["lock-btn", "lock-now"]) {
+    const b = document.getElementById(id);
+    if (b) b.addEventListener("click", async () => { try { await api("POST", "/api/lock"); } finally { location.href = "/"; } });
+  }
+}
+
+/* ---- the account list: codes flip exactly on time, by the server's clock ---------------------- */
+function listPage() {
+  const data = JSON.parse(document.getElementById("codes-data").textContent);
+  let offset = data.server_time - Date.now() / 1000;      // server clock minus this device's clock
+  const state = new Map();                                  // id -> {boundary, period, code, next}
+  let fetching = false;
+  let lastActivity = Date.now(), activeSinceFetch = false;
+  for (const ev of ["pointerdown", "keydown", "scroll"]) {
+    addEventListener(ev, () => { lastActivity = Date.now(); activeSinceFetch = true; }, { passive: true });
+  }
+
+  function remember(accounts, serverTime) {
+    for (const a of accounts) {
+      if (a.type === "hotp" || a.action_required || !a.period) continue;
+      state.set(a.id, { boundary: serverTime + a.remaining, period: a.period, code: a.code, next: a.next_code });
+    }
+  }
+  remember(data.accounts, data.server_time);
+
+  function render(li, code, next) {
+    const btn = li.querySelector(".code");
+    if (btn) { btn.textContent = groupCode(code); btn.dataset.code = code; }
+    const n = li.querySelector(".next-code");
+    if (n) n.textContent = groupCode(next);
+  }
+
+  async function refresh() {
+    if (fetching) return;
+    fetching = true;
+    try {
+      // A poll with no tap or key since the last one does not keep the device unlocked.
+      const fresh = await api("GET", "/api/codes", undefined, activeSinceFetch ? {} : { "X-AuthVault-Idle": "1" });
+      activeSinceFetch = false;
+      offset = fresh.server_time - Date.now() / 1000;
+      remember(fresh.accounts, fresh.server_time);
+      for (const a of fresh.accounts) {
+        const li = document.querySelector(`.acct[data-id="${a.id}"]`);
+        if (li && !a.action_required) render(li, a.code, a.next_code);
+      }
+    } catch (e) {
+      if (e.status === 401) { location.href = "/"; return; }   // locked meanwhile (idle timeout)
+    } finally { fetching = false; }
+  }
+
+  function tick() {
+    const now = Date.now() / 1000 + offset;
+    let needFetch = false;
+    for (const [id, s] of state) {
+      const li = document.querySelector(`.acct[data-id="${id}"]`);
+      if (!li) continue;
+      if (now >= s.boundary) {                              // flip to the next code without a request
+        s.code = s.next; s.next = null;
+        s.boundary += s.period;
+        render(li, s.code, "");
+        needFetch = true;
+      }
+      const left = Math.max(0, s.boundary - now);
+      li.querySelector(".secs").textContent = Math.ceil(left);
+      li.querySelector(".bar-fill").style.transform = `scaleX(${left / s.period})`;
+      li.classList.toggle("ending", left <= 5);
+    }
+    if (needFetch) setTimeout(refresh, 300);
+    if (Date.now() - lastActivity > data.lock_seconds * 1000) {   // idle: lock, hide every code
+      list.innerHTML = "";
+      api("POST", "/api/lock").finally(() => { location.href = "/"; });
+      lastActivity = Infinity;
+    }
+  }
+  const list = document.getElementById("accounts");
+  tick();
+  setInterval(tick, 250);
+  // Back from the background (phones freeze timers): fetch fresh codes at once.
+  document.addEventListener("visibilitychange", () => { if (!document.hidden) refresh(); });
+
+  list.addEventListener("click", async (ev) => {
+    const codeBtn = ev.target.closest(".code");
+    if (codeBtn) {
+      try { await copyText(codeBtn.dataset.code); toast(T.copied); } catch (e) { toast(T.copy_failed, 3000); }
+      return;
+    }
+    const li = ev.target.closest(".acct");
+    if (!li) return;
+    if (ev.target.closest(".next-hotp")) {
+      try {
+        const a = await api("POST", `/api/accounts/${li.dataset.id}/next`);
+        render(li, a.code, a.next_code);
+        li.querySelector(".counter").textContent = "#" + a.counter;
+      } catch (e) { toast(e.message, 3500); }
+      return;
+    }
+    const up = ev.target.closest(".move-up"), down = ev.target.closest(".move-down");
+    if (up || down) {
+      const sib = up ? li.previousElementSibling : li.nextElementSibling;
+      if (!sib) return;
+      if (up) list.insertBefore(li, sib); else list.insertBefore(sib, li);
+      const ids = [...list.querySelectorAll(".acct")].map((x) => x.dataset.id);
+      try { await api("POST", "/api/accounts/order", { ids }); } catch (e) { toast(e.message, 3500); }
+      (up ? li.querySelector(".move-up") : li.querySelector(".move-down")).focus();
+    }
+  });
+  const reorder = document.getElementById("reorder-btn");
+  if (reorder) reorder.addEventListener("click", () => {
+    const on = list.classList.toggle("reordering");
+    reorder.setAttribute("aria-pressed", String(on));
+  });
+}
+
+/* ---- setup and unlock ------------------------------------------------------------------------ */
+function strength(p) {
+  if (p.length < 8) return 0;
+  const classes = [/[a-z]/, /[A-Z]/, /\d/, /[^A-Za-z0-9]/].filter((r) => r.test(p)).length;
+  const words = p.trim().split(/\s+/).length;
+  if (p.length >= 20 || words >= 4 || (p.length >= 14 && classes >= 3)) return 3;
+  if (p.length >= 12 || classes >= 3) return 2;
+  return 1;
+}
+
+function setupPage() {
+  const form = document.getElementById("setup-form");
+  const name = form.device_name;
+  if (!name.value) {
+    const ua = navigator.userAgent;
+    name.value = /iPad/.test(ua) ? "iPad" : /iPhone/.test(ua) ? "iPhone" : /Android/.test(ua) ? "Android" : "";
+  }
+  const meter = document.getElementById("strength"), text = document.getElementById("strength-text");
+  form.passphrase.addEventListener("input", () => {
+    const s = strength(form.passphrase.value);
+    meter.value = s;
+    if (form.passphrase.value) text.textContent = [T.weak, T.weak, T.fair, T.strong][s];
+  });
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    showError(form, "");
+    if (form.passphrase.value !== form.passphrase2.value) { showError(form, T.mismatch); return; }
+    busy(form, true);
+    try {
+      await api("POST", "/api/setup", { setup_token: form.setup_token.value, device_name: name.value,
+                                        passphrase: form.passphrase.value });
+      location.href = "/";
+    } catch (e) { showError(form, e.message); busy(form, false); }
+  });
+}
+
+function unlockPage() {
+  const form = document.getElementById("unlock-form");
+  if (!form) return;
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    showError(form, "");
+    busy(form, true);
+    try {
+      await api("POST", "/api/unlock", { passphrase: form.passphrase.value });
+      location.href = "/";
+    } catch (e) { showError(form, e.message); busy(form, false); form.passphrase.select(); }
+  });
+}
+
+/* ---- add accounts ---------------------------------------------------------------------------- */
+function showResult(res) {
+  const box = document.getElementById("result");
+  box.innerHTML = "";
+  const card = document.createElement("section");
+  card.className = "card";
+  const add = (cls, title, items, fmt) => {
+    if (!items.length) return;
+    const h = document.createElement("h2"); h.className = cls; h.textContent = `${title} (${items.length})`;
+    const ul = document.createElement("ul");
+    for (const it of items) { const li = document.createElement("li"); li.textContent = fmt(it); ul.appendChild(li); }
+    card.append(h, ul);
+  };
+  const label = (a) => [a.issuer, a.name].filter(Boolean).join(" · ") || "—";
+  add("ok", T.added, res.added, label);
+  add("skip", T.skipped, res.skipped, (s) => (s.issuer || s.name ? label(s) + ": " : "") + s.reason);
+  box.appendChild(card);
+  box.scrollIntoView({ behavior: "smooth", block: "start" });
+}
+
+function showFailure(message) {
+  const box = document.getElementById("result");
+  box.innerHTML = "";
+  const p = document.createElement("p"); p.className = "card error"; p.setAttribute("role", "alert"); p.textContent = message;
+  box.appendChild(p);
+  box.scrollIntoView({ behavior: "smooth", block: "start" });
+}
+
+function addPage() {
+  const file = document.getElementById("file");
+  file.addEventListener("change", async () => {
+    if (!file.files.length) return;
+    const fd = new FormData(); fd.append("file", file.files[0]);
+    toast(T.working, 10000);
+    try { showResult(await api("POST", "/api/accounts/scan", fd)); toast(T.saved); }
+    catch (e) { showFailure(e.message); toast(""); document.getElementById("toast").classList.remove("show"); }
+    file.value = "";
+  });
+  const uriForm = document.getElementById("uri-form");
+  uriForm.addEventListener("submit", async (ev) => {
+    ev.preventDefault(); busy(uriForm, true);
+    try { showResult(await api("POST", "/api/accounts", { uri: uriForm.uri.value })); uriForm.reset(); }
+    catch (e) { showFailure(e.message); }
+    busy(uriForm, false);
+  });
+  const manual = document.getElementById("manual-form");
+  manual.type.addEventListener("change", () => { if (manual.type.value === "steam") manual.digits.value = 5; });
+  manual.addEventListener("submit", async (ev) => {
+    ev.preventDefault(); busy(manual, true);
+    const body = formJSON(manual);
+    try { showResult(await api("POST", "/api/accounts", body)); manual.reset(); }
+    catch (e) { showFailure(e.message); }
+    busy(manual, false);
+  });
+}
+
+/* ---- edit one account ------------------------------------------------------------------------ */
+function editPage() {
+  const form = document.getElementById("edit-form");
+  const id = form.dataset.id;
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault(); showError(form, ""); busy(form, true);
+    try {
+      await api("PATCH", `/api/accounts/${id}`, { issuer: form.issuer.value, name: form.name.value, note: form.note.value,
+        backup_policy: form.device_only.checked ? "this-device-only" : "backup" });
+      location.href = "/";
+    } catch (e) { showError(form, e.message); busy(form, false); }
+  });
+  document.getElementById("delete-btn").addEventListener("click", async () => {
+    if (!confirm(T.delete_confirm.replace("{label}", "“" + form.dataset.label + "”"))) return;
+    try { await api("DELETE", `/api/accounts/${id}`); location.href = "/"; }
+    catch (e) { showError(form, e.message); }
+  });
+}
+
+function settingsPage() {
+  const form = document.getElementById("settings-form");
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault(); showError(form, ""); busy(form, true);
+    try {
+      await api("PATCH", "/api/settings", { lock_minutes: parseInt(form.lock_minutes.value, 10), language: form.language.value });
+      location.reload();
+    } catch (e) { showError(form, e.message); busy(form, false); }
+  });
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  wireLock();
+  const page = document.body.dataset.page;
+  ({ list: listPage, setup: setupPage, unlock: unlockPage, add: addPage, edit: editPage, settings: settingsPage }[page] || (() => {}))();
+});
