@@ -318,8 +318,12 @@ function settingsPage() {
   });
 }
 
+/* Other scripts (loaded with defer after this one) add their pages to AuthVault.pages. */
+window.AuthVault = { api, toast, T, showError, busy, copyText, groupCode,
+  pages: { list: listPage, setup: setupPage, unlock: unlockPage, add: addPage, edit: editPage, settings: settingsPage } };
+
 document.addEventListener("DOMContentLoaded", () => {
   wireLock();
-  const page = document.body.dataset.page;
-  ({ list: listPage, setup: setupPage, unlock: unlockPage, add: addPage, edit: editPage, settings: settingsPage }[page] || (() => {}))();
+  const run = window.AuthVault.pages[document.body.dataset.page];
+  if (run) run();
 });
