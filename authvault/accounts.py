@@ -65,7 +65,7 @@ def unlock_with_passphrase(conn: sqlite3.Connection, device_id: str, passphrase:
 
 def load_db(conn: sqlite3.Connection, device_id: str, master_key: bytes) -> dict:
     """The decrypted vault database (Aegis db shape plus AuthVault's private keys)."""
-    return envelope.open_db(read_envelope(conn, device_id), master_key)
+    return envelope.open_db(read_envelope(conn, device_id), master_key, expected_device_id=device_id)
 
 
 def load_accounts(conn: sqlite3.Connection, device_id: str, master_key: bytes) -> list[Account]:
@@ -78,7 +78,7 @@ def change_accounts(conn: sqlite3.Connection, device_id: str, master_key: bytes,
     """Apply `change` to the account list and store the result, all in one write transaction."""
     with transaction(conn):
         env = read_envelope(conn, device_id)
-        db = envelope.open_db(env, master_key)
+        db = envelope.open_db(env, master_key, expected_device_id=device_id)
         accounts = change(entries.accounts_from_db(db))
         new_db = entries.db_from_accounts(accounts)
         for key, value in db.items():  # keep what is not an account (AuthVault's private part)

@@ -1,0 +1,49 @@
+"""The vault exception family: wrong passphrase, damaged vault, newer format, other failures."""
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import AuthVaultError, N_
+
+
+class VaultError(AuthVaultError):
+    """Any vault failure; `code` says which (e.g. `session_invalid`, `recovery_key_invalid`)."""
+
+    status = 400
+
+
+class WrongPassphrase(VaultError):
+    """No slot's key-encryption key unwraps the master key: the credential is wrong.
+
+    The code says which credential: `wrong_passphrase`, `wrong_recovery_key`, `wrong_passkey`.
+    """
+
+    status = 401
+
+    def __init__(self, message: str = N_("The passphrase is not correct."), *,
+                 code: str = "wrong_passphrase", **params: Any) -> None:
+        super().__init__(code, message, **params)
+
+
+class VaultDamaged(VaultError):
+    """A slot opened but the header MAC, the entries or the JSON do not verify."""
+
+    status = 422
+
+    def __init__(self, message: str = N_("The vault is damaged or was changed outside AuthVault."),
+                 **params: Any) -> None:
+        super().__init__("vault_damaged", message, **params)
+
+
+class UnsupportedVaultVersion(VaultError):
+    """The vault was written in a format newer than this AuthVault understands."""
+
+    status = 422
+
+    def __init__(self, version: object) -> None:
+        super().__init__(
+            "vault_version_unsupported",
+            N_("This vault was written by a newer AuthVault (format %(version)s). "
+               "Update AuthVault to open it."),
+            version=str(version),
+        )
