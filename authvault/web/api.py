@@ -272,7 +272,7 @@ def add_parsed(new: list[Account], skipped: list[accts.Skipped]):  # type: ignor
 def migration_accounts(uri: str) -> tuple[list[Account], list[accts.Skipped]]:
     """The accounts of a Google Authenticator export batch and the entries it could not take."""
     batch = google_migration.parse_migration_uri(uri)
-    skipped = [accts.Skipped(s.issuer, s.name, s.code, s.reason) for s in batch.skipped]
+    skipped = [accts.Skipped(s.issuer, s.name, s.code, s.reason, dict(s.params) or None) for s in batch.skipped]
     return list(batch.accounts), skipped
 
 

@@ -1,0 +1,1 @@
+"""Moving accounts in and out of other authenticators' transfer formats (Google Authenticator export)."""
