@@ -40,7 +40,7 @@ REJECT_CODES = {
     "&algorithm=MD5": "unsupported_algorithm",
 }
 
-# --- where our policy (notes/uri-policy.md) departs from a fixture's expectation ------------
+# --- where our policy (README, "otpauth URI policy") departs from a fixture's expectation ------------
 # Accepted by the source project, refused by us, with the code we give.
 POLICY_REJECTS = {
     # Conflicting repeats of a parameter: pyotp takes the last; we refuse the ambiguous URI.
@@ -458,7 +458,8 @@ def test_fixture_uris_survive_writing(case: dict[str, Any]) -> None:
 
 
 def test_uri_policy_note_exists_and_covers_the_rules() -> None:
-    text = (REPO / "notes" / "uri-policy.md").read_text(encoding="utf-8")
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    text = readme.split("## otpauth URI policy", 1)[1].split("\n## ", 1)[0]
     for word in ("%3A", "issuer parameter", "twice", "encoder=steam", "SHA224", "5 bytes", "6 to 10",
                  "image", "#", "steam://", "label"):
         assert word in text, word

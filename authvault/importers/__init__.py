@@ -1,0 +1,172 @@
+"""Import accounts from other authenticator apps' export files: one module per format.
+
+Every importer implements `base.Importer` (`name`, `label`, `detect`, `parse`) and is listed once
+in `IMPORTERS`, sorted by name. `import_file` picks the format from the content (or takes the
+one the person chose), and returns an `ImportResult`: the accounts to add and the entries skipped
+with their reasons. A file that cannot be read at all raises an `ImporterError` whose code is
+`password_required`, `wrong_password`, `damaged_file`, `unknown_format`,
+`unsupported_format_version` or `file_too_large`. Whether an account is already in the vault
+is the caller's call, helped by `is_duplicate`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from ..otp import Account
+from .aegis import AegisImporter
+from .andotp import AndOtpImporter, looks_encrypted
+from .authenticator_plus import AuthenticatorPlusImporter
+from .authy import AuthyImporter
+from .base import (
+    MAX_FILE_BYTES,
+    DamagedFile,
+    FileTooLarge,
+    Importer,
+    ImporterError,
+    ImportResult,
+    PasswordRequired,
+    SkippedEntry,
+    UnknownFormat,
+    UnsupportedFormatVersion,
+    WrongPassword,
+)
+from .battle_net import BattleNetImporter
+from .bitwarden import BitwardenImporter
+from .duo import DuoImporter
+from .ente import EnteImporter
+from .freeotp import FreeOtpImporter
+from .freeotp_plus import FreeOtpPlusImporter
+from .google_authenticator import GoogleAuthenticatorImporter
+from .google_migration_image import GoogleMigrationImageImporter
+from .microsoft_authenticator import MicrosoftAuthenticatorImporter
+from .otpauth_text import OtpauthTextImporter
+from .proton import ProtonImporter
+from .steam import SteamImporter
+from .stratum import StratumImporter
+from .totp_authenticator import TotpAuthenticatorImporter
+from .twofas import TwoFasImporter
+from .winauth import WinAuthImporter
+
+log = logging.getLogger(__name__)
+
+#: Every importer, sorted by `name` (a test keeps it sorted and the README in step).
+IMPORTERS: tuple[Importer, ...] = (
+    AegisImporter(),
+    AndOtpImporter(),
+    AuthenticatorPlusImporter(),
+    AuthyImporter(),
+    BattleNetImporter(),
+    BitwardenImporter(),
+    DuoImporter(),
+    EnteImporter(),
+    FreeOtpImporter(),
+    FreeOtpPlusImporter(),
+    GoogleAuthenticatorImporter(),
+    GoogleMigrationImageImporter(),
+    MicrosoftAuthenticatorImporter(),
+    OtpauthTextImporter(),
+    ProtonImporter(),
+    SteamImporter(),
+    StratumImporter(),
+    TotpAuthenticatorImporter(),
+    TwoFasImporter(),
+    WinAuthImporter(),
+)
+
+_BY_NAME = {imp.name: imp for imp in IMPORTERS}
+
+
+def get_importer(name: str) -> Importer:
+    """The importer called `name` (UnknownFormat if there is none)."""
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise UnknownFormat(supported_labels()) from None
+
+
+def supported_labels() -> str:
+    """The human names of all formats, for messages: "Aegis, andOTP, ..."."""
+    return ", ".join(sorted({imp.label for imp in IMPORTERS}, key=str.lower))
+
+
+def _safe_detect(imp: Importer, data: bytes, filename: str | None) -> bool:
+    try:
+        return bool(imp.detect(data, filename))
+    except Exception:  # noqa: BLE001 - a detector must never decide the outcome by crashing
+        log.debug("detector %s failed (%s)", imp.name, "error")
+        return False
+
+
+def detect_format(data: bytes, filename: str | None = None) -> Importer:
+    """The importer for `data`: specific formats first, then the generic ones.
+
+    An otherwise unrecognised binary file is taken as an encrypted andOTP backup, the one common
+    format with no magic number at all. Raises UnknownFormat.
+    """
+    if len(data) > MAX_FILE_BYTES:
+        raise FileTooLarge()
+    specific = [imp for imp in IMPORTERS if not imp.generic and _safe_detect(imp, data, filename)]
+    if specific:
+        return specific[0]
+    generic = [imp for imp in IMPORTERS if imp.generic and _safe_detect(imp, data, filename)]
+    if generic:
+        return generic[0]
+    # A damaged file (truncated, say) of a recognisable app: let its importer say it is damaged.
+    hinted = [imp for imp in IMPORTERS if imp.resembles(data)]
+    if len(hinted) == 1:
+        return hinted[0]
+    if looks_encrypted(data, filename):
+        return _BY_NAME["andotp"]
+    raise UnknownFormat(supported_labels())
+
+
+def import_file(
+    data: bytes,
+    *,
+    filename: str | None = None,
+    password: str | None = None,
+    format: str | None = None,
+) -> ImportResult:  # noqa: A002 - the API's word
+    """Read an export file of any supported app; `format` (an importer name) skips detection."""
+    if not isinstance(data, (bytes, bytearray)):
+        raise TypeError("data must be bytes")
+    data = bytes(data)
+    importer = get_importer(format) if format else detect_format(data, filename)
+    return importer.parse(data, password)
+
+
+def _norm(text: str) -> str:
+    return "".join(text.split()).casefold()
+
+
+def is_duplicate(a: Account, b: Account) -> bool:
+    """Whether `a` and `b` are the same account: same secret and type, and the same issuer and
+    name ignoring case and white space (one secret can guard two accounts under two names)."""
+    return (
+        a.secret == b.secret
+        and a.type == b.type
+        and _norm(a.issuer) == _norm(b.issuer)
+        and _norm(a.name) == _norm(b.name)
+    )
+
+
+__all__ = [
+    "IMPORTERS",
+    "MAX_FILE_BYTES",
+    "DamagedFile",
+    "FileTooLarge",
+    "ImportResult",
+    "Importer",
+    "ImporterError",
+    "PasswordRequired",
+    "SkippedEntry",
+    "UnknownFormat",
+    "UnsupportedFormatVersion",
+    "WrongPassword",
+    "detect_format",
+    "get_importer",
+    "import_file",
+    "is_duplicate",
+    "supported_labels",
+]

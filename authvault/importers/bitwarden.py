@@ -1,0 +1,86 @@
+"""Bitwarden's unencrypted exports, JSON and CSV: each login's TOTP field (otpauth or steam URI).
+
+Name and issuer come from the URI, as in Aegis (not from the item's title). Password-protected
+and account-restricted Bitwarden exports are recognised and refused with a clear message.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from ..errors import N_
+from .base import DamagedFile, EntryCollector, Importer, UnsupportedFormatVersion
+from .common import account, b32decode, looks_like_text, peek_json, text
+from .uris import account_from_uri, uri_label
+
+_CSV_COLUMN = "login_totp"
+
+
+def _is_bitwarden_json(doc: Any) -> bool:
+    return isinstance(doc, dict) and "encrypted" in doc and ("items" in doc or "data" in doc)
+
+
+def _csv_header(data: bytes) -> list[str] | None:
+    if not looks_like_text(data):
+        return None
+    first = text(data).split("\n", 1)[0]
+    try:
+        header = next(csv.reader([first]))
+    except (csv.Error, StopIteration):
+        return None
+    return header if _CSV_COLUMN in header else None
+
+
+class BitwardenImporter(Importer):
+    """Bitwarden (JSON or CSV)."""
+
+    name = "bitwarden"
+    label = "Bitwarden"
+    hints = ((b'"encrypted"', b'"items"'),)
+
+    def detect(self, data: bytes, filename: str | None) -> bool:
+        """Bitwarden's JSON export, or a CSV whose header has login_totp."""
+        return _is_bitwarden_json(peek_json(data)) or _csv_header(data) is not None
+
+    def _parse(self, data: bytes, password: str | None, out: EntryCollector) -> None:
+        doc = peek_json(data)
+        if doc is not None:
+            self._parse_json(doc, out)
+        elif _csv_header(data) is not None:
+            rows = csv.DictReader(io.StringIO(text(data), newline=""))
+            for row in rows:
+                self._add(row.get(_CSV_COLUMN), out)
+        else:
+            raise DamagedFile(self.label)
+
+    def _parse_json(self, doc: Any, out: EntryCollector) -> None:
+        if not _is_bitwarden_json(doc):
+            raise DamagedFile(self.label)
+        if doc.get("encrypted") is not False or "items" not in doc:
+            raise UnsupportedFormatVersion(
+                self.label,
+                N_(
+                    "encrypted Bitwarden exports are not supported; export as "
+                    "unencrypted JSON or CSV"
+                ),
+            )
+        items = doc["items"]
+        if not isinstance(items, list):
+            raise DamagedFile(self.label)
+        for item in items:
+            login = item.get("login") if isinstance(item, dict) else None
+            self._add(login.get("totp") if isinstance(login, dict) else None, out)
+
+    @staticmethod
+    def _add(uri: Any, out: EntryCollector) -> None:
+        if not isinstance(uri, str) or not uri.strip():
+            return  # a login without two-factor: nothing to import
+        uri = uri.strip()
+        if "://" not in uri:
+            # Bitwarden also stores a bare base32 secret: a default TOTP.
+            out.add("", "", lambda: account(secret=b32decode(uri)))
+            return
+        issuer, name = uri_label(uri)
+        out.add(issuer, name, lambda: account_from_uri(uri))

@@ -1,0 +1,92 @@
+"""Export accounts to open formats: Aegis vault files (encrypted or plain), otpauth URI text,
+and Google Authenticator transfer URIs (one QR code each, 10 accounts a code).
+
+Every export reads back through our own importers to the same entries (tests check it). The
+formats are those of their apps: an encrypted export opens in Aegis with its password, a plain
+one and the URI text in any app that reads them. Accounts that are waiting for a new QR code
+(`action_required`, no usable secret) cannot be exported: `exportable` says which and why, the
+Aegis and URI exports leave them out, and `export_google` returns them with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable, Sequence
+
+from ..errors import N_, AuthVaultError
+from ..otp import Account, to_uri
+from ..vault.crypto import DEFAULT_SCRYPT, ScryptParams
+from ..vault.entries import db_from_accounts
+from ..vault.envelope import AEGIS_FILE_VERSION, to_aegis_vault
+from .google_migration import DEFAULT_BATCH_SIZE, build_migration_uris
+
+#: The `format` values of `POST /api/export`, each with its file name and media type.
+FORMATS: dict[str, tuple[str, str]] = {
+    "aegis": ("authvault-export.json", "application/json"),
+    "aegis-plain": ("authvault-export-plain.json", "application/json"),
+    "uris": ("authvault-export.txt", "text/plain; charset=utf-8"),
+    "google": ("", "application/json"),
+}
+#: A password shorter than this is refused for an encrypted export.
+MIN_PASSWORD_LENGTH = 8
+
+
+class ExportError(AuthVaultError):
+    """An export that cannot be made (no password, too short a password, nothing to export)."""
+
+
+def exportable(accounts: Iterable[Account]) -> tuple[list[Account], list[tuple[Account, str]]]:
+    """Split accounts into those any export can hold and those left out, with the reason."""
+    ok: list[Account] = []
+    left_out: list[tuple[Account, str]] = []
+    for acc in accounts:
+        if acc.action_required or not acc.secret:
+            left_out.append((acc, N_("This account needs a new QR code from its service first.")))
+        else:
+            ok.append(acc)
+    return ok, left_out
+
+
+def _json_bytes(doc: Any) -> bytes:
+    return (json.dumps(doc, indent=4, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def export_aegis_encrypted(
+    accounts: Sequence[Account], password: str, params: ScryptParams = DEFAULT_SCRYPT
+) -> bytes:
+    """An encrypted Aegis vault file (one password slot, scrypt + AES-256-GCM) of `accounts`."""
+    if not isinstance(password, str) or not password:
+        raise ExportError("password_required", N_("Choose a password for the encrypted export."))
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ExportError(
+            "password_too_short",
+            N_("The export password needs at least %(min)s characters."),
+            min=MIN_PASSWORD_LENGTH,
+        )
+    ok, _ = exportable(accounts)
+    return _json_bytes(to_aegis_vault(db_from_accounts(ok), password, params))
+
+
+def export_aegis_plain(accounts: Sequence[Account]) -> bytes:
+    """An unencrypted Aegis vault file of `accounts` (every secret readable: warn the person)."""
+    ok, _ = exportable(accounts)
+    vault = {
+        "version": AEGIS_FILE_VERSION,
+        "header": {"slots": None, "params": None},
+        "db": db_from_accounts(ok),
+    }
+    return _json_bytes(vault)
+
+
+def export_uris(accounts: Sequence[Account]) -> bytes:
+    """A UTF-8 text file with one otpauth URI a line (unencrypted: warn the person)."""
+    ok, _ = exportable(accounts)
+    return "".join(to_uri(acc) + "\n" for acc in ok).encode("utf-8")
+
+
+def export_google(
+    accounts: Sequence[Account], batch_size: int = DEFAULT_BATCH_SIZE
+) -> tuple[list[str], list[tuple[Account, str]]]:
+    """Google Authenticator transfer URIs (`batch_size` accounts each, to show as QR codes one
+    after another) and the accounts Google Authenticator cannot hold, each with the reason."""
+    return build_migration_uris(list(accounts), batch_size)
