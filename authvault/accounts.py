@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from .db import transaction
+from .devices import registry
 from .errors import AuthVaultError, N_
 from .otp import Account
 from .vault import entries, envelope, slots
@@ -84,6 +85,8 @@ def change_accounts(conn: sqlite3.Connection, device_id: str, master_key: bytes,
         for key, value in db.items():  # keep what is not an account (AuthVault's private part)
             new_db.setdefault(key, value)
         write_envelope(conn, device_id, envelope.replace_db(env, master_key, new_db))
+        # How many accounts a device holds is not secret; the devices page shows it without a key.
+        registry.set_setting(conn, device_id, "account_count", str(len(accounts)))
     return accounts
 
 

@@ -26,6 +26,7 @@ async function api(method, url, body, extraHeaders) {
     const err = new Error((data && data.error && data.error.message) || T.network);
     err.code = data && data.error && data.error.code;
     err.status = resp.status;
+    err.body = data;
     throw err;
   }
   return data;
@@ -175,6 +176,12 @@ function listPage() {
       (up ? li.querySelector(".move-up") : li.querySelector(".move-down")).focus();
     }
   });
+  // Once per visit: is the backup still this device's? (told when another device took it over)
+  api("GET", "/api/backup?check=1").then((st) => {
+    if (["off", "on", "pending"].includes(st.state)) return;
+    document.getElementById("backup-banner-text").textContent = st.error ? st.error.message : "";
+    document.getElementById("backup-banner").hidden = false;
+  }).catch(() => {});
   const reorder = document.getElementById("reorder-btn");
   if (reorder) reorder.addEventListener("click", () => {
     const on = list.classList.toggle("reordering");
@@ -213,6 +220,7 @@ function setupPage() {
     try {
       await api("POST", "/api/setup", { setup_token: form.setup_token.value, device_name: name.value,
                                         passphrase: form.passphrase.value });
+      if (window.AuthVault.afterSetup) await window.AuthVault.afterSetup();   // passkeys.js: offer a passkey
       location.href = "/";
     } catch (e) { showError(form, e.message); busy(form, false); }
   });

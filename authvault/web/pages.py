@@ -71,3 +71,17 @@ def settings():  # type: ignore[no-untyped-def]
     """This device's settings."""
     return render_template("settings.html", lock_minutes=int(context.lock_seconds(current_user.device.id) // 60),
                            chosen_language=request.cookies.get("authvault_lang", "auto"))
+
+
+@bp.get("/backup")
+@login_required
+def backup():  # type: ignore[no-untyped-def]
+    """Settings > Backup: state, turn on (with the conflict choices), versions, turn off."""
+    return render_template("backup.html")
+
+
+@bp.get("/backup/restore")
+@login_required
+def restore():  # type: ignore[no-untyped-def]
+    """Restore a backup onto this device (shows whose backup it is before writing anything)."""
+    return render_template("restore.html")

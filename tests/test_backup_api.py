@@ -1,0 +1,244 @@
+"""The backup API: the one-backup-per-account rule as a person meets it, over HTTP.
+
+Two AuthVault servers (each with its own data folder and lock folder, like a reinstall or a
+second home server) share one backup account: a folder on disk, and a real wsgidav WebDAV
+server on 127.0.0.1 (tests/backup_servers.py).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from authvault.config import Settings
+from tests.backup_servers import wsgidav_server  # noqa: F401  (fixture)
+from tests.conftest import SETUP_TOKEN, Api
+
+SECRET = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+
+
+def make_device(tmp_path: Path, name: str) -> Api:
+    """A separate AuthVault server with one device, set up and unlocked."""
+    from authvault.web import create_app
+    settings = Settings(data_dir=tmp_path / f"server-{name}", setup_token=SETUP_TOKEN, rp_id="localhost",
+                        origin="http://localhost", scrypt_n=2**4)
+    api = Api(create_app(settings, {"TESTING": True}).test_client())
+    api.setup(name)
+    return api
+
+
+def add(api: Api, issuer: str, *, device_only: bool = False) -> dict[str, Any]:
+    resp = api.post("/api/accounts", {"issuer": issuer, "name": "me", "secret": _secret_for(issuer)})
+    assert resp.status_code == 201, resp.get_json()
+    acc = resp.get_json()["added"][0]
+    if device_only:
+        assert api.patch(f"/api/accounts/{acc['id']}", {"backup_policy": "this-device-only"}).status_code == 200
+    return acc
+
+
+def _secret_for(issuer: str) -> str:
+    import base64
+    import hashlib
+    return base64.b32encode(hashlib.sha1(issuer.encode()).digest()).decode().rstrip("=")
+
+
+def issuers(api: Api) -> list[str]:
+    return sorted(a["issuer"] for a in api.get("/api/codes").get_json()["accounts"])
+
+
+@pytest.fixture
+def folder_target(tmp_path: Path) -> dict[str, Any]:
+    path = tmp_path / "nas"
+    path.mkdir()
+    return {"kind": "folder", "path": str(path)}
+
+
+@pytest.fixture
+def phone(tmp_path: Path) -> Api:
+    return make_device(tmp_path, "iPhone")
+
+
+@pytest.fixture
+def tablet(tmp_path: Path) -> Api:
+    return make_device(tmp_path, "iPad")
+
+
+def read_object(target: dict[str, Any]) -> dict[str, Any]:
+    return json.loads((Path(target["path"]) / "authvault-backup.json").read_text())
+
+
+def test_backup_is_off_until_turned_on(phone: Api) -> None:
+    assert phone.get("/api/backup").get_json()["state"] == "off"
+
+
+def test_first_enable_shows_the_recovery_key_once_and_backs_up_changes(phone: Api, folder_target: dict) -> None:
+    add(phone, "GitHub")
+    resp = phone.post("/api/backup/enable", {"target": folder_target})
+    assert resp.status_code == 200, resp.get_json()
+    body = resp.get_json()
+    assert body["state"] == "on" and body["count"] == 1
+    assert len(body["recovery_key"].replace("-", "")) >= 40 and "<svg" in body["recovery_key_qr"]
+    status = phone.get("/api/backup").get_json()
+    assert status["state"] == "on" and "recovery_key" not in status
+    first_generation = status["generation"]
+    add(phone, "GitLab")  # every change is backed up without the person doing anything
+    status = phone.get("/api/backup").get_json()
+    assert status["count"] == 2 and status["generation"] > first_generation
+    readable = read_object(folder_target)
+    assert "GitLab" not in json.dumps(readable) and SECRET not in json.dumps(readable)
+
+
+def test_second_device_is_told_whose_backup_is_there_and_cancel_changes_nothing(
+        phone: Api, tablet: Api, folder_target: dict) -> None:
+    add(phone, "GitHub")
+    add(phone, "Google")
+    phone.post("/api/backup/enable", {"target": folder_target})
+    before = (Path(folder_target["path"]) / "authvault-backup.json").read_bytes()
+    resp = tablet.post("/api/backup/enable", {"target": folder_target})
+    assert resp.status_code == 409
+    err = resp.get_json()["error"]
+    assert err["code"] == "backup_taken"
+    assert err["holder"]["device_name"] == "iPhone" and err["holder"]["count"] == 2 and err["holder"]["updated_at"]
+    assert set(err["choices"]) >= {"replace", "merge", "restore", "other", "cancel"}
+    assert "iPhone" in err["message"] and "one device" in err["message"].lower()
+    # Cancel is the client not calling again: nothing changed anywhere
+    assert (Path(folder_target["path"]) / "authvault-backup.json").read_bytes() == before
+    assert tablet.get("/api/backup").get_json()["state"] == "off"
+
+
+def test_replace_keeps_the_old_backup_and_the_phone_is_told(phone: Api, tablet: Api, folder_target: dict) -> None:
+    add(phone, "GitHub")
+    phone_key = phone.post("/api/backup/enable", {"target": folder_target}).get_json()["recovery_key"]
+    add(tablet, "Dropbox")
+    resp = tablet.post("/api/backup/enable", {"target": folder_target, "resolution": "replace"})
+    assert resp.status_code == 200 and resp.get_json()["state"] == "on"
+    assert resp.get_json()["recovery_key"] != phone_key
+    # the phone learns it on its next backup (a change) and on opening (check=1)
+    add(phone, "GitLab")
+    status = phone.get("/api/backup?check=1").get_json()
+    assert status["state"] == "replaced"
+    assert status["holder"]["device_name"] == "iPad" and "iPad" in status["error"]["message"]
+    # nothing was lost: the phone's backup is a version, restorable with the phone's key
+    versions = tablet.get("/api/backup/versions").get_json()["versions"]
+    assert [v["device_name"] for v in versions] == ["iPhone"]
+    restored = tablet.post("/api/backup/versions/restore", {"name": versions[0]["name"], "recovery_key": phone_key})
+    assert restored.status_code == 200
+    assert issuers(tablet) == ["Dropbox", "GitHub"]
+
+
+def test_merge_needs_the_key_and_keeps_both_devices_accounts(phone: Api, tablet: Api, folder_target: dict) -> None:
+    add(phone, "GitHub")
+    key = phone.post("/api/backup/enable", {"target": folder_target}).get_json()["recovery_key"]
+    add(tablet, "Dropbox")
+    no_key = tablet.post("/api/backup/enable", {"target": folder_target, "resolution": "merge"})
+    assert no_key.status_code == 400 and no_key.get_json()["error"]["code"] == "recovery_key_required"
+    wrong = tablet.post("/api/backup/enable", {"target": folder_target, "resolution": "merge",
+                                               "recovery_key": "AAAA-BBBB-CCCC-DDDD-EEEE-FFFF-GGGG-HHHH-IIII-JJJJ-KKKK-LLLL-MMMM"})
+    assert wrong.status_code == 401 and wrong.get_json()["error"]["code"] == "wrong_recovery_key"
+    ok = tablet.post("/api/backup/enable", {"target": folder_target, "resolution": "merge", "recovery_key": key})
+    assert ok.status_code == 200, ok.get_json()
+    assert issuers(tablet) == ["Dropbox", "GitHub"]
+    assert tablet.get("/api/backup").get_json()["count"] == 2
+
+
+def test_restore_choice_copies_accounts_and_takes_nothing_over(phone: Api, tablet: Api, folder_target: dict) -> None:
+    add(phone, "GitHub")
+    key = phone.post("/api/backup/enable", {"target": folder_target}).get_json()["recovery_key"]
+    resp = tablet.post("/api/backup/enable", {"target": folder_target, "resolution": "restore", "recovery_key": key})
+    assert resp.status_code == 200
+    assert issuers(tablet) == ["GitHub"]
+    assert tablet.get("/api/backup").get_json()["state"] == "off"
+    assert phone.get("/api/backup?check=1").get_json()["state"] == "on"
+
+
+def test_restore_on_a_new_device_lists_first_and_marks_device_only_accounts(
+        tmp_path: Path, phone: Api, folder_target: dict) -> None:
+    add(phone, "GitHub")
+    add(phone, "Work VPN", device_only=True)
+    key = phone.post("/api/backup/enable", {"target": folder_target}).get_json()["recovery_key"]
+    laptop = make_device(tmp_path, "Laptop")
+    seen = laptop.post("/api/backup/inspect", {"target": folder_target})
+    assert seen.status_code == 200
+    assert seen.get_json()["holder"]["device_name"] == "iPhone" and seen.get_json()["holder"]["count"] == 2
+    assert issuers(laptop) == []  # looking wrote nothing
+    resp = laptop.post("/api/backup/restore", {"target": folder_target, "recovery_key": key.lower().replace("-", " ")})
+    assert resp.status_code == 200, resp.get_json()
+    accounts = {a["issuer"]: a for a in laptop.get("/api/codes").get_json()["accounts"]}
+    assert accounts["GitHub"]["code"] and not accounts["GitHub"]["action_required"]
+    vpn = accounts["Work VPN"]
+    assert vpn["action_required"] and vpn["code"] is None and vpn["name"] == "me"
+    # scanning the new QR code turns the placeholder into a normal account
+    fixed = laptop.post("/api/accounts", {"issuer": "Work VPN", "name": "me", "secret": _secret_for("new vpn")})
+    assert fixed.status_code == 201
+    vpn = next(a for a in laptop.get("/api/codes").get_json()["accounts"] if a["issuer"] == "Work VPN")
+    assert not vpn["action_required"] and vpn["code"]
+    assert len(laptop.get("/api/codes").get_json()["accounts"]) == 2
+
+
+def test_restore_onto_a_device_with_accounts_offers_merge(tmp_path: Path, phone: Api, folder_target: dict) -> None:
+    add(phone, "GitHub")
+    key = phone.post("/api/backup/enable", {"target": folder_target}).get_json()["recovery_key"]
+    laptop = make_device(tmp_path, "Laptop")
+    add(laptop, "Mine")
+    resp = laptop.post("/api/backup/restore", {"target": folder_target, "recovery_key": key})
+    assert resp.status_code == 409
+    err = resp.get_json()["error"]
+    assert err["code"] == "device_not_empty" and err["choices"] == ["merge", "cancel"]
+    assert issuers(laptop) == ["Mine"]
+    merged = laptop.post("/api/backup/restore", {"target": folder_target, "recovery_key": key, "mode": "merge"})
+    assert merged.status_code == 200
+    assert issuers(laptop) == ["GitHub", "Mine"]
+
+
+def test_tampered_label_is_caught(phone: Api, folder_target: dict) -> None:
+    add(phone, "GitHub")
+    phone.post("/api/backup/enable", {"target": folder_target})
+    path = Path(folder_target["path"]) / "authvault-backup.json"
+    text = path.read_text()
+    assert text.count('"iPhone"') >= 1
+    path.write_text(text.replace('"iPhone"', '"Evil"', 1))
+    status = phone.get("/api/backup?check=1").get_json()
+    assert status["state"] in ("tampered", "replaced")
+    assert status["state"] == "tampered" or status["holder"]["device_name"] == "Evil"
+
+
+def test_disable_keeps_or_deletes_the_remote_backup(phone: Api, folder_target: dict) -> None:
+    add(phone, "GitHub")
+    phone.post("/api/backup/enable", {"target": folder_target})
+    obj = Path(folder_target["path"]) / "authvault-backup.json"
+    assert phone.post("/api/backup/disable", {"delete_remote": False}).get_json()["state"] == "off"
+    assert obj.exists()
+    phone.post("/api/backup/enable", {"target": folder_target, "resolution": "replace"})
+    assert phone.post("/api/backup/disable", {"delete_remote": True}).status_code == 200
+    assert not obj.exists()
+
+
+def test_bad_targets_get_clear_4xx(phone: Api) -> None:
+    for payload in ({}, {"target": {"kind": "ftp"}}, {"target": {"kind": "folder", "path": ""}},
+                    {"target": {"kind": "webdav", "url": "not a url", "username": "u", "password": "p"}}):
+        resp = phone.post("/api/backup/enable", payload)
+        assert 400 <= resp.status_code < 500, (payload, resp.get_json())
+        assert resp.get_json()["error"]["message"]
+
+
+def test_webdav_wrong_password_and_unreachable(phone: Api, wsgidav_server) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    add(phone, "GitHub")
+    target = wsgidav_server.target()
+    bad = dict(target, password="wrong")
+    resp = phone.post("/api/backup/enable", {"target": bad})
+    assert resp.get_json()["error"]["code"] == "backup_unauthorized"
+    assert resp.status_code != 500
+    ok = phone.post("/api/backup/enable", {"target": target})
+    assert ok.status_code == 200, ok.get_json()
+    wsgidav_server.stop()
+    try:
+        add(phone, "GitLab")  # the change is kept; the backup says what failed and when it retries
+        status = phone.get("/api/backup").get_json()
+        assert status["state"] == "unreachable" and status["retry_at"] and status["error"]["message"]
+        assert issuers(phone) == ["GitHub", "GitLab"]
+    finally:
+        wsgidav_server.start()
+    status = phone.post("/api/backup/now").get_json()
+    assert status["state"] == "on" and status["count"] == 2
