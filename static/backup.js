@@ -49,6 +49,7 @@
     }
 
     async function load(check) {
+      await currentCount();
       const st = await AV.api("GET", "/api/backup" + (check ? "?check=1" : ""));
       render(st);
       return st;
@@ -71,9 +72,11 @@
         else if (st.state === "replaced" || st.state === "rolled-back" || st.state === "tampered") detail.textContent = S.next_replaced;
         else detail.textContent = S.next_fix;
       }
-      actions.appendChild(button(S.backup_now, async () => {
-        try { render(await AV.api("POST", "/api/backup/now")); } catch (e) { AV.toast(e.message, 4000); }
-      }, "btn primary"));
+      if (!["replaced", "rolled-back", "tampered"].includes(st.state)) {
+        actions.appendChild(button(S.backup_now, async () => {
+          try { render(await AV.api("POST", "/api/backup/now")); } catch (e) { AV.toast(e.message, 4000); }
+        }, "btn primary"));
+      }
       actions.appendChild(button(S.show_versions, showVersions));
       if (st.state === "replaced" && st.holder) {
         pendingHolder = st.holder;
@@ -117,6 +120,7 @@
       $("merge-hint").textContent = fill(S.merge_hint, v);
       $("restore-hint").textContent = fill(S.restore_hint, v);
       $("key-form").hidden = true;
+      enableForm.hidden = true;
       $("conflict").scrollIntoView({ behavior: "smooth", block: "start" });
     }
 

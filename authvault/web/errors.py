@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
-from flask_babel import gettext
+from flask_babel import format_datetime, gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -38,11 +39,21 @@ def error_response(code: str, message: str, status: int, **extra: Any) -> tuple[
     return jsonify(body), status
 
 
+def _readable(value: Any) -> Any:
+    """An ISO 8601 time in a message becomes a date a person reads (in their language)."""
+    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
+        try:
+            return format_datetime(datetime.fromisoformat(value.replace("Z", "+00:00")), "medium")
+        except ValueError:
+            return value
+    return value
+
+
 def translate(err: AuthVaultError) -> str:
     """A domain error's message in the person's language, with its parameters filled in."""
     message = gettext(err.message)
     try:
-        return message % err.params if err.params else message
+        return message % {k: _readable(v) for k, v in err.params.items()} if err.params else message
     except (KeyError, ValueError, TypeError):  # a translation with broken placeholders
         return err.text()
 
