@@ -49,6 +49,50 @@ CREATE TABLE IF NOT EXISTS audit_events (
     client TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS audit_by_device ON audit_events(device_id, at);
+CREATE TABLE IF NOT EXISTS passkeys (
+    id TEXT PRIMARY KEY,
+    device_id TEXT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    public_key BLOB NOT NULL,
+    sign_count INTEGER NOT NULL DEFAULT 0,
+    transports TEXT NOT NULL DEFAULT '[]',
+    unlock_mode TEXT NOT NULL,
+    device_type TEXT NOT NULL DEFAULT '',
+    backed_up INTEGER NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL,
+    last_used_at REAL
+);
+CREATE INDEX IF NOT EXISTS passkeys_by_device ON passkeys(device_id);
+CREATE TABLE IF NOT EXISTS passkey_challenges (
+    challenge TEXT PRIMARY KEY,
+    device_id TEXT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    purpose TEXT NOT NULL,
+    expires_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS enroll_tokens (
+    token_hash TEXT PRIMARY KEY,
+    created_by TEXT REFERENCES devices(id) ON DELETE SET NULL,
+    created_at REAL NOT NULL,
+    expires_at REAL NOT NULL,
+    used_at REAL,
+    used_by TEXT
+);
+CREATE TABLE IF NOT EXISTS device_keys (
+    device_id TEXT PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,
+    public_key BLOB NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS transfers (
+    id TEXT PRIMARY KEY,
+    sender_id TEXT NOT NULL,
+    sender_name TEXT NOT NULL,
+    receiver_id TEXT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    count INTEGER NOT NULL,
+    created_at REAL NOT NULL,
+    key_fingerprint TEXT NOT NULL,
+    sealed TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS transfers_by_receiver ON transfers(receiver_id, created_at);
 """
 
 

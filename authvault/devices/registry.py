@@ -97,3 +97,22 @@ def set_setting(conn: sqlite3.Connection, device_id: str, key: str, value: str) 
     conn.execute("INSERT INTO device_settings(device_id, key, value) VALUES (?,?,?) "
                  "ON CONFLICT(device_id, key) DO UPDATE SET value = excluded.value",
                  (device_id, key, value))
+
+
+def rename_device(conn: sqlite3.Connection, device_id: str, name: str) -> str:
+    """Give a device a new name (inside the caller's transaction); return the cleaned name."""
+    name = clean_name(name)
+    conn.execute("UPDATE devices SET name = ? WHERE id = ?", (name, device_id))
+    return name
+
+
+def rotate_cookie(conn: sqlite3.Connection, device_id: str) -> str:
+    """Issue a new cookie token for a device (the old cookie stops working); return the token."""
+    token = secrets.token_urlsafe(32)
+    conn.execute("UPDATE devices SET cookie_hash = ? WHERE id = ?", (_hash(token), device_id))
+    return token
+
+
+def delete_device(conn: sqlite3.Connection, device_id: str) -> None:
+    """Delete a device and, through the foreign keys, its vault, sessions, passkeys and settings."""
+    conn.execute("DELETE FROM devices WHERE id = ?", (device_id,))

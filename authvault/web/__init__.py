@@ -52,6 +52,22 @@ def select_locale() -> str:
     return request.accept_languages.best_match(LANGUAGES, default="en") or "en"
 
 
+def local_timezone() -> str:
+    """The server's time zone name (a home server keeps its owner's time), for dates in messages."""
+    name = os.environ.get("TZ", "").lstrip(":")
+    if not name:
+        try:
+            name = Path("/etc/timezone").read_text().strip()
+        except OSError:
+            name = ""
+    try:
+        import zoneinfo
+        zoneinfo.ZoneInfo(name)
+        return name
+    except Exception:  # unknown or empty: UTC
+        return "UTC"
+
+
 def setup_token_path(settings: Settings) -> Path:
     """Where the one-time setup token waits until the first device is set up."""
     return settings.data_dir / "setup_token"
@@ -83,6 +99,8 @@ def create_app(settings: Settings | None = None, test_config: dict | None = None
     """Build the app for `settings` (environment variables by default)."""
     settings = settings or Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if not logging.getLogger().handlers:  # under gunicorn: our INFO and up to stderr, with gunicorn's
+        logging.basicConfig(level=logging.INFO, format="[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s")
     app = Flask("authvault", root_path=str(REPO), template_folder="templates", static_folder="static")
     secure = bool(settings.origin and settings.origin.startswith("https://"))
     app.config.update(
@@ -96,6 +114,7 @@ def create_app(settings: Settings | None = None, test_config: dict | None = None
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session it is bound to
         WTF_CSRF_HEADERS=["X-CSRFToken"],
         BABEL_DEFAULT_LOCALE="en",
+        BABEL_DEFAULT_TIMEZONE=local_timezone(),
         BABEL_TRANSLATION_DIRECTORIES=str(REPO / "authvault" / "translations"),
         RATELIMIT_HEADERS_ENABLED=True,
     )
@@ -133,6 +152,16 @@ def create_app(settings: Settings | None = None, test_config: dict | None = None
     from . import api, pages, security
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
+    from . import backup_api
+    app.register_blueprint(backup_api.bp)
+    from . import connect
+    app.register_blueprint(connect.bp)
+    from . import devices_api, devices_pages
+    app.register_blueprint(devices_api.bp)
+    app.register_blueprint(devices_pages.bp)
+    from . import transfer_api, transfer_pages
+    app.register_blueprint(transfer_api.bp)
+    app.register_blueprint(transfer_pages.bp)
     security.init_app(app)
     log.info("AuthVault data folder: %s; lock after %s minutes", settings.data_dir, settings.lock_minutes)
     return app

@@ -121,8 +121,11 @@ def unlocked_accounts() -> list[Account]:
 
 
 def change(fn) -> list[Account]:  # type: ignore[no-untyped-def]
-    """Change the current device's accounts in one transaction."""
-    return accts.change_accounts(context.db(), current_user.device.id, current_user.master_key, fn)
+    """Change the current device's accounts in one transaction, then back them up if backup is on."""
+    result = accts.change_accounts(context.db(), current_user.device.id, current_user.master_key, fn)
+    from .backup_api import after_change_safe
+    after_change_safe()
+    return result
 
 
 # --- session, setup, unlock, lock -------------------------------------------------------------
@@ -238,6 +241,8 @@ def lock():  # type: ignore[no-untyped-def]
 @login_required
 def codes():  # type: ignore[no-untyped-def]
     """Every account with its current code, next code and seconds left, by the server's clock."""
+    from .backup_api import retry_if_due
+    retry_if_due()
     return jsonify(codes_payload(unlocked_accounts()))
 
 
@@ -349,8 +354,6 @@ def scan():  # type: ignore[no-untyped-def]
             skipped.append(accts.Skipped("", "", err.code, err.message, err.params or None))
     if not new and first_error is not None and len(texts) == 1:
         raise first_error  # one QR code that is not an account: say exactly why
-    if not new and first_error is not None and not skipped:
-        raise first_error
     return add_parsed(new, skipped)
 
 

@@ -1,0 +1,505 @@
+"""The passkey and device endpoints of the HTTP contract (/api/passkeys/*, /api/devices*, /api/enroll).
+
+Thin handlers: WebAuthn and slot logic live in authvault.devices.passkeys, add-a-device links in
+authvault.devices.enrollment. The device cookie says which device a browser is; a passkey proves
+the person and, once verified, unlocks only that device's vault.
+"""
+from __future__ import annotations
+
+import base64
+import logging
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, make_response, request, session
+from flask_babel import gettext
+from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
+
+from .. import accounts as accts
+from .. import qr
+from ..config import Settings
+from ..db import audit, transaction
+from ..devices import enrollment, passkeys, registry, sessions
+from ..errors import AuthVaultError, N_
+from . import context
+from .api import ApiError, body, check_passphrase, check_unlock_rate, device_json, scrypt_params, start_session
+
+log = logging.getLogger(__name__)
+bp = Blueprint("devices_api", __name__, url_prefix="/api")
+
+DEVICE_KEY_COOKIE = "authvault_device_key"
+DEVICE_KEY_PATH = "/api/passkeys/"
+COOKIE_AGE = 10 * 365 * 24 * 3600
+ACCOUNT_COUNT_SETTING = "account_count"
+EVENT_LIMIT = 30
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+def settings() -> Settings:
+    """The app's settings."""
+    return current_app.config["AUTHVAULT"]
+
+
+def availability() -> passkeys.Availability:
+    """Whether passkeys can work at the address this request came to (ProxyFix applied)."""
+    s = settings()
+    return passkeys.availability(scheme=request.scheme, host=request.host, rp_id=s.rp_id, origin=s.origin,
+                                 host_name=s.host_name)
+
+
+def availability_message(av: passkeys.Availability) -> str | None:
+    """Why passkeys cannot work here, in the person's language."""
+    if av.ok or not av.message:
+        return None
+    text = gettext(av.message)
+    return text % {"rp_id": av.rp_id} if "%(rp_id)s" in text else text
+
+
+def require_rp() -> passkeys.RelyingParty:
+    """The relying party for this request (400 passkeys_unavailable, saying why, otherwise)."""
+    av = availability()
+    if av.rp is None:
+        raise ApiError(400, "passkeys_unavailable", availability_message(av) or "", better_url=av.better_url)
+    return av.rp
+
+
+def require_device() -> registry.Device:
+    """The device this browser is (401 unknown_device otherwise)."""
+    device = context.current_device()
+    if device is None:
+        raise ApiError(401, "unknown_device", N_("This browser is not one of your devices. Open an add-a-device "
+                                                 "link, or sign back in to your device."))
+    return device
+
+
+def json_options(text: str) -> Response:
+    """WebAuthn options exactly as py_webauthn's options_to_json wrote them."""
+    return current_app.response_class(text, mimetype="application/json")
+
+
+def secure_cookies() -> bool:
+    """Whether cookies get the Secure flag (the app is served over HTTPS)."""
+    origin = settings().origin
+    return bool(origin and origin.startswith("https://")) or request.scheme == "https"
+
+
+def set_device_key_cookie(resp: Response, device_id: str, key: bytes) -> None:
+    """Give this browser its device key (HttpOnly, sent only to the passkey endpoints)."""
+    resp.set_cookie(DEVICE_KEY_COOKIE, passkeys.device_key_cookie(device_id, key), max_age=COOKIE_AGE,
+                    path=DEVICE_KEY_PATH, httponly=True, samesite="Strict", secure=secure_cookies())
+
+
+def device_key_from_cookie(device_id: str) -> bytes | None:
+    """This browser's device key for this device, if it holds one."""
+    return passkeys.parse_device_key_cookie(request.cookies.get(DEVICE_KEY_COOKIE), device_id)
+
+
+def record_account_count(conn: Any, device_id: str, count: int) -> None:
+    """Remember how many accounts a device's vault holds, so removing it can say (the vault is encrypted)."""
+    registry.set_setting(conn, device_id, ACCOUNT_COUNT_SETTING, str(count))
+
+
+def account_count(conn: Any, device_id: str) -> int | None:
+    """How many accounts a device had when it was last unlocked or changed (None if never recorded)."""
+    raw = registry.get_setting(conn, device_id, ACCOUNT_COUNT_SETTING)
+    return int(raw) if raw and raw.isdigit() else None
+
+
+def passkey_json(pk: passkeys.Passkey) -> dict[str, Any]:
+    """A passkey as the API shows it (never its key material)."""
+    return {"id": pk.id, "name": pk.name, "created_at": pk.created_at, "last_used_at": pk.last_used_at,
+            "unlock_mode": pk.unlock_mode, "synced": pk.device_type == "multi_device" or pk.backed_up}
+
+
+def unlock_summary(conn: Any, device_id: str) -> str:
+    """How this device unlocks: `passkey_prf`, `passkey_device_key`, `mixed` or `passphrase_only`."""
+    modes = {pk.unlock_mode for pk in passkeys.list_passkeys(conn, device_id)}
+    if not modes:
+        return "passphrase_only"
+    if modes == {"prf"}:
+        return "passkey_prf"
+    if modes == {"device_key"}:
+        return "passkey_device_key"
+    return "mixed"
+
+
+def unlocked_response(device: registry.Device, master_key: bytes, status: int = 200,
+                      cookie_token: str | None = None, **extra: Any) -> Response:
+    """Start an unlock session for this browser and answer like POST /api/unlock."""
+    resp = make_response()
+    start_session(resp, device, cookie_token, master_key)
+    context.g.device = device
+    payload = {"state": "unlocked", "device": device_json(device), "csrf_token": generate_csrf(), **extra}
+    resp.set_data(jsonify(payload).get_data())
+    resp.mimetype = "application/json"
+    resp.status_code = status
+    return resp
+
+
+def fail_unlock(conn: Any, device_id: str, err: AuthVaultError) -> None:
+    """Record a failed unlock (the rate limit counts these)."""
+    with transaction(conn):
+        audit(conn, "unlock_failed", device_id=device_id, detail=err.code, client=context.client_address())
+
+
+# --- passkeys -----------------------------------------------------------------------------------
+
+@bp.get("/passkeys/status")
+def passkey_status():  # type: ignore[no-untyped-def]
+    """Whether passkeys work here (and why not), this device's PRF salt and whether it has passkeys."""
+    av = availability()
+    out: dict[str, Any] = {"available": av.ok, "reason": av.reason, "message": availability_message(av),
+                           "better_url": av.better_url, "connect_url": "/connect",
+                           "rp_id": av.rp.id if av.rp else None}
+    device = context.current_device()
+    if device is not None:
+        conn = context.db()
+        out["prf_salt"] = passkeys.prf_salt(conn, device.id)
+        out["has_passkeys"] = passkeys.count_passkeys(conn, device.id) > 0
+        out["unlock_mode"] = unlock_summary(conn, device.id)
+        out["has_device_key"] = device_key_from_cookie(device.id) is not None
+    return jsonify(out)
+
+
+@bp.get("/passkeys")
+@login_required
+def list_passkeys():  # type: ignore[no-untyped-def]
+    """This device's passkeys."""
+    conn = context.db()
+    device = current_user.device
+    return jsonify({"passkeys": [passkey_json(pk) for pk in passkeys.list_passkeys(conn, device.id)],
+                    "unlock_mode": unlock_summary(conn, device.id)})
+
+
+@bp.post("/passkeys/register/options")
+@login_required
+def register_options():  # type: ignore[no-untyped-def]
+    """Options for navigator.credentials.create(): a new passkey for this (unlocked) device."""
+    rp = require_rp()
+    return json_options(passkeys.registration_options(context.db(), rp, current_user.device))
+
+
+@bp.post("/passkeys/register/verify")
+@login_required
+def register_verify():  # type: ignore[no-untyped-def]
+    """Store a new passkey for this device and give it a vault slot (PRF, or this browser's device key).
+
+    Takes the credential as PublicKeyCredential.toJSON() writes it; an optional top-level `name`.
+    """
+    credential = body()
+    rp = require_rp()
+    conn = context.db()
+    device = current_user.device
+    master_key = current_user.master_key
+    new = passkeys.verify_registration(conn, rp, device, credential)
+    prf = passkeys.prf_output(credential)
+    resp = make_response()
+    fresh_key: bytes | None = None
+    if prf is not None:
+        mode: passkeys.UnlockMode = "prf"
+        secret = prf
+    else:
+        mode = "device_key"
+        secret = device_key_from_cookie(device.id) or b""
+        if not secret:
+            secret = fresh_key = passkeys.new_device_key()
+    name = credential.get("name")
+    with transaction(conn):
+        if not isinstance(name, str) or not name.strip():
+            name = gettext("Passkey %(number)s", number=passkeys.count_passkeys(conn, device.id) + 1)
+        env = accts.read_envelope(conn, device.id)
+        env = passkeys.add_unlock_slot(env, master_key, new.id, mode, secret)
+        accts.write_envelope(conn, device.id, env)
+        pk = passkeys.save_passkey(conn, device.id, new, name, mode)
+        audit(conn, "passkey_added", device_id=device.id, detail=mode, client=context.client_address())
+    if fresh_key is not None:
+        set_device_key_cookie(resp, device.id, fresh_key)
+    # PRF supported but no output at creation (some platforms): one login now adds the PRF slot.
+    prf_pending = mode == "device_key" and passkeys.prf_enabled(credential)
+    resp.set_data(jsonify({"passkey": passkey_json(pk), "unlock_mode": mode,
+                           "prf_pending": prf_pending}).get_data())
+    resp.mimetype = "application/json"
+    resp.status_code = 201
+    return resp
+
+
+@bp.post("/passkeys/login/options")
+def login_options():  # type: ignore[no-untyped-def]
+    """Options for navigator.credentials.get(): only this device's passkeys, user verification required."""
+    device = require_device()
+    rp = require_rp()
+    check_unlock_rate(device.id)
+    return json_options(passkeys.authentication_options(context.db(), rp, device))
+
+
+@bp.post("/passkeys/login/verify")
+def login_verify():  # type: ignore[no-untyped-def]
+    """Unlock this device with one of its passkeys (the credential as PublicKeyCredential.toJSON() writes it)."""
+    credential = body()
+    device = require_device()
+    rp = require_rp()
+    conn = context.db()
+    check_unlock_rate(device.id)
+    prf = None
+    try:
+        pk = passkeys.verify_authentication(conn, rp, device, credential)
+        prf = passkeys.prf_output(credential)
+        env = accts.read_envelope(conn, device.id)
+        if pk.unlock_mode == "prf":
+            if prf is None:
+                raise passkeys.PasskeyError("passkey_prf_missing", N_(
+                    "This browser did not return the passkey's key this time. Unlock with your passphrase."), 401)
+            master_key = passkeys.unlock_vault(env, pk, prf)
+        else:
+            key = device_key_from_cookie(device.id)
+            if key is None:
+                raise passkeys.PasskeyError("device_key_missing", N_(
+                    "This browser no longer holds the key this passkey needs (its data may have been cleared). "
+                    "Unlock with your passphrase, then add a passkey again in Settings › Devices."), 401)
+            master_key = passkeys.unlock_vault(env, pk, key)
+    except AuthVaultError as err:
+        fail_unlock(conn, device.id, err)
+        raise
+    mode = pk.unlock_mode
+    with transaction(conn):
+        if mode == "device_key" and prf is not None:
+            # The browser now returns PRF output for this passkey: let the passkey itself hold the key.
+            env = passkeys.add_unlock_slot(accts.read_envelope(conn, device.id), master_key, pk.id, "prf", prf)
+            accts.write_envelope(conn, device.id, env)
+            passkeys.set_unlock_mode(conn, pk.id, "prf")
+            audit(conn, "passkey_upgraded", device_id=device.id, detail="prf", client=context.client_address())
+            mode = "prf"
+        registry.mark_used(conn, device.id)
+        audit(conn, "unlock", device_id=device.id, detail="passkey", client=context.client_address())
+    prf = None  # the secret is not kept beyond this point
+    try:
+        count = len(accts.load_accounts(conn, device.id, master_key))
+        with transaction(conn):
+            record_account_count(conn, device.id, count)
+    except AuthVaultError:  # the count is a convenience; unlocking already succeeded
+        log.warning("could not count the accounts of a device after unlocking")
+    return unlocked_response(device, master_key, unlock_mode=mode)
+
+
+@bp.patch("/passkeys/<credential_id>")
+@login_required
+def rename_passkey(credential_id: str):  # type: ignore[no-untyped-def]
+    """Rename one of this device's passkeys."""
+    data = body()
+    conn = context.db()
+    with transaction(conn):
+        pk = passkeys.rename_passkey(conn, current_user.device.id, credential_id, data.get("name"))
+    return jsonify(passkey_json(pk))
+
+
+@bp.delete("/passkeys/<credential_id>")
+@login_required
+def delete_passkey(credential_id: str):  # type: ignore[no-untyped-def]
+    """Remove a passkey of this device and its vault slot. The passphrase always still unlocks."""
+    conn = context.db()
+    device = current_user.device
+    with transaction(conn):
+        pk = passkeys.device_passkey(conn, device.id, credential_id)
+        env = passkeys.remove_unlock_slots(accts.read_envelope(conn, device.id), current_user.master_key, pk.id)
+        accts.write_envelope(conn, device.id, env)
+        passkeys.delete_passkey_row(conn, pk.id)
+        audit(conn, "passkey_removed", device_id=device.id, detail=pk.unlock_mode, client=context.client_address())
+        left = passkeys.count_passkeys(conn, device.id)
+    return jsonify({"deleted": pk.id, "passkeys_left": left, "unlock_mode": unlock_summary(conn, device.id)})
+
+
+# --- devices ------------------------------------------------------------------------------------
+
+def devices_payload(conn: Any) -> list[dict[str, Any]]:
+    """Every device with its passkey count, account count and whether it is this one."""
+    me = current_user.device.id
+    out = []
+    for d in registry.list_devices(conn):
+        item = device_json(d) or {}
+        item.update(this_device=d.id == me, passkeys=passkeys.count_passkeys(conn, d.id),
+                    account_count=account_count(conn, d.id), unlock_mode=unlock_summary(conn, d.id))
+        out.append(item)
+    return out
+
+
+@bp.get("/devices")
+@login_required
+def list_devices():  # type: ignore[no-untyped-def]
+    """All devices (name, added, last used, this one marked)."""
+    conn = context.db()
+    mine = accts.load_accounts(conn, current_user.device.id, current_user.master_key)
+    with transaction(conn):
+        record_account_count(conn, current_user.device.id, len(mine))
+    return jsonify({"devices": devices_payload(conn), "this_device": current_user.device.id})
+
+
+def find_device(conn: Any, device_id: str) -> registry.Device:
+    """A device by id (404 otherwise)."""
+    device = registry.get_device(conn, device_id)
+    if device is None:
+        raise ApiError(404, "device_not_found", N_("That device is not enrolled (it may have been removed)."))
+    return device
+
+
+@bp.patch("/devices/<device_id>")
+@login_required
+def rename_device(device_id: str):  # type: ignore[no-untyped-def]
+    """Rename a device."""
+    data = body()
+    conn = context.db()
+    with transaction(conn):
+        find_device(conn, device_id)
+        registry.rename_device(conn, device_id, data.get("name"))
+        audit(conn, "device_renamed", device_id=device_id, client=context.client_address())
+    return jsonify(device_json(find_device(conn, device_id)))
+
+
+@bp.delete("/devices/<device_id>")
+@login_required
+def delete_device(device_id: str):  # type: ignore[no-untyped-def]
+    """Remove a device and delete its vault. `confirm_name` must repeat the device's name."""
+    data = request.get_json(silent=True) or {}
+    conn = context.db()
+    with transaction(conn):
+        target = find_device(conn, device_id)
+        if data.get("confirm_name") != target.name:
+            raise ApiError(400, "confirm_name_required", N_(
+                "To remove %(device)s and delete its vault, send confirm_name with its exact name."),
+                device=target.name)
+        if registry.count_devices(conn) <= 1:
+            raise ApiError(409, "last_device", N_(
+                "%(device)s is your only device. Add another device before removing this one."),
+                device=target.name)
+        count = account_count(conn, device_id)
+        registry.delete_device(conn, device_id)
+        audit(conn, "device_removed", device_id=current_user.device.id,
+              detail=f"{target.name} ({count if count is not None else '?'} accounts)",
+              client=context.client_address())
+    resp = jsonify({"deleted": device_id, "this_device": device_id == current_user.device.id})
+    if device_id == current_user.device.id:
+        session.pop(context.SESSION_TOKEN, None)
+        resp.delete_cookie(context.DEVICE_COOKIE)
+        resp.delete_cookie(DEVICE_KEY_COOKIE, path=DEVICE_KEY_PATH)
+    return resp
+
+
+@bp.get("/devices/events")
+@login_required
+def events():  # type: ignore[no-untyped-def]
+    """Recent security events of every device (unlocks, failures, devices and passkeys added or removed)."""
+    return jsonify({"events": recent_events(context.db())})
+
+
+def recent_events(conn: Any, limit: int = EVENT_LIMIT) -> list[dict[str, Any]]:
+    """The latest audit events, newest first, with the device's name where it still exists."""
+    names = {d.id: d.name for d in registry.list_devices(conn)}
+    rows = conn.execute("SELECT at, device_id, kind, detail, client FROM audit_events "
+                        "ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+    return [{"at": r["at"], "device_id": r["device_id"], "device_name": names.get(r["device_id"] or ""),
+             "kind": r["kind"], "detail": r["detail"], "client": r["client"]} for r in rows]
+
+
+# --- add a device -------------------------------------------------------------------------------
+
+def base_url() -> str:
+    """Where other devices open AuthVault: the configured origin, else this request's."""
+    return (settings().origin or request.host_url).rstrip("/")
+
+
+@bp.post("/devices/enroll")
+@login_required
+def make_enroll_link():  # type: ignore[no-untyped-def]
+    """A link (and QR code) that adds one new device; valid 10 minutes and once."""
+    conn = context.db()
+    with transaction(conn):
+        tok = enrollment.create_token(conn, current_user.device.id)
+        audit(conn, "enroll_link_created", device_id=current_user.device.id, client=context.client_address())
+    # The token rides in the fragment, so it never reaches server or proxy access logs.
+    url = f"{base_url()}/enroll#token={tok.token}"
+    svg = qr.make_qr_svg(url)
+    return jsonify({"url": url, "token": tok.token, "expires_at": tok.expires_at,
+                    "qr_svg": "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")}), 201
+
+
+@bp.post("/enroll/check")
+def check_enroll():  # type: ignore[no-untyped-def]
+    """Whether an add-a-device token can still be used (does not use it up)."""
+    expires_at = enrollment.check_token(context.db(), body().get("token"))
+    return jsonify({"valid": True, "expires_at": expires_at})
+
+
+@bp.post("/enroll")
+def enroll():  # type: ignore[no-untyped-def]
+    """Become a new device with an add-a-device token: its own empty vault, unlocked."""
+    data = body()
+    conn = context.db()
+    existing = context.current_device()
+    if existing is not None:
+        raise ApiError(409, "already_a_device", N_(
+            "This browser is already your device “%(device)s”. Use another browser or phone for the new device, "
+            "or remove %(device)s first."), device=existing.name)
+    token = data.get("token")
+    enrollment.check_token(conn, token)
+    name = registry.clean_name(data.get("device_name"))
+    passphrase = check_passphrase(data.get("passphrase"))
+    with transaction(conn):
+        device, cookie_token = registry.create_device(conn, name)
+        enrollment.use_token(conn, token, device.id)
+        master_key = accts.create_vault(conn, device.id, passphrase, scrypt_params())
+        registry.mark_used(conn, device.id)
+        record_account_count(conn, device.id, 0)
+        audit(conn, "device_enrolled", device_id=device.id, detail=name, client=context.client_address())
+    return unlocked_response(device, master_key, 201, cookie_token)
+
+
+# --- sign back in (the device cookie is gone) ---------------------------------------------------
+
+@bp.get("/devices/signin")
+def signin_choices():  # type: ignore[no-untyped-def]
+    """The devices a browser whose data was cleared can sign back in to (names only)."""
+    conn = context.db()
+    return jsonify({"devices": [{"id": d.id, "name": d.name, "last_used_at": d.last_used_at}
+                                for d in registry.list_devices(conn)]})
+
+
+@bp.post("/devices/signin")
+def signin():  # type: ignore[no-untyped-def]
+    """Sign this browser back in to a device with that device's passphrase: a new device cookie.
+
+    The old cookie stops working, and device-key passkeys (whose key the old browser data held)
+    are removed; passkeys with PRF keep working. Rate limited like unlocking.
+    """
+    data = body()
+    conn = context.db()
+    device_id = data.get("device_id")
+    if not isinstance(device_id, str):
+        raise ApiError(400, "device_required", N_("Choose your device."))
+    device = find_device(conn, device_id)
+    passphrase = data.get("passphrase")
+    if not isinstance(passphrase, str) or not passphrase:
+        raise ApiError(400, "passphrase_required", N_("Enter your passphrase."))
+    check_unlock_rate(device.id)
+    try:
+        master_key = accts.unlock_with_passphrase(conn, device.id, passphrase)
+    except AuthVaultError as err:
+        fail_unlock(conn, device.id, err)
+        raise
+    with transaction(conn):
+        cookie_token = registry.rotate_cookie(conn, device.id)
+        sessions.close_device_sessions(conn, device.id)
+        stale = [pk for pk in passkeys.list_passkeys(conn, device.id) if pk.unlock_mode == "device_key"]
+        if stale:
+            env = passkeys.remove_device_key_slots(accts.read_envelope(conn, device.id), master_key)
+            accts.write_envelope(conn, device.id, env)
+            for pk in stale:
+                passkeys.delete_passkey_row(conn, pk.id)
+                audit(conn, "passkey_removed", device_id=device.id, detail="device_key_lost",
+                      client=context.client_address())
+        registry.mark_used(conn, device.id)
+        audit(conn, "signed_in", device_id=device.id, client=context.client_address())
+        audit(conn, "unlock", device_id=device.id, detail="passphrase", client=context.client_address())
+    resp = unlocked_response(device, master_key, 200, cookie_token, removed_passkeys=len(stale))
+    resp.delete_cookie(DEVICE_KEY_COOKIE, path=DEVICE_KEY_PATH)
+    return resp
+

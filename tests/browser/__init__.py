@@ -1,0 +1,1 @@
+"""Real-browser tests: gunicorn serving the app, headless Debian Chromium driven by Playwright."""

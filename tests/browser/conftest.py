@@ -1,0 +1,236 @@
+"""Fixtures for real-browser tests: gunicorn servers and headless Debian Chromium (recipes.md section 1).
+
+Reusable by every browser test (accounts, passkeys, backup):
+- `server_factory(env=None, workers=2, ...)`: a fresh gunicorn serving AuthVault on its own temp data
+  folder, stopped by PID at the end of the session; `server` is one shared instance.
+- `browser`: headless /usr/bin/chromium through Playwright (never `playwright install`).
+- `new_device(browser, origin, **context_kwargs)`: a new browser context + page, a phone by default
+  (390x844, device_scale_factor 3, mobile, touch); returns a `Device` (context, page).
+- `setup_device(device, server)`: set the server up from that device through the JSON API (fast);
+  the setup page itself is tested in test_accounts_e2e.py.
+
+Without Chromium (or Playwright) the tests are skipped with the reason, except when the CI
+environment variable is set: then they fail, so CI cannot pass without running them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .gunicorn_server import PASSPHRASE, REPO, SETUP_TOKEN, GunicornServer
+
+CHROMIUM = os.environ.get("AUTHVAULT_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+PHONE: dict[str, Any] = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 3,
+    "is_mobile": True,
+    "has_touch": True,
+}
+TABLET: dict[str, Any] = {
+    "viewport": {"width": 820, "height": 1180},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
+
+__all__ = [
+    "CHROMIUM",
+    "PHONE",
+    "TABLET",
+    "PASSPHRASE",
+    "SETUP_TOKEN",
+    "Device",
+    "new_device",
+    "setup_device",
+    "unlock_device",
+]
+
+
+def _missing(reason: str) -> None:
+    """Fail under CI (the browser tests must run there), skip elsewhere."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI is set, so this is a failure, not a skip)", pytrace=False)
+    pytest.skip(reason)
+
+
+def compile_translations() -> None:
+    """Compile the .po catalogs for the server under test (scripts/test does the same)."""
+    translations = REPO / "authvault" / "translations"
+    if not translations.exists():
+        return
+    pybabel = Path(sys.executable).with_name("pybabel")
+    subprocess.run(
+        [str(pybabel) if pybabel.exists() else "pybabel", "-q", "compile", "-d", str(translations)],
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.fixture(scope="session")
+def server_factory(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Callable[..., GunicornServer]]:
+    """Start gunicorn servers on demand (each with its own data folder); stop them all at the end."""
+    compile_translations()
+    started: list[GunicornServer] = []
+
+    def start(
+        env: dict[str, str] | None = None,
+        *,
+        workers: int = 2,
+        threads: int | None = None,
+        extra_args: tuple[str, ...] = (),
+        access_log: bool = False,
+    ) -> GunicornServer:
+        base = tmp_path_factory.mktemp("server")
+        server = GunicornServer.start(
+            base / "data",
+            workers=workers,
+            threads=threads,
+            env=env,
+            extra_args=extra_args,
+            access_log=access_log,
+        )
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def server(server_factory: Callable[..., GunicornServer]) -> GunicornServer:
+    """One gunicorn with two workers, not set up yet, shared by the session."""
+    return server_factory()
+
+
+@pytest.fixture
+def fresh_server(server_factory: Callable[..., GunicornServer]) -> GunicornServer:
+    """A gunicorn of this test's own, not set up yet."""
+    return server_factory()
+
+
+@pytest.fixture(scope="session")
+def playwright_sync() -> Iterator[Any]:
+    """The Playwright driver (sync API)."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing("Playwright is not installed: pip install -r requirements-dev.txt")
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_sync: Any) -> Iterator[Any]:
+    """Headless Debian Chromium (never a browser downloaded by `playwright install`)."""
+    if not os.path.exists(CHROMIUM):
+        _missing(f"Debian chromium is not installed at {CHROMIUM}: apt-get install chromium")
+    b = playwright_sync.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    yield b
+    b.close()
+
+
+@dataclass
+class Device:
+    """One browser on one phone or tablet: its own context (cookies) and one page."""
+
+    context: Any
+    page: Any
+    origin: str
+    errors: list[str] = field(default_factory=list)  # console errors and uncaught page errors
+
+    def goto(self, path: str = "/") -> Any:
+        """Open a path of the app."""
+        return self.page.goto(self.origin + path)
+
+    def api(self, method: str, path: str, body: Any = None) -> Any:
+        """Call the JSON API with this device's cookies and CSRF token; return the parsed body."""
+        req = self.context.request
+        token = req.get(self.origin + "/api/session").json()["csrf_token"]
+        resp = req.fetch(
+            self.origin + path,
+            method=method,
+            data=body,
+            headers={"X-CSRFToken": token, "Accept": "application/json"},
+        )
+        assert resp.ok, f"{method} {path}: {resp.status} {resp.text()}"
+        return resp.json()
+
+    def close(self) -> None:
+        """Close the context (and its page)."""
+        self.context.close()
+
+
+def new_device(browser: Any, origin: str, **context_kwargs: Any) -> Device:
+    """A new browser context and page: a phone (390x844 at 3x, mobile, touch) unless told otherwise.
+
+    Context options (locale, color_scheme, permissions, viewport...) override the phone defaults.
+    Console errors and uncaught page errors are collected in `device.errors` for the test to check.
+    """
+    options = {**PHONE, **context_kwargs}
+    context = browser.new_context(**options)
+    context.set_default_timeout(10_000)
+    device = Device(context, context.new_page(), origin)
+    device.page.on("pageerror", lambda exc: device.errors.append(str(exc)))
+    device.page.on("console", lambda msg: msg.type == "error" and device.errors.append(msg.text))
+    return device
+
+
+def setup_device(
+    device: Device, server: GunicornServer, name: str = "iPhone", passphrase: str = PASSPHRASE
+) -> None:
+    """Set the server up from this device through the API (the device is then unlocked)."""
+    device.api(
+        "POST",
+        "/api/setup",
+        {"setup_token": SETUP_TOKEN, "device_name": name, "passphrase": passphrase},
+    )
+
+
+def unlock_device(device: Device, passphrase: str = PASSPHRASE) -> None:
+    """Unlock through the unlock page, as a person does."""
+    page = device.page
+    device.goto("/")
+    page.fill("#passphrase", passphrase)
+    page.click("#unlock-form button[type=submit]")
+    page.wait_for_selector("#accounts")
+
+
+@pytest.fixture
+def phone(browser: Any, fresh_server: GunicornServer) -> Iterator[Device]:
+    """A phone (clipboard permitted) set up on a fresh server, on the empty list, unlocked."""
+    device = new_device(
+        browser, fresh_server.origin, permissions=["clipboard-read", "clipboard-write"]
+    )
+    setup_device(device, fresh_server)
+    device.goto("/")
+    yield device
+    device.close()
+
+
+@pytest.fixture
+def screenshot_dir(tmp_path: Path) -> Path:
+    """Where screenshots go: $AUTHVAULT_SCREENSHOTS, else this test's temp folder."""
+    path = Path(os.environ.get("AUTHVAULT_SCREENSHOTS") or tmp_path)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
