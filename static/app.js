@@ -90,7 +90,9 @@ function listPage() {
   function remember(accounts, serverTime) {
     for (const a of accounts) {
       if (a.type === "hotp" || a.action_required || !a.period) continue;
-      state.set(a.id, { boundary: serverTime + a.remaining, period: a.period, code: a.code, next: a.next_code });
+      // the boundary from the server time itself: "remaining" is rounded up to whole seconds
+      const boundary = (Math.floor(serverTime / a.period) + 1) * a.period;
+      state.set(a.id, { boundary, period: a.period, code: a.code, next: a.next_code });
     }
   }
   remember(data.accounts, data.server_time);

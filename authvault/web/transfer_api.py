@@ -1,0 +1,453 @@
+"""Moving in and moving out (issue 5): import files, export files and QR codes, send to own devices.
+
+Thin handlers over `authvault.importers`, `authvault.transfer.export` and
+`authvault.transfer.sending`:
+- `POST /api/import`: multipart `file`, optional `password` and `format`; answers a preview
+  (what would be added, what is skipped and why) and writes nothing unless `confirm` is true.
+- `POST /api/export`: after re-authenticating with the device's passphrase; a download
+  (encrypted or, with `i_understand_unencrypted`, plain) or Google transfer QR codes.
+- `POST /api/accounts/<id>/qr`: one account's QR code (passphrase again); `GET` works for a
+  couple of minutes after such a re-authentication.
+- `/api/send*`: send accounts sealed to another of one's own devices; that device keeps or
+  declines each when it is next unlocked.
+Exported files are built in memory and sent; nothing of them is stored on the server.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request, session
+from flask_babel import gettext
+from flask_login import current_user, login_required
+
+from .. import accounts as accts
+from .. import importers, qr
+from ..db import audit, transaction
+from ..devices import registry, sessions
+from ..errors import AuthVaultError, N_
+from ..otp import Account, to_uri
+from ..transfer import export as exporter
+from ..transfer import sending
+from . import context
+from .api import ApiError, body, change, check_unlock_rate, scrypt_params, skipped_json, unlocked_accounts
+from .views import account_view
+
+log = logging.getLogger(__name__)
+bp = Blueprint("transfer_api", __name__, url_prefix="/api")
+
+REAUTH_SESSION_KEY = "transfer_reauth"
+REAUTH_SECONDS = 120
+UNENCRYPTED_FORMATS = ("aegis-plain", "uris")
+TRUE_WORDS = ("1", "true", "yes", "on")
+# Endpoints after which a device is unlocked: it makes its transfer key pair then, if it has none.
+UNLOCK_ENDPOINTS = frozenset({"api.setup", "api.unlock", "devices_api.login_verify", "devices_api.enroll",
+                              "devices_api.signin"})
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+def _device_id() -> str:
+    return current_user.device.id
+
+
+def _audit(kind: str, detail: str = "") -> None:
+    conn = context.db()
+    with transaction(conn):
+        audit(conn, kind, device_id=_device_id(), detail=detail, client=context.client_address())
+
+
+def _translated(reason: str, params: dict[str, Any] | None) -> str:
+    text = gettext(reason)
+    if params:
+        try:
+            return text % params
+        except (KeyError, ValueError, TypeError):
+            return reason % params
+    return text
+
+
+def _as_skipped(entries: list[importers.SkippedEntry]) -> list[accts.Skipped]:
+    return [accts.Skipped(e.issuer, e.name, e.code, e.reason, dict(e.params) or None) for e in entries]
+
+
+def _preview_item(acc: Account, completes: bool) -> dict[str, Any]:
+    """What the preview shows of an account that would be added: never its secret."""
+    return {"issuer": acc.issuer, "name": acc.name, "type": acc.type, "algorithm": acc.algorithm,
+            "digits": acc.digits, "period": acc.period if acc.type != "hotp" else None,
+            "completes_action_required": completes}
+
+
+def _format_label(name: str) -> str:
+    try:
+        return importers.get_importer(name).label
+    except importers.ImporterError:
+        return name
+
+
+def require_passphrase(data: dict[str, Any]) -> None:
+    """Re-authenticate: the device's passphrase must be in the request (rate-limited like unlocking)."""
+    device = current_user.device
+    passphrase = data.get("passphrase")
+    if not isinstance(passphrase, str) or not passphrase:
+        raise ApiError(401, "passphrase_required", N_("Enter this device's passphrase to continue."))
+    conn = context.db()
+    check_unlock_rate(device.id)
+    try:
+        accts.unlock_with_passphrase(conn, device.id, passphrase)
+    except AuthVaultError as err:
+        with transaction(conn):
+            audit(conn, "unlock_failed", device_id=device.id, detail=err.code, client=context.client_address())
+        raise
+    session[REAUTH_SESSION_KEY] = {"device": device.id, "at": time.time()}
+
+
+def recently_reauthenticated() -> bool:
+    """Whether this unlock session re-entered the passphrase in the last couple of minutes."""
+    mark = session.get(REAUTH_SESSION_KEY)
+    return (isinstance(mark, dict) and mark.get("device") == _device_id()
+            and time.time() - float(mark.get("at", 0)) < REAUTH_SECONDS)
+
+
+def download(data: bytes, filename: str, mimetype: str) -> Response:
+    """A file sent as a download that no cache keeps."""
+    resp = current_app.response_class(data, mimetype=mimetype)
+    resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    resp.headers["Cache-Control"] = "no-store"
+    resp.headers["Pragma"] = "no-cache"
+    return resp
+
+
+def _dated(filename: str) -> str:
+    stem, dot, ext = filename.rpartition(".")
+    return f"{stem}-{time.strftime('%Y-%m-%d')}{dot}{ext}"
+
+
+# --- import ---------------------------------------------------------------------------------------
+
+@bp.post("/import")
+@login_required
+def import_file():  # type: ignore[no-untyped-def]
+    """Preview (default) or, with `confirm`, add the accounts of another app's export file."""
+    upload = request.files.get("file")
+    if upload is None:
+        raise ApiError(400, "file_required", N_("Choose the export file of your other authenticator app."))
+    data = upload.read(importers.MAX_FILE_BYTES + 1)
+    if not data:
+        raise ApiError(400, "empty_file", N_("That file is empty. Choose the export file again."))
+    password = request.form.get("password") or None
+    fmt = (request.form.get("format") or "").strip() or None
+    if fmt == "auto":
+        fmt = None
+    confirm = (request.form.get("confirm") or "").strip().lower() in TRUE_WORDS
+    try:
+        result = importers.import_file(data, filename=upload.filename, password=password, format=fmt)
+    except importers.ImporterError as err:
+        if err.code == "file_too_large":
+            err.status = 413
+        if err.params.get("format"):
+            err.extra = {"format": err.params["format"]}  # type: ignore[attr-defined]  # which app, for the page
+        raise
+    file_skipped = _as_skipped(result.skipped)
+    label = _format_label(result.format)
+
+    if not confirm:
+        existing = unlocked_accounts()
+        ids = {a.id for a in existing}
+        _, would_add, dupes = accts.merge_new(existing, result.accounts)
+        return jsonify({"preview": True, "format": result.format, "format_label": label,
+                        "add": [_preview_item(a, a.id in ids) for a in would_add],
+                        "skipped": skipped_json(dupes + file_skipped),
+                        "count": len(would_add)})
+
+    added: list[Account] = []
+    dupes_at_write: list[accts.Skipped] = []
+
+    def apply(existing: list[Account]) -> list[Account]:
+        merged, done, dupes = accts.merge_new(existing, result.accounts)
+        added.extend(done)
+        dupes_at_write.extend(dupes)
+        return merged
+
+    if result.accounts:
+        change(apply)
+    _audit("import", f"{result.format}: {len(added)} added, {len(dupes_at_write) + len(file_skipped)} skipped")
+    now = time.time()
+    return jsonify({"preview": False, "format": result.format, "format_label": label,
+                    "added": [account_view(a, now) for a in added],
+                    "skipped": skipped_json(dupes_at_write + file_skipped),
+                    "count": len(added), "server_time": now}), (201 if added else 200)
+
+
+@bp.get("/import/formats")
+@login_required
+def import_formats():  # type: ignore[no-untyped-def]
+    """The formats the import page may name (detection needs none of them)."""
+    return jsonify({"formats": [{"name": imp.name, "label": imp.label}
+                                for imp in sorted(importers.IMPORTERS, key=lambda i: i.label.lower())]})
+
+
+# --- export ---------------------------------------------------------------------------------------
+
+@bp.post("/export")
+@login_required
+def export():  # type: ignore[no-untyped-def]
+    """Export every account: `aegis` (encrypted, default), `aegis-plain`, `uris` or `google`."""
+    data = body()
+    fmt = data.get("format") or "aegis"
+    if fmt not in exporter.FORMATS:
+        raise ApiError(400, "unknown_export_format", N_("Choose one of the export formats: %(formats)s."),
+                       formats=", ".join(exporter.FORMATS))
+    if fmt in UNENCRYPTED_FORMATS and data.get("i_understand_unencrypted") is not True:
+        raise ApiError(400, "unencrypted_not_confirmed", N_(
+            "This file is not encrypted: anyone who gets it can make your codes. Confirm that you "
+            "understand (i_understand_unencrypted) to export it."))
+    if fmt == "aegis":
+        password = data.get("password")
+        if not isinstance(password, str) or not password:
+            raise ApiError(400, "password_required", N_("Choose a password for the encrypted export."))
+        if len(password) > 1024:
+            raise ApiError(400, "password_too_long", N_("That password is too long (1024 characters at most)."))
+    require_passphrase(data)
+    accounts = unlocked_accounts()
+    if not accounts:
+        raise ApiError(400, "nothing_to_export", N_("There are no accounts on this device to export."))
+    if fmt == "google":
+        uris, left_out = exporter.export_google(accounts)
+        _audit("export", fmt)
+        return jsonify({"uris": uris, "qr_svgs": [qr.make_qr_svg(u) for u in uris],
+                        "count": len(accounts) - len(left_out), "batch_size": 10,
+                        "not_exportable": [{"issuer": a.issuer, "name": a.name, "reason": gettext(reason)}
+                                           for a, reason in left_out]})
+    filename, mimetype = exporter.FORMATS[fmt]
+    if fmt == "aegis":
+        content = exporter.export_aegis_encrypted(accounts, data["password"], scrypt_params())
+    elif fmt == "aegis-plain":
+        content = exporter.export_aegis_plain(accounts)
+    else:
+        content = exporter.export_uris(accounts)
+    _audit("export", fmt)
+    resp = download(content, _dated(filename), mimetype)
+    _, left_out = exporter.exportable(accounts)
+    resp.headers["X-AuthVault-Not-Exported"] = str(len(left_out))
+    return resp
+
+
+def _account_qr(account_id: str):  # type: ignore[no-untyped-def]
+    acc = accts.find(unlocked_accounts(), account_id)
+    if acc.action_required or not acc.secret:
+        raise ApiError(409, "action_required", N_("This account needs a new QR code from its service first."))
+    _audit("account_qr_shown")
+    return acc, qr.make_qr_svg(to_uri(acc))
+
+
+@bp.post("/accounts/<account_id>/qr")
+@login_required
+def account_qr(account_id: str):  # type: ignore[no-untyped-def]
+    """One account's QR code (its otpauth URI), after the passphrase again: {"svg", "label"}."""
+    require_passphrase(body())
+    acc, svg = _account_qr(account_id)
+    return jsonify({"svg": svg, "label": accts.label_of(acc), "issuer": acc.issuer, "name": acc.name})
+
+
+@bp.get("/accounts/<account_id>/qr")
+@login_required
+def account_qr_svg(account_id: str):  # type: ignore[no-untyped-def]
+    """The same QR code as an SVG image, within two minutes of re-entering the passphrase."""
+    if not recently_reauthenticated():
+        raise ApiError(401, "reauth_required", N_("Enter this device's passphrase again to show a QR code."))
+    _, svg = _account_qr(account_id)
+    return current_app.response_class(svg, mimetype="image/svg+xml",
+                                      headers={"Cache-Control": "no-store"})
+
+
+# --- send to another own device -------------------------------------------------------------------
+
+def _my_key() -> sending.KeyPair:
+    return sending.ensure_device_key(context.db(), _device_id(), current_user.master_key)
+
+
+@bp.get("/send/devices")
+@login_required
+def send_devices():  # type: ignore[no-untyped-def]
+    """The other devices, and whether each can receive (it has been unlocked since sending arrived)."""
+    conn = context.db()
+    _my_key()
+    me = _device_id()
+    out = []
+    for d in registry.list_devices(conn):
+        if d.id == me:
+            continue
+        out.append({"id": d.id, "name": d.name, "last_used_at": d.last_used_at,
+                    "can_receive": sending.public_key(conn, d.id) is not None})
+    return jsonify({"devices": out})
+
+
+@bp.post("/send")
+@login_required
+def send():  # type: ignore[no-untyped-def]
+    """Seal accounts to another of this person's devices: {"device_id", "account_ids": [...]}."""
+    data = body()
+    device_id = data.get("device_id")
+    ids = data.get("account_ids")
+    if not isinstance(device_id, str) or not device_id:
+        raise ApiError(400, "device_required", N_("Choose the device to send to."))
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+        raise ApiError(400, "nothing_to_send", N_("Choose at least one account to send."))
+    conn = context.db()
+    receiver = registry.get_device(conn, device_id)
+    if receiver is None:
+        raise ApiError(404, "device_not_found", N_("That device is not enrolled (it may have been removed)."))
+    _my_key()
+    mine = unlocked_accounts()
+    chosen: list[Account] = []
+    for account_id in dict.fromkeys(ids):
+        acc = accts.find(mine, account_id)
+        if acc.action_required or not acc.secret:
+            raise ApiError(409, "action_required_account", N_(
+                "%(label)s needs a new QR code from its service first, so it cannot be sent."),
+                label=accts.label_of(acc))
+        chosen.append(acc)
+    me = current_user.device
+    transfer = sending.send_accounts(conn, sender_id=me.id, sender_name=me.name, receiver_id=receiver.id,
+                                     accounts=chosen)
+    with transaction(conn):
+        audit(conn, "transfer_sent", device_id=me.id, detail=f"{len(chosen)} to {receiver.name}",
+              client=context.client_address())
+    return jsonify({"transfer": {"id": transfer.id, "to": {"id": receiver.id, "name": receiver.name},
+                                 "count": transfer.count, "created_at": transfer.created_at}}), 201
+
+
+@bp.get("/send")
+@login_required
+def sent():  # type: ignore[no-untyped-def]
+    """Transfers this device sent that the receiver has not opened yet."""
+    conn = context.db()
+    names = {d.id: d.name for d in registry.list_devices(conn)}
+    return jsonify({"transfers": [{"id": t.id, "to": {"id": t.receiver_id, "name": names.get(t.receiver_id, "")},
+                                   "count": t.count, "created_at": t.created_at}
+                                  for t in sending.outgoing(conn, _device_id())]})
+
+
+@bp.delete("/send/<transfer_id>")
+@login_required
+def cancel(transfer_id: str):  # type: ignore[no-untyped-def]
+    """Take back a transfer this device sent that was not opened yet."""
+    conn = context.db()
+    with transaction(conn):
+        t = sending.get_transfer(conn, transfer_id)
+        if t is None or t.sender_id != _device_id():
+            raise ApiError(404, "transfer_not_found", N_("That transfer is gone (it was kept, declined or taken back)."))
+        sending.delete_transfer(conn, transfer_id)
+        audit(conn, "transfer_cancelled", device_id=_device_id(), detail=f"{t.count}",
+              client=context.client_address())
+    return jsonify({"deleted": transfer_id})
+
+
+def _inbox_item(t: sending.Transfer, private: bytes, existing: list[Account]) -> dict[str, Any]:
+    item: dict[str, Any] = {"id": t.id, "from": {"id": t.sender_id, "name": t.sender_name},
+                            "count": t.count, "created_at": t.created_at}
+    try:
+        arrived = sending.open_transfer(t, private)
+    except sending.TransferError as err:
+        item.update(accounts=[], error={"code": err.code, "message": gettext(err.message)})
+        return item
+    result = list(existing)
+    views = []
+    for index, acc in enumerate(arrived):
+        _, added, _ = accts.merge_new(result, [acc])
+        views.append({"index": index, "issuer": acc.issuer, "name": acc.name, "type": acc.type,
+                      "already_here": not added})
+    item["accounts"] = views
+    return item
+
+
+@bp.get("/send/inbox")
+@login_required
+def inbox():  # type: ignore[no-untyped-def]
+    """What other devices sent to this one, opened here (the server cannot read it)."""
+    conn = context.db()
+    pair = _my_key()
+    existing = unlocked_accounts()
+    return jsonify({"transfers": [_inbox_item(t, pair.private, existing)
+                                  for t in sending.incoming(conn, _device_id())]})
+
+
+def _incoming_transfer(transfer_id: str) -> sending.Transfer:
+    t = sending.get_transfer(context.db(), transfer_id)
+    if t is None or t.receiver_id != _device_id():
+        raise ApiError(404, "transfer_not_found", N_("That transfer is gone (it was kept, declined or taken back)."))
+    return t
+
+
+@bp.post("/send/inbox/<transfer_id>")
+@login_required
+def receive(transfer_id: str):  # type: ignore[no-untyped-def]
+    """Keep the chosen accounts of a transfer ({"keep": [indexes]}); the rest are declined; the transfer is deleted."""
+    data = body()
+    keep = data.get("keep")
+    if not isinstance(keep, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in keep):
+        raise ApiError(400, "keep_required", N_("Send keep: the list of the accounts to keep (their index)."))
+    t = _incoming_transfer(transfer_id)
+    arrived = sending.open_transfer(t, _my_key().private)
+    if any(i < 0 or i >= len(arrived) for i in keep):
+        raise ApiError(400, "keep_out_of_range", N_("keep names an account that is not in this transfer."))
+    chosen = [arrived[i] for i in sorted(set(keep))]
+    added: list[Account] = []
+    skipped: list[accts.Skipped] = []
+    conn = context.db()
+
+    def apply(existing: list[Account]) -> list[Account]:
+        if sending.get_transfer(conn, transfer_id) is None:  # kept or declined meanwhile (a double tap)
+            raise ApiError(404, "transfer_not_found", N_("That transfer is gone (it was kept, declined or taken back)."))
+        merged, done, dupes = accts.merge_new(existing, chosen)
+        added.extend(done)
+        skipped.extend(dupes)
+        # Deleted in the same transaction as the accounts are written: kept exactly once.
+        sending.delete_transfer(conn, transfer_id)
+        return merged
+
+    change(apply)
+    declined = len(arrived) - len(chosen)
+    with transaction(conn):
+        audit(conn, "transfer_received", device_id=_device_id(),
+              detail=f"{len(added)} kept, {declined} declined, from {t.sender_name}", client=context.client_address())
+    now = time.time()
+    return jsonify({"added": [account_view(a, now) for a in added], "skipped": skipped_json(skipped),
+                    "declined": declined}), (201 if added else 200)
+
+
+@bp.delete("/send/inbox/<transfer_id>")
+@login_required
+def decline(transfer_id: str):  # type: ignore[no-untyped-def]
+    """Decline every account of a transfer (it is deleted unopened)."""
+    conn = context.db()
+    t = _incoming_transfer(transfer_id)
+    with transaction(conn):
+        sending.delete_transfer(conn, transfer_id)
+        audit(conn, "transfer_declined", device_id=_device_id(), detail=f"{t.count} from {t.sender_name}",
+              client=context.client_address())
+    return jsonify({"deleted": transfer_id, "declined": t.count})
+
+
+# --- a device makes its key pair when it is unlocked ----------------------------------------------
+
+@bp.after_app_request
+def _key_after_unlock(resp: Response) -> Response:
+    """After a successful unlock (passphrase, passkey, setup, enrollment, sign-in): make the key pair."""
+    if request.endpoint not in UNLOCK_ENDPOINTS or not 200 <= resp.status_code < 300:
+        return resp
+    try:
+        device = context.current_device()
+        token = session.get(context.SESSION_TOKEN)
+        if device is None or not token:
+            return resp
+        conn = context.db()
+        key = sessions.session_master_key(conn, token, device.id, context.lock_seconds(device.id), touch=False)
+        if key is not None:
+            sending.ensure_device_key(conn, device.id, key)
+    except Exception as exc:  # noqa: BLE001 - never fail an unlock over this; the next request retries
+        log.warning("could not make the transfer key of a device (%s)", type(exc).__name__)
+    return resp
+

@@ -1,0 +1,93 @@
+"""Pages for moving in and moving out: Settings > Import, Export, Send to another device, and the inbox.
+
+The pages are thin: static/transfer.js drives them through the JSON API (authvault.web.transfer_api).
+A device that has accounts waiting for it is taken to the inbox once per unlock, the first time it
+opens its account list, so what arrived is seen "the next time it unlocks".
+"""
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required
+
+from .. import accounts as accts
+from ..transfer import sending
+from . import context
+from .views import account_view
+
+bp = Blueprint("transfer_pages", __name__)
+
+INBOX_SHOWN_KEY = "transfer_inbox_shown"
+
+
+def _accounts() -> list:  # type: ignore[type-arg]
+    return accts.load_accounts(context.db(), current_user.device.id, current_user.master_key)
+
+
+@bp.get("/import")
+@login_required
+def import_page():  # type: ignore[no-untyped-def]
+    """Settings > Import: choose a file, password if asked, preview, confirm."""
+    from .. import importers
+    formats = sorted(((imp.name, imp.label) for imp in importers.IMPORTERS), key=lambda f: f[1].lower())
+    return render_template("import.html", formats=formats)
+
+
+@bp.get("/export")
+@login_required
+def export_page():  # type: ignore[no-untyped-def]
+    """Settings > Export: choose a format, re-enter the passphrase, download or show QR codes."""
+    return render_template("export.html", count=len(_accounts()))
+
+
+@bp.get("/send")
+@login_required
+def send_page():  # type: ignore[no-untyped-def]
+    """Send accounts to another of this person's devices."""
+    views = [account_view(a) for a in _accounts()]
+    return render_template("send.html", accounts=views)
+
+
+@bp.get("/inbox")
+@login_required
+def inbox_page():  # type: ignore[no-untyped-def]
+    """Accounts other devices sent to this one: keep or decline each."""
+    session[INBOX_SHOWN_KEY] = session.get(context.SESSION_TOKEN, "")[:16]
+    return render_template("inbox.html")
+
+
+@bp.get("/accounts/<account_id>/qr")
+@login_required
+def account_qr_page(account_id: str):  # type: ignore[no-untyped-def]
+    """One account's QR code, shown after the passphrase again (to move it to another app or phone)."""
+    acc = accts.find(_accounts(), account_id)
+    return render_template("account_qr.html", account=account_view(acc), label=accts.label_of(acc))
+
+
+@bp.app_context_processor
+def _incoming() -> dict:  # type: ignore[type-arg]
+    """`incoming_transfers`: (transfers, accounts) waiting for this device, and `incoming_senders`
+    (their devices' names), for templates/_transfer_banner.html and the settings page."""
+    if not current_user.is_authenticated:
+        return {"incoming_transfers": (0, 0), "incoming_senders": ""}
+    conn = context.db()
+    counts = sending.incoming_count(conn, current_user.device.id)
+    senders = ""
+    if counts[0]:
+        names = conn.execute("SELECT DISTINCT sender_name FROM transfers WHERE receiver_id = ? ORDER BY sender_name",
+                             (current_user.device.id,)).fetchall()
+        senders = ", ".join(r[0] for r in names)
+    return {"incoming_transfers": counts, "incoming_senders": senders}
+
+
+@bp.before_app_request
+def _show_inbox_after_unlock():  # type: ignore[no-untyped-def]
+    """The first time the list opens in an unlock session with accounts waiting, show them first."""
+    if request.method != "GET" or request.endpoint != "pages.index" or not current_user.is_authenticated:
+        return None
+    mark = session.get(context.SESSION_TOKEN, "")[:16]
+    if session.get(INBOX_SHOWN_KEY) == mark:
+        return None
+    if sending.incoming_count(context.db(), current_user.device.id)[0] == 0:
+        return None
+    session[INBOX_SHOWN_KEY] = mark
+    return redirect(url_for("transfer_pages.inbox_page"))
