@@ -233,12 +233,19 @@ def hotp_code(account: Account, counter: int) -> str:
 
 def code_window(account: Account, now: float) -> CodeWindow:
     """Current and next code, and the seconds (at least 1) before the current one expires."""
+    # One check and one generator for both codes: the list shows hundreds of these per request.
     if account.type == "hotp":
-        return CodeWindow(hotp_code(account, account.counter), hotp_code(account, account.counter + 1), None)
-    step = _time_step(account, now)
+        validate(account)
+        _check_counter(account.counter + 1)
+        gen = _RawKeyHotp(bytes(account.secret), account.digits, account.algorithm)
+        return CodeWindow(gen.generate_otp(account.counter), gen.generate_otp(account.counter + 1), None)
+    step = _time_step(account, now)  # validates the account
     period = account.period
     remaining = max(1, math.ceil(period - (now - step * period)))
-    return CodeWindow(_generate(account, step), _generate(account, step + 1), remaining)
+    key = bytes(account.secret)
+    gen = _RawKeySteam(key) if account.type == "steam" else \
+        _RawKeyHotp(key, account.digits, account.algorithm)
+    return CodeWindow(gen.generate_otp(step), gen.generate_otp(step + 1), remaining)
 
 
 # --- otpauth URIs --------------------------------------------------------------------------
