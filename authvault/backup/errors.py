@@ -1,0 +1,188 @@
+"""The backup exception family: one class per state a person is told about.
+
+Every failure of a backup account (a store) or of the one-backup-per-account rule (the service)
+is a `BackupError` with a snake_case `code`; the web layer maps `status` and `extra` to the JSON
+error shape. Messages name the backup account by kind and location, never by its credentials.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import AuthVaultError, N_
+
+
+class BackupError(AuthVaultError):
+    """Any backup failure; `code` says which (see the subclasses)."""
+
+    status = 502
+
+    def __init__(self, code: str, message: str, **params: Any) -> None:
+        super().__init__(code, message, **params)
+        self.extra: dict[str, Any] = {}
+
+
+class BackupUnreachable(BackupError):
+    """The backup account did not answer: connection refused, DNS failure, timeout."""
+
+    status = 503
+
+    def __init__(self, where: str) -> None:
+        super().__init__("backup_unreachable",
+                         N_("The backup account at %(where)s cannot be reached. Codes keep "
+                            "working; the backup is retried when it is back."), where=where)
+
+
+class BackupUnauthorized(BackupError):
+    """The backup account refused the credentials (HTTP 401/403, S3 AccessDenied)."""
+
+    status = 502
+
+    def __init__(self, where: str) -> None:
+        super().__init__("backup_unauthorized",
+                         N_("The backup account at %(where)s refused the user name, password or "
+                            "keys. Check them in Settings > Backup."), where=where)
+
+
+class BackupPreconditionFailed(BackupError):
+    """A conditional write or delete found the object changed (HTTP 412) or already there."""
+
+    status = 409
+
+    def __init__(self, name: str) -> None:
+        super().__init__("backup_precondition_failed",
+                         N_("%(name)s changed at the backup account while AuthVault was writing "
+                            "it."), name=name)
+
+
+class BackupTargetInvalid(BackupError):
+    """The backup account settings are incomplete or wrong (missing field, bad URL, no bucket)."""
+
+    status = 400
+
+    def __init__(self, message: str, **params: Any) -> None:
+        super().__init__("backup_target_invalid", message, **params)
+
+
+class BackupServerError(BackupError):
+    """The backup account answered in a way AuthVault does not expect (e.g. HTTP 500)."""
+
+    status = 502
+
+    def __init__(self, where: str, detail: str) -> None:
+        super().__init__("backup_server_error",
+                         N_("The backup account at %(where)s answered with an error "
+                            "(%(detail)s)."), where=where, detail=detail)
+
+
+def holder_json(holder: Any) -> dict[str, Any] | None:
+    """The public description of a holder for an error body (no ids, nothing secret)."""
+    if holder is None:
+        return None
+    return {"device_name": holder.device_name, "updated_at": holder.updated_at,
+            "count": holder.count, "generation": holder.generation}
+
+
+class BackupTaken(BackupError):
+    """Turning backup on: the backup account already holds another device's backup."""
+
+    status = 409
+    CHOICES: tuple[str, ...] = ("replace", "merge", "restore", "other", "cancel")
+
+    def __init__(self, holder: Any, choices: tuple[str, ...] = CHOICES) -> None:
+        super().__init__("backup_taken",
+                         N_("This backup account already holds the backup of %(device)s "
+                            "(%(count)s accounts, last updated %(updated_at)s). One backup "
+                            "account keeps one device's backup."),
+                         device=holder.device_name, count=holder.count,
+                         updated_at=holder.updated_at)
+        self.holder = holder
+        self.choices = choices
+        self.extra = {"holder": holder_json(holder), "choices": list(choices)}
+
+
+class BackupReplaced(BackupError):
+    """Backing up: another device took over this backup account (or the backup was removed)."""
+
+    status = 409
+
+    def __init__(self, holder: Any) -> None:
+        if holder is None:
+            super().__init__("backup_replaced",
+                             N_("The backup at the backup account was removed. This device's "
+                                "accounts are no longer backed up."))
+        else:
+            super().__init__("backup_replaced",
+                             N_("%(device)s took over this backup account on %(updated_at)s. "
+                                "This device's accounts are no longer backed up."),
+                             device=holder.device_name, updated_at=holder.updated_at)
+        self.holder = holder
+        self.extra = {"holder": holder_json(holder), "choices": list(BackupTaken.CHOICES)}
+
+
+class BackupRolledBack(BackupError):
+    """The backup account shows an older generation than this device last wrote or read."""
+
+    status = 409
+
+    def __init__(self, seen: int, expected: int) -> None:
+        super().__init__("backup_rolled_back",
+                         N_("The backup account holds an older backup (generation %(seen)s) "
+                            "than the one this device last saw (generation %(expected)s). It "
+                            "may have been restored from an old copy; check it before "
+                            "continuing."), seen=seen, expected=expected)
+        self.seen = seen
+        self.expected = expected
+
+
+class BackupTampered(BackupError):
+    """The readable part does not match its encrypted copy, or the ciphertext does not verify."""
+
+    status = 422
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__("backup_tampered",
+                         N_("The backup at the backup account was changed outside AuthVault "
+                            "(%(detail)s). It was not used."), detail=detail or "damaged")
+
+
+class WrongRecoveryKey(BackupError):
+    """The recovery key does not open this backup (told apart from a tampered backup)."""
+
+    status = 401
+
+    def __init__(self) -> None:
+        super().__init__("wrong_recovery_key",
+                         N_("The recovery key does not open this backup. Check it against the "
+                            "one you saved."))
+
+
+class RecoveryKeyRequired(BackupError):
+    """Merge and restore need the holder's recovery key."""
+
+    status = 400
+
+    def __init__(self) -> None:
+        super().__init__("recovery_key_required",
+                         N_("Enter the recovery key of the backup to merge or restore it."))
+
+
+class BackupMissing(BackupError):
+    """There is no backup (or no such version) at the backup account."""
+
+    status = 404
+
+    def __init__(self, what: str = "") -> None:
+        super().__init__("backup_missing",
+                         N_("There is no backup %(what)sat this backup account."),
+                         what=f"{what} " if what else "")
+
+
+class BackupBusy(BackupError):
+    """Another writer is in the middle of changing the backup; try again in a moment."""
+
+    status = 503
+
+    def __init__(self) -> None:
+        super().__init__("backup_busy",
+                         N_("Another device is changing this backup right now. Try again in a "
+                            "moment."))

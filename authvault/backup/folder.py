@@ -1,0 +1,236 @@
+"""Backup account kind `folder`: a directory on the server (a NAS mount, a second disk).
+
+Writes are atomic (temp file in the same folder, fsync, rename, fsync the folder) and made under
+an exclusive `flock` on a lock file in the folder, so conditional writes are real
+compare-and-swap operations between processes, and between servers that share the folder
+through a file system with working locks. The ETag is a hash of the content. A claim is a
+`mkdir`, which the file system does atomically.
+"""
+from __future__ import annotations
+
+import errno
+import fcntl
+import hashlib
+import logging
+import os
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+from ..errors import N_
+from .base import CLAIM_RECORD, ClaimInfo, Store, require
+from .errors import (BackupError, BackupPreconditionFailed, BackupTargetInvalid,
+                     BackupUnauthorized, BackupUnreachable)
+
+log = logging.getLogger(__name__)
+
+LOCK_NAME = ".authvault-lock"
+TMP_PREFIX = ".tmp-"
+
+
+def content_etag(data: bytes) -> str:
+    """The strong ETag of `data`: the first 40 hex digits of its SHA-256."""
+    return hashlib.sha256(data).hexdigest()[:40]
+
+
+def fsync_dir(path: Path) -> None:
+    """fsync a directory so a rename or mkdir in it survives a crash."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write `path` atomically: temp file in the same folder, fsync, rename, fsync the folder."""
+    tmp = path.parent / f"{TMP_PREFIX}{uuid.uuid4().hex}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
+
+
+class FolderStore(Store):
+    """A backup account that is a directory on this server."""
+
+    kind = "folder"
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    @classmethod
+    def from_target(cls, target: dict[str, Any]) -> FolderStore:
+        """`{"kind": "folder", "path": "/absolute/path"}`."""
+        path = require(target, "path")
+        if not os.path.isabs(path):
+            raise BackupTargetInvalid(N_("The backup folder must be an absolute path."))
+        return cls(Path(os.path.normpath(path)))
+
+    def identity(self) -> str:
+        """folder:<real path>."""
+        return f"folder:{os.path.realpath(self.root)}"
+
+    def describe(self) -> str:
+        """The folder's path."""
+        return str(self.root)
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _path(self, name: str) -> Path:
+        return self.root.joinpath(*name.split("/")) if name else self.root
+
+    def _wrap(self, exc: OSError) -> BackupError:
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            return BackupUnauthorized(self.describe())
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            return BackupUnreachable(self.describe())
+        return BackupUnreachable(self.describe())
+
+    def _check_root(self) -> None:
+        if not self.root.is_dir():
+            raise BackupUnreachable(self.describe())
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """An exclusive flock on the folder's lock file (across processes and threads)."""
+        self._check_root()
+        try:
+            fd = os.open(self.root / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise self._wrap(exc) from exc
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing releases the flock
+
+    # -- hooks -------------------------------------------------------------------------------
+
+    def _read(self, name: str) -> tuple[bytes, str] | None:
+        self._check_root()
+        try:
+            data = self._path(name).read_bytes()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
+        except OSError as exc:
+            raise self._wrap(exc) from exc
+        return data, content_etag(data)
+
+    def _write(self, name: str, data: bytes, *, create_only: bool,
+               if_match: str | None) -> str:
+        path = self._path(name)
+        with self._locked():
+            try:
+                if create_only or if_match is not None:
+                    try:
+                        current: bytes | None = path.read_bytes()
+                    except FileNotFoundError:
+                        current = None
+                    if create_only and current is not None:
+                        raise BackupPreconditionFailed(name)
+                    if if_match is not None and (current is None
+                                                 or content_etag(current) != if_match):
+                        raise BackupPreconditionFailed(name)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                atomic_write(path, data)
+            except OSError as exc:
+                raise self._wrap(exc) from exc
+        return content_etag(data)
+
+    def _list(self, prefix: str) -> list[str]:
+        self._check_root()
+        base = self._path(prefix)
+        if not base.is_dir():
+            return []
+        out = []
+        for entry in base.iterdir():
+            if entry.is_file() and not entry.name.startswith((TMP_PREFIX, LOCK_NAME)):
+                out.append(f"{prefix}/{entry.name}" if prefix else entry.name)
+        return out
+
+    def _delete(self, name: str, *, if_match: str | None) -> None:
+        path = self._path(name)
+        with self._locked():
+            try:
+                if if_match is not None:
+                    try:
+                        current = path.read_bytes()
+                    except FileNotFoundError:
+                        raise BackupPreconditionFailed(name) from None
+                    if content_etag(current) != if_match:
+                        raise BackupPreconditionFailed(name)
+                if path.exists():
+                    path.unlink()
+                    fsync_dir(path.parent)
+            except OSError as exc:
+                raise self._wrap(exc) from exc
+
+    def _claim(self, name: str, record: bytes) -> bool:
+        self._check_root()
+        path = self._path(name)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            os.mkdir(path)  # atomic: exactly one creator succeeds
+        except FileExistsError:
+            return False
+        except OSError as exc:
+            raise self._wrap(exc) from exc
+        try:
+            atomic_write(path / CLAIM_RECORD, record)
+            fsync_dir(path.parent)
+        except OSError as exc:
+            raise self._wrap(exc) from exc
+        return True
+
+    def _read_claim(self, name: str) -> ClaimInfo:
+        self._check_root()
+        path = self._path(name)
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            return ClaimInfo(False)
+        except OSError as exc:
+            raise self._wrap(exc) from exc
+        try:
+            record: bytes | None = (path / CLAIM_RECORD).read_bytes()
+        except FileNotFoundError:
+            record = None
+        return ClaimInfo(True, record, max(0.0, time.time() - stat.st_mtime))
+
+    def _delete_claim(self, name: str) -> None:
+        path = self._path(name)
+        try:
+            for child in path.iterdir():
+                child.unlink(missing_ok=True)
+            path.rmdir()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise self._wrap(exc) from exc
+
+    def _list_claims(self, prefix: str) -> list[str]:
+        self._check_root()
+        base = self._path(prefix)
+        if not base.is_dir():
+            return []
+        return [f"{prefix}/{e.name}" if prefix else e.name for e in base.iterdir() if e.is_dir()]
+
+    def _test_connection(self) -> None:
+        self._check_root()
+        if not os.access(self.root, os.W_OK | os.X_OK):
+            raise BackupUnauthorized(self.describe())
+        with self._locked():
+            pass
+
+
+STORE = FolderStore

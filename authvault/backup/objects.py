@@ -1,0 +1,227 @@
+"""The backup object `authvault-backup.json`: a readable part plus a standard Aegis vault.
+
+Shape::
+
+    {"format": "authvault-backup", "format_version": 1,
+     "backup_id": "...", "holder": {"device_id": "...", "device_name": "iPhone"},
+     "count": 20, "updated_at": "2026-11-22T02:10:00Z", "generation": 7,
+     "vault": <an encrypted Aegis vault file: one password slot (the recovery slot)>}
+
+The readable part lets a device say whose backup it is before it can decrypt anything. It is
+repeated inside the encrypted Aegis db under the top-level key "authvault" (Aegis ignores it on
+import) together with the placeholders of this-device-only accounts (issuer and name, no secret);
+after decryption the two copies must match, so a tampered label is caught. `vault` alone, saved
+as a file, imports into Aegis with the recovery key (as printed) as its password.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+from ..errors import N_
+from ..otp import Account
+from ..vault import envelope, entries, slots as vault_slots
+from ..vault.errors import VaultDamaged, VaultError, WrongPassphrase
+from .errors import BackupError, BackupTampered, WrongRecoveryKey
+
+log = logging.getLogger(__name__)
+
+FORMAT = "authvault-backup"
+FORMAT_VERSION = 1
+OBJECT_NAME = "authvault-backup.json"
+VERSIONS_PREFIX = "versions"
+CLAIMS_PREFIX = "claims"
+_READABLE_KEYS = ("format", "format_version", "backup_id", "holder", "count", "updated_at",
+                  "generation")
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Whose backup an object is, as its readable part says."""
+
+    device_id: str
+    device_name: str
+    count: int
+    updated_at: str
+    generation: int
+    backup_id: str
+
+    def to_json(self) -> dict[str, Any]:
+        """The holder as plain JSON (for the web layer)."""
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """An object read from the backup account: its holder, raw bytes, ETag and JSON."""
+
+    holder: Holder
+    data: bytes
+    etag: str
+    obj: dict[str, Any]
+
+
+def is_placeholder(account: Account) -> bool:
+    """Whether `account` stays out of backups (this-device-only, or a secret-less placeholder)."""
+    return account.backup_policy == "this-device-only" or (account.action_required
+                                                           and not account.secret)
+
+
+def readable_part(holder: Holder) -> dict[str, Any]:
+    """The readable part of an object for `holder`."""
+    return {"format": FORMAT, "format_version": FORMAT_VERSION, "backup_id": holder.backup_id,
+            "holder": {"device_id": holder.device_id, "device_name": holder.device_name},
+            "count": holder.count, "updated_at": holder.updated_at,
+            "generation": holder.generation}
+
+
+def build(holder: Holder, accounts: Sequence[Account], master_key: bytes,
+          recovery_slot: vault_slots.Slot) -> bytes:
+    """The bytes of an object: readable part + Aegis vault (no scrypt: the slot is reused)."""
+    backed = [a for a in accounts if not is_placeholder(a)]
+    placeholders = [{"issuer": a.issuer, "name": a.name, "type": a.type, "id": a.id}
+                    for a in accounts if is_placeholder(a)]
+    if holder.count != len(backed) + len(placeholders):
+        raise ValueError("holder.count must count every account")
+    db = entries.db_from_accounts(backed)
+    db["authvault"] = dict(readable_part(holder), placeholders=placeholders)
+    obj = readable_part(holder)
+    obj["vault"] = envelope.to_aegis_vault_with_master_key(db, master_key, [recovery_slot])
+    return json.dumps(obj, indent=1, sort_keys=False).encode("utf-8") + b"\n"
+
+
+def parse(data: bytes, etag: str) -> Parsed:
+    """The readable part of an object; BackupTampered if it is not a well-formed object."""
+    try:
+        obj = json.loads(data.decode("utf-8"))
+        if not isinstance(obj, dict) or obj.get("format") != FORMAT:
+            raise ValueError("not an AuthVault backup")
+        version = obj["format_version"]
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise ValueError("bad format_version")
+        if version > FORMAT_VERSION:
+            raise BackupError("backup_format_unsupported",
+                              N_("This backup was written by a newer AuthVault (format "
+                                 "%(version)s). Update AuthVault to use it."), version=version)
+        holder = Holder(device_id=_s(obj["holder"]["device_id"]),
+                        device_name=_s(obj["holder"]["device_name"]),
+                        count=_i(obj["count"]), updated_at=_s(obj["updated_at"]),
+                        generation=_i(obj["generation"]), backup_id=_s(obj["backup_id"]))
+        if not isinstance(obj.get("vault"), dict):
+            raise ValueError("no vault")
+    except BackupError:
+        raise
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+        raise BackupTampered(N_("the backup file is not readable")) from exc
+    return Parsed(holder, data, etag, obj)
+
+
+def _s(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError("expected a string")
+    return value
+
+
+def _i(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise TypeError("expected a non-negative integer")
+    return value
+
+
+def _check_inner(parsed: Parsed, db: dict[str, Any]) -> None:
+    inner = db.get("authvault")
+    outer = {k: parsed.obj.get(k) for k in _READABLE_KEYS}
+    if not isinstance(inner, dict) or {k: inner.get(k) for k in _READABLE_KEYS} != outer:
+        log.warning("backup %s: readable part differs from its encrypted copy",
+                    parsed.holder.backup_id)
+        raise BackupTampered(N_("the readable part does not match the encrypted backup"))
+
+
+def open_with_master_key(parsed: Parsed, master_key: bytes) -> dict[str, Any]:
+    """The decrypted db, checked against the readable part; BackupTampered otherwise."""
+    try:
+        db = envelope.open_aegis_db(parsed.obj["vault"], master_key)
+    except (VaultDamaged, VaultError) as exc:
+        raise BackupTampered(N_("the encrypted backup does not verify")) from exc
+    _check_inner(parsed, db)
+    return db
+
+
+def open_with_recovery_key(parsed: Parsed,
+                           recovery_key: str) -> tuple[bytes, vault_slots.Slot, dict[str, Any]]:
+    """(master key, recovery slot, db) of an object; WrongRecoveryKey or BackupTampered.
+
+    Runs scrypt once (the cost recorded in the slot); keep the key and slot for later pushes.
+    """
+    try:
+        canonical = vault_slots.normalize_recovery_key(recovery_key)
+    except VaultError as exc:
+        raise WrongRecoveryKey() from exc
+    try:
+        found = envelope.aegis_slots(parsed.obj["vault"])
+    except (VaultDamaged, VaultError) as exc:
+        raise BackupTampered(N_("the backup's key slot is damaged")) from exc
+    if not found:
+        raise BackupTampered(N_("the backup has no recovery slot"))
+    for slot in found:
+        try:
+            kek = vault_slots.derive_passphrase_kek(slot, canonical)
+            master_key = vault_slots.unwrap_with_kek(slot, kek)
+        except WrongPassphrase:
+            continue
+        except (VaultDamaged, VaultError) as exc:
+            raise BackupTampered(N_("the backup's key slot is damaged")) from exc
+        db = open_with_master_key(parsed, master_key)
+        return master_key, dataclasses.replace(slot, type="recovery"), db
+    raise WrongRecoveryKey()
+
+
+def accounts_of(db: dict[str, Any]) -> list[Account]:
+    """The accounts of a decrypted backup db, placeholders last, as action-required accounts."""
+    try:
+        accounts = entries.accounts_from_db(db)
+    except VaultError as exc:
+        raise BackupTampered(N_("an account in the backup cannot be read")) from exc
+    inner = db.get("authvault") or {}
+    for item in inner.get("placeholders") or []:
+        if not isinstance(item, dict):
+            continue
+        kwargs: dict[str, Any] = {"secret": b"", "issuer": str(item.get("issuer") or ""),
+                                  "name": str(item.get("name") or ""),
+                                  "backup_policy": "this-device-only", "action_required": True}
+        if item.get("type") in ("totp", "hotp", "steam"):
+            kwargs["type"] = item["type"]
+        if isinstance(item.get("id"), str) and item["id"]:
+            kwargs["id"] = item["id"]
+        accounts.append(Account(**kwargs))
+    return accounts
+
+
+def merge_accounts(mine: Iterable[Account], theirs: Iterable[Account]) -> list[Account]:
+    """This device's accounts, then the other backup's accounts that are not already here.
+
+    Two accounts are the same when type, secret, issuer and name match (placeholders: issuer
+    and name); an incoming account whose id is taken gets a fresh id.
+    """
+    out = list(mine)
+    seen = {_identity(a) for a in out}
+    ids = {a.id for a in out}
+    for acc in theirs:
+        key = _identity(acc)
+        if key in seen:
+            continue
+        if acc.id in ids:
+            acc = dataclasses.replace(acc, id=Account(secret=b"").id)
+        out.append(acc)
+        seen.add(key)
+        ids.add(acc.id)
+    return out
+
+
+def _identity(acc: Account) -> tuple[Any, ...]:
+    if is_placeholder(acc):
+        return ("placeholder", acc.issuer.casefold(), acc.name.casefold())
+    return (acc.type, acc.secret, acc.issuer.casefold(), acc.name.casefold())

@@ -1,0 +1,215 @@
+"""Backup account kind `s3`: a prefix in a bucket of any S3-compatible store (AWS, MinIO, Garage).
+
+Uses boto3, an optional extra (requirements-s3.txt): it is imported when an s3 store is built,
+so AuthVault runs without it. S3 conditional writes (If-None-Match: *, If-Match: <etag>) were
+atomic in every trial (recipes.md, section 4), so a claim is a create-only PUT of its record.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from ..errors import N_
+from .base import CLAIM_RECORD, ClaimInfo, Store, require
+from .errors import (BackupError, BackupPreconditionFailed, BackupServerError,
+                     BackupTargetInvalid, BackupUnauthorized, BackupUnreachable)
+
+log = logging.getLogger(__name__)
+
+_UNAUTHORIZED = {"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch",
+                 "InvalidToken", "ExpiredToken", "AllAccessDisabled", "Forbidden", "401", "403"}
+_PRECONDITION = {"PreconditionFailed", "ConditionalRequestConflict", "412"}
+_MISSING = {"NoSuchKey", "404", "NotFound"}
+# One boto3 session per process: building one loads the service models (tens of ms).
+_SESSION: Any = None
+_SESSION_LOCK = threading.Lock()
+
+
+class S3Store(Store):
+    """A backup account that is a key prefix in an S3 bucket."""
+
+    kind = "s3"
+
+    def __init__(self, endpoint_url: str, bucket: str, prefix: str, access_key_id: str,
+                 secret_access_key: str, region: str) -> None:
+        try:
+            import boto3
+            from botocore.config import Config
+        except ImportError as exc:
+            raise BackupTargetInvalid(
+                N_("S3 backup accounts need the boto3 package: pip install -r "
+                   "requirements-s3.txt.")) from exc
+        self.endpoint_url = endpoint_url or None
+        self.bucket = bucket
+        self.prefix = prefix
+        with _SESSION_LOCK:  # a boto3 Session is not thread-safe; its clients are
+            global _SESSION
+            if _SESSION is None:
+                _SESSION = boto3.session.Session()
+            self.client = _SESSION.client(
+                "s3", endpoint_url=self.endpoint_url, region_name=region or "us-east-1",
+                aws_access_key_id=access_key_id, aws_secret_access_key=secret_access_key,
+                config=Config(s3={"addressing_style": "path"}, connect_timeout=5,
+                              read_timeout=20, retries={"max_attempts": 2, "mode": "standard"}))
+
+    @classmethod
+    def from_target(cls, target: dict[str, Any]) -> S3Store:
+        """`{"kind": "s3", "endpoint_url", "bucket", "prefix", "access_key_id",
+        "secret_access_key", "region"}` (endpoint_url empty means AWS)."""
+        endpoint = require(target, "endpoint_url", optional=True)
+        if endpoint and not endpoint.startswith(("https://", "http://")):
+            raise BackupTargetInvalid(N_("The S3 endpoint must start with https://."))
+        bucket = require(target, "bucket")
+        if not 3 <= len(bucket) <= 63:
+            raise BackupTargetInvalid(N_("An S3 bucket name has 3 to 63 characters."))
+        prefix = require(target, "prefix", optional=True).strip("/")
+        return cls(endpoint, bucket, prefix, require(target, "access_key_id"),
+                   require(target, "secret_access_key"),
+                   require(target, "region", optional=True))
+
+    def identity(self) -> str:
+        """s3:<endpoint>/<bucket>/<prefix>."""
+        return f"s3:{self.endpoint_url or 'aws'}/{self.bucket}/{self.prefix}"
+
+    def describe(self) -> str:
+        """s3://bucket/prefix (at the endpoint)."""
+        where = f"s3://{self.bucket}/{self.prefix}"
+        return f"{where} ({self.endpoint_url})" if self.endpoint_url else where
+
+    def close(self) -> None:
+        """Close the HTTP connections."""
+        self.client.close()
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _key(self, name: str) -> str:
+        return f"{self.prefix}/{name}" if self.prefix else name
+
+    def _name(self, key: str) -> str:
+        return key[len(self.prefix) + 1:] if self.prefix else key
+
+    def _call(self, method: str, name: str, **kwargs: Any) -> Any:
+        """Call the client, mapping botocore failures onto the backup family."""
+        from botocore.exceptions import (BotoCoreError, ClientError, ConnectionError,
+                                         NoCredentialsError)
+        try:
+            return getattr(self.client, method)(Bucket=self.bucket, **kwargs)
+        except ClientError as exc:
+            raise self._client_error(exc, name) from exc
+        except NoCredentialsError as exc:
+            raise BackupUnauthorized(self.describe()) from exc
+        except ConnectionError as exc:  # includes connect/read timeouts and refused connections
+            raise BackupUnreachable(self.describe()) from exc
+        except BotoCoreError as exc:
+            raise BackupServerError(self.describe(), type(exc).__name__) from exc
+
+    def _client_error(self, exc: Any, name: str) -> BackupError:
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        status = str(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
+        if code in _PRECONDITION or status == "412":
+            return BackupPreconditionFailed(name)
+        if code in _MISSING or status == "404" and code != "NoSuchBucket":
+            return _Missing(name)
+        if code in _UNAUTHORIZED or status in ("401", "403"):
+            return BackupUnauthorized(self.describe())
+        if code == "NoSuchBucket":
+            return BackupTargetInvalid(N_("There is no bucket %(bucket)s at this S3 endpoint."),
+                                       bucket=self.bucket)
+        log.warning("S3 at %s answered %s (HTTP %s)", self.describe(), code, status)
+        return BackupServerError(self.describe(), code or f"HTTP {status}")
+
+    # -- hooks -------------------------------------------------------------------------------
+
+    def _read(self, name: str) -> tuple[bytes, str] | None:
+        try:
+            resp = self._call("get_object", name, Key=self._key(name))
+        except _Missing:
+            return None
+        return resp["Body"].read(), resp["ETag"]
+
+    def _write(self, name: str, data: bytes, *, create_only: bool,
+               if_match: str | None) -> str:
+        kwargs: dict[str, Any] = {"Key": self._key(name), "Body": data}
+        if create_only:
+            kwargs["IfNoneMatch"] = "*"
+        if if_match is not None:
+            kwargs["IfMatch"] = if_match
+        try:
+            resp = self._call("put_object", name, **kwargs)
+        except _Missing as exc:  # If-Match on an absent key answers NoSuchKey
+            raise BackupPreconditionFailed(name) from exc
+        return str(resp["ETag"])
+
+    def _list(self, prefix: str) -> list[str]:
+        key_prefix = self._key(prefix) + "/" if prefix else (f"{self.prefix}/" if self.prefix
+                                                            else "")
+        names: list[str] = []
+        token: str | None = None
+        for _ in range(1000):  # bounded: 1000 pages of 1000 keys
+            kwargs: dict[str, Any] = {"Prefix": key_prefix, "Delimiter": "/"}
+            if token:
+                kwargs["ContinuationToken"] = token
+            resp = self._call("list_objects_v2", prefix, **kwargs)
+            names.extend(self._name(o["Key"]) for o in resp.get("Contents", []))
+            if not resp.get("IsTruncated"):
+                break
+            token = resp.get("NextContinuationToken")
+        return names
+
+    def _delete(self, name: str, *, if_match: str | None) -> None:
+        kwargs: dict[str, Any] = {"Key": self._key(name)}
+        if if_match is not None:
+            kwargs["IfMatch"] = if_match
+        try:
+            self._call("delete_object", name, **kwargs)
+        except _Missing as exc:
+            if if_match is not None:
+                raise BackupPreconditionFailed(name) from exc
+
+    def _claim(self, name: str, record: bytes) -> bool:
+        try:
+            self._write(f"{name}/{CLAIM_RECORD}", record, create_only=True, if_match=None)
+        except BackupPreconditionFailed:
+            return False
+        return True
+
+    def _read_claim(self, name: str) -> ClaimInfo:
+        try:
+            resp = self._call("get_object", name, Key=self._key(f"{name}/{CLAIM_RECORD}"))
+        except _Missing:
+            return ClaimInfo(False)
+        age = None
+        try:
+            headers = resp["ResponseMetadata"]["HTTPHeaders"]
+            now = parsedate_to_datetime(headers["date"]) if "date" in headers else \
+                datetime.now(timezone.utc)
+            age = (now - resp["LastModified"]).total_seconds()
+        except (KeyError, TypeError, ValueError):
+            age = None
+        return ClaimInfo(True, resp["Body"].read(), age)
+
+    def _delete_claim(self, name: str) -> None:
+        for key in self._list(name):  # the record and anything kept with it
+            self._delete(key, if_match=None)
+        self._delete(f"{name}/{CLAIM_RECORD}", if_match=None)
+
+    def _list_claims(self, prefix: str) -> list[str]:
+        key_prefix = self._key(prefix) + "/"
+        resp = self._call("list_objects_v2", prefix, Prefix=key_prefix, Delimiter="/")
+        return [self._name(p["Prefix"].rstrip("/")) for p in resp.get("CommonPrefixes", [])]
+
+    def _test_connection(self) -> None:
+        self._call("head_bucket", "")
+
+
+class _Missing(BackupError):
+    """Internal: the key does not exist (turned into None or a failed precondition)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__("backup_missing", N_("%(name)s does not exist."), name=name)
+
+
+STORE = S3Store
