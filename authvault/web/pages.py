@@ -38,7 +38,7 @@ def index():  # type: ignore[no-untyped-def]
     views = [account_view(a, now) for a in accts.load_accounts(context.db(), current_user.device.id,
                                                                 current_user.master_key)]
     # The page's clock needs only these fields (the rest is in the HTML already).
-    clock = [{k: v[k] for k in ("id", "type", "period", "code", "next_code", "action_required")} for v in views]
+    clock = [{k: v[k] for k in ("id", "issuer", "name", "type", "period", "code", "next_code", "action_required")} for v in views]
     return render_template("list.html", accounts=views, clock=clock, server_time=now,
                            lock_seconds=context.lock_seconds(current_user.device.id))
 
