@@ -615,3 +615,22 @@ def test_claim_left_by_a_dead_worker_of_this_server_is_skipped_at_once(
     from authvault.backup import BackupBusy
     with pytest.raises(BackupBusy):
         quick.push(load(target), state, accounts("phone", 5))
+
+
+def test_claim_left_without_its_record_is_skipped_after_the_grace(
+        kind: str, service: BackupService, new_target: Target,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A writer killed between creating its claim and writing the record in it."""
+    if kind == "s3":
+        pytest.skip("an S3 claim is its record: created in one atomic PUT")
+    from authvault.backup import service as service_module
+    monkeypatch.setattr(service_module, "RECORD_GRACE", 0.3)
+    target = new_target()
+    result = _enable(service, target)
+    store = raw(target)
+    if kind == "folder":
+        (store.root / "claims" / "2").mkdir()
+    else:
+        assert store._mkcol("claims/2") is True
+    state = service.push(load(target), result.state, accounts("phone", 4))
+    assert state.generation == 3

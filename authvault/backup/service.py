@@ -14,8 +14,11 @@ Two devices must never both believe they hold one backup account. Two layers mak
    Conditional PUT alone is not trusted: WebDAV servers let two concurrent ones through.
 
 A writer that dies between winning a claim and writing the object leaves a claim without an
-object; after `claim_lease` seconds that claim is considered abandoned and the next writer
-claims the generation after it (a writer never writes more than lease/2 after its claim).
+object. That claim counts as abandoned, and the next writer claims the generation after it,
+when: the claim's record names this server (`server_id`) — we hold the lock, so its writer is
+gone; or the claim has had no record for RECORD_GRACE seconds (killed between MKCOL and the
+record's PUT); or it is older than `claim_lease`. A writer never writes after lease/2, nor under
+a claim whose record took longer than RECORD_GRACE/2 to land.
 Each winner also keeps the full new object in its claim (`claims/<g>/object.json`) before it
 touches `authvault-backup.json`: a writer killed in the middle of its PUT leaves half an object
 on servers that write in place (wsgidav), and readers then use that verified copy instead.
@@ -275,9 +278,12 @@ class BackupService:
             # A writer makes its claim and puts its record in it right after (milliseconds).
             # A claim still without a record after RECORD_GRACE was left by a writer that died
             # in between (kill -9 between the two steps): found by the crash-safety test.
-            recordless_for = info.age_seconds or 0.0
-            if recordless_for < RECORD_GRACE:
-                time.sleep(RECORD_GRACE - recordless_for)
+            # Poll (bounded): usually the record lands within milliseconds.
+            deadline = time.monotonic() + RECORD_GRACE - (info.age_seconds or 0.0)
+            delay = 0.01
+            while not info.record and time.monotonic() < deadline:
+                time.sleep(delay)
+                delay = min(delay * 2, 0.2)
                 info = store.read_claim(name)
                 if not info.exists:
                     return False
