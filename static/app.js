@@ -69,6 +69,22 @@ async function copyText(text) {
   }
 }
 
+/* Every unlocked page locks itself after the idle time: it hides what it shows and goes to the
+   unlock page (the server forgets the key after the same time without activity). */
+function idleLock() {
+  const meta = document.querySelector('meta[name="idle-lock-seconds"]');
+  if (!meta) return;
+  const limit = parseInt(meta.content, 10) * 1000;
+  let last = Date.now();
+  for (const ev of ["pointerdown", "keydown", "scroll"]) addEventListener(ev, () => { last = Date.now(); }, { passive: true });
+  const timer = setInterval(() => {
+    if (Date.now() - last < limit) return;
+    clearInterval(timer);
+    document.querySelector("main").innerHTML = "";
+    api("POST", "/api/lock").finally(() => { location.href = "/"; });
+  }, 1000);
+}
+
 function wireLock() {
   for (const id of ["lock-btn", "lock-now"]) {
     const b = document.getElementById(id);
@@ -82,9 +98,9 @@ function listPage() {
   let offset = data.server_time - Date.now() / 1000;      // server clock minus this device's clock
   const state = new Map();                                  // id -> {boundary, period, code, next}
   let fetching = false;
-  let lastActivity = Date.now(), activeSinceFetch = false;
+  let activeSinceFetch = false;
   for (const ev of ["pointerdown", "keydown", "scroll"]) {
-    addEventListener(ev, () => { lastActivity = Date.now(); activeSinceFetch = true; }, { passive: true });
+    addEventListener(ev, () => { activeSinceFetch = true; }, { passive: true });
   }
 
   function remember(accounts, serverTime) {
@@ -140,11 +156,6 @@ function listPage() {
       li.classList.toggle("ending", left <= 5);
     }
     if (needFetch) setTimeout(refresh, 300);
-    if (Date.now() - lastActivity > data.lock_seconds * 1000) {   // idle: lock, hide every code
-      list.innerHTML = "";
-      api("POST", "/api/lock").finally(() => { location.href = "/"; });
-      lastActivity = Infinity;
-    }
   }
   const list = document.getElementById("accounts");
   tick();
@@ -334,6 +345,7 @@ window.AuthVault = { api, toast, T, showError, busy, copyText, groupCode,
 
 document.addEventListener("DOMContentLoaded", () => {
   wireLock();
+  idleLock();
   const run = window.AuthVault.pages[document.body.dataset.page];
   if (run) run();
 });

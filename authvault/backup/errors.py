@@ -35,7 +35,7 @@ class BackupUnreachable(BackupError):
 class BackupUnauthorized(BackupError):
     """The backup account refused the credentials (HTTP 401/403, S3 AccessDenied)."""
 
-    status = 502
+    status = 400  # the person's input (user name, password, keys) is what is wrong
 
     def __init__(self, where: str) -> None:
         super().__init__("backup_unauthorized",
@@ -172,9 +172,11 @@ class BackupMissing(BackupError):
     status = 404
 
     def __init__(self, what: str = "") -> None:
-        super().__init__("backup_missing",
-                         N_("There is no backup %(what)sat this backup account."),
-                         what=f"{what} " if what else "")
+        # Two whole sentences, not one with a word slotted in: translations need the whole thing.
+        if what == "version":
+            super().__init__("backup_missing", N_("There is no such previous version at this backup account."))
+        else:
+            super().__init__("backup_missing", N_("There is no backup at this backup account."))
 
 
 class BackupBusy(BackupError):

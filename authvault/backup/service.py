@@ -429,10 +429,10 @@ class BackupService:
                         recovery_key: str) -> tuple[Holder, list[Account]]:
         """The holder and accounts of one kept version (its own recovery key opens it)."""
         if not version.startswith(f"{VERSIONS_PREFIX}/"):
-            raise BackupMissing(N_("version"))
+            raise BackupMissing("version")
         found = store.read(version)
         if found is None:
-            raise BackupMissing(N_("version"))
+            raise BackupMissing("version")
         parsed = objects.parse(*found)
         _, _, db = objects.open_with_recovery_key(parsed, recovery_key)
         return parsed.holder, objects.accounts_of(db)

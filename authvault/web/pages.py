@@ -22,8 +22,9 @@ def _grouped(code: str | None) -> str:
 @bp.app_context_processor
 def _inject() -> dict:
     from . import select_locale
-    return {"lang": select_locale(), "current_device": context.current_device(),
-            "is_unlocked": current_user.is_authenticated}
+    unlocked = current_user.is_authenticated
+    return {"lang": select_locale(), "current_device": context.current_device(), "is_unlocked": unlocked,
+            "idle_lock_seconds": int(context.lock_seconds(current_user.device.id)) if unlocked else 0}
 
 
 @bp.get("/")
