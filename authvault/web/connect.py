@@ -18,6 +18,7 @@ from cryptography import x509
 from flask import Blueprint, Response, current_app, has_request_context, render_template, request
 
 from .. import qr, tls
+from ..devices import passkeys
 from ..config import Settings
 from ..errors import N_
 
@@ -47,35 +48,19 @@ def _settings() -> Settings:
     return current_app.config["AUTHVAULT"]
 
 
-def _is_localhost(host: str) -> bool:
-    # Browsers treat http://localhost (and *.localhost) as a secure context, and it is a valid RP ID.
-    return host == "localhost" or host.endswith(".localhost")
-
-
 def passkey_reach() -> PasskeyReach:
-    """Judge the current request's address: a name (not an IP), HTTPS (or localhost), the configured one."""
+    """Judge the current request's address with the one rule the passkey API uses too."""
     settings = _settings()
     if not has_request_context():  # a template rendered outside a request (an e-mail, a test)
         return PasskeyReach(True, None, "", "", None, settings.origin, settings.rp_id)
     here = f"{request.scheme}://{request.host}"
     host = (urlsplit(here).hostname or "").lower()
+    av = passkeys.availability(scheme=request.scheme, host=request.host, rp_id=settings.rp_id,
+                               origin=settings.origin, host_name=settings.host_name)
     configured = settings.origin.rstrip("/") if settings.origin else None
     address = configured if configured and configured.startswith("https://") else None
-    go_to = address + request.path if address else None
-    secure = request.scheme == "https" or _is_localhost(host)
-    if tls.is_ip_address(host):
-        reason: str | None = "ip"
-    elif not secure:
-        reason = "http"
-    elif configured and here != configured:
-        reason = "other_address"
-    elif not settings.rp_id and not _is_localhost(host):
-        reason = "no_name"
-    else:
-        reason = None
-    if reason is None or configured == here:
-        go_to = None
-    return PasskeyReach(reason is None, reason, here, host, go_to, address, settings.rp_id)
+    go_to = address + request.path if address and av.reason is not None and configured != here else None
+    return PasskeyReach(av.reason is None, av.reason, here, host, go_to, address, settings.rp_id)
 
 
 @bp.app_template_global("passkey_reach")
