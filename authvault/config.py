@@ -65,6 +65,8 @@ class Settings:
     rp_id: str | None = field(default_factory=lambda: os.environ.get("AUTHVAULT_RP_ID") or None)
     origin: str | None = field(default_factory=lambda: os.environ.get("AUTHVAULT_ORIGIN") or None)
     lock_minutes: int = field(default_factory=lambda: _int("AUTHVAULT_LOCK_MINUTES", 5))
+    # How many superseded backups a backup account keeps under versions/ (Aegis keeps 5 too).
+    backup_versions: int = field(default_factory=lambda: _int("AUTHVAULT_BACKUP_VERSIONS", 5))
     behind_proxy: bool = field(default_factory=lambda: os.environ.get("AUTHVAULT_BEHIND_PROXY", "") in ("1", "true", "yes"))
     # TLS and listening address: see the module docstring. None means "derive it".
     bind: str | None = field(default_factory=lambda: _env("AUTHVAULT_BIND"))

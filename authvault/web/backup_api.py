@@ -31,7 +31,8 @@ TARGET_FIELDS = {
 
 def service() -> BackupService:
     """This server's backup service (locks shared by every worker through the data folder)."""
-    return dbk.service_for(current_app.config["AUTHVAULT"].data_dir)
+    settings = current_app.config["AUTHVAULT"]
+    return dbk.service_for(settings.data_dir, keep_versions=max(1, settings.backup_versions))
 
 
 def target_from(data: dict[str, Any]) -> dict[str, Any]:
