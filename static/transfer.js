@@ -224,6 +224,22 @@
       $("qr-box").innerHTML = ""; $("qr-viewer").hidden = true; form.hidden = false;
     });
 
+    // A passkey (one prompt) proves the person as well as the passphrase does.
+    let reauthed = false;
+    if (AV.passkeys && window.PublicKeyCredential) {
+      AV.passkeys.status().then((st) => {
+        if (!st.available || !st.has_passkeys) return;
+        $("export-passkey-btn").hidden = false;
+        $("export-or").hidden = false;
+        $("export-passkey-btn").addEventListener("click", async () => {
+          err.textContent = "";
+          try { await AV.passkeys.unlock(st); } catch (e) { err.textContent = e.message; return; }
+          reauthed = true;
+          form.requestSubmit();
+        });
+      }).catch(() => {});
+    }
+
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
       err.textContent = "";
@@ -239,7 +255,8 @@
         if (!$("i-understand").checked) { err.textContent = t.confirm_unencrypted; return; }
         body.i_understand_unencrypted = true;
       }
-      if (!body.passphrase) { err.textContent = t.passphrase; form.passphrase.focus(); return; }
+      if (!body.passphrase && reauthed) { delete body.passphrase; reauthed = false; }
+      else if (!body.passphrase) { err.textContent = t.passphrase; form.passphrase.focus(); return; }
       AV.busy(form, true);
       try {
         if (format === "google") {

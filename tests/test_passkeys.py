@@ -531,3 +531,17 @@ def test_enroll_check_and_refusals(unlocked: Api, app) -> None:  # type: ignore[
     # Refused attempts did not use the link up.
     assert new.post("/api/enroll", {"token": link["token"], "device_name": "iPad",
                                     "passphrase": PASSPHRASE}).status_code == 201
+
+
+def test_a_passkey_confirms_an_export_like_the_passphrase(unlocked: Api) -> None:
+    """Export asks to unlock again: a passkey prompt is as good as typing the passphrase."""
+    from tests.test_transfer_api import age_reauth
+    auth = SoftAuthenticator()
+    assert register(unlocked, auth).status_code == 201
+    unlocked.post("/api/accounts", {"uri": URI})
+    age_reauth(unlocked)
+    refused = unlocked.post("/api/export", {"format": "google"})
+    assert refused.status_code == 401 and error_code(refused) == "passphrase_required"
+    assert login(unlocked, auth).status_code == 200  # one biometric prompt on the export page
+    ok = unlocked.post("/api/export", {"format": "google"})
+    assert ok.status_code == 200 and len(ok.get_json()["uris"]) == 1

@@ -190,7 +190,24 @@ def data_files(api: Api) -> set[str]:
     return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and "sqlite3" not in p.name}
 
 
+def age_reauth(api: Api, seconds: float = 61) -> None:
+    """Let time pass since this browser last proved the person (unlock, passkey or passphrase)."""
+    with api.client.session_transaction() as sess:
+        if "reauth" in sess:
+            sess["reauth"] = dict(sess["reauth"], at=sess["reauth"]["at"] - seconds)
+
+
+def test_a_fresh_unlock_counts_as_reauthentication_for_a_minute(stocked: Api) -> None:
+    assert stocked.post("/api/lock").status_code == 200
+    assert stocked.post("/api/unlock", {"passphrase": PASSPHRASE}).status_code == 200
+    assert stocked.post("/api/export", {"format": "google"}).status_code == 200  # just proved it is them
+    age_reauth(stocked)
+    resp = stocked.post("/api/export", {"format": "google"})
+    assert resp.status_code == 401 and resp.get_json()["error"]["code"] == "passphrase_required"
+
+
 def test_export_needs_the_passphrase(stocked: Api) -> None:
+    age_reauth(stocked)
     resp = stocked.post("/api/export", {"format": "aegis", "password": "export-password"})
     assert resp.status_code == 401 and resp.get_json()["error"]["code"] == "passphrase_required"
     resp = export(stocked, format="aegis", password="export-password", passphrase="wrong passphrase")
@@ -269,6 +286,7 @@ def test_export_of_an_empty_vault_and_unknown_format(unlocked: Api) -> None:
 def test_account_qr_after_the_passphrase(stocked: Api) -> None:
     acc = next(a for a in codes(stocked) if a["issuer"] == "Deno")
     url = f"/api/accounts/{acc['id']}/qr"
+    age_reauth(stocked)
     assert stocked.get(url).get_json()["error"]["code"] == "reauth_required"
     assert stocked.post(url, {"passphrase": "nope nope nope"}).status_code == 401
     resp = stocked.post(url, {"passphrase": PASSPHRASE})

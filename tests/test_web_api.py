@@ -309,3 +309,21 @@ def test_security_headers(unlocked: Api) -> None:
 def test_unknown_api_path_is_json_404(api: Api) -> None:
     resp = api.get("/api/nothing-here")
     assert resp.status_code == 404 and error_of(resp)["code"] == "not_found"
+
+
+def test_a_bug_is_a_json_500_whose_log_names_the_place_not_the_values(unlocked: Api, app, monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
+    import logging
+
+    from authvault.web import views
+
+    def broken(*_a, **_k):  # type: ignore[no-untyped-def]
+        raise ValueError("JBSWY3DPEHPK3PXP leaked?")
+
+    monkeypatch.setattr(views, "account_view", broken)
+    monkeypatch.setattr("authvault.web.api.codes_payload", lambda accounts: {"a": [broken(a) for a in [1]]})
+    caplog.set_level(logging.ERROR)
+    resp = unlocked.get("/api/codes")
+    assert resp.status_code == 500 and resp.get_json()["error"]["code"] == "internal_error"
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "ValueError" in logged and "api.py" in logged
+    assert "JBSWY3DPEHPK3PXP" not in logged and "JBSWY3DPEHPK3PXP" not in resp.get_data(as_text=True)

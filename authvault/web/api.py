@@ -104,11 +104,28 @@ def session_json() -> dict[str, Any]:
     return out
 
 
+REAUTH_SESSION_KEY = "reauth"
+REAUTH_SECONDS = 60
+
+
+def mark_reauthenticated(device_id: str) -> None:
+    """The person just proved it is them (passphrase or passkey): exports may follow for a while."""
+    session[REAUTH_SESSION_KEY] = {"device": device_id, "at": time.time()}
+
+
+def recently_reauthenticated(device_id: str) -> bool:
+    """Whether this browser proved the person within the last REAUTH_SECONDS."""
+    mark = session.get(REAUTH_SESSION_KEY)
+    return (isinstance(mark, dict) and mark.get("device") == device_id
+            and time.time() - float(mark.get("at", 0)) < REAUTH_SECONDS)
+
+
 def start_session(resp: Response, device: registry.Device, cookie_token: str | None, master_key: bytes) -> None:
     """Unlock this browser: store the wrapped key, put the token in the session cookie."""
     conn = context.db()
     sessions.close_session(conn, session.get(context.SESSION_TOKEN))
     session[context.SESSION_TOKEN] = sessions.open_session(conn, device.id, master_key)
+    mark_reauthenticated(device.id)
     if cookie_token:
         settings = current_app.config["AUTHVAULT"]
         resp.set_cookie(context.DEVICE_COOKIE, cookie_token, max_age=DEVICE_COOKIE_AGE, httponly=True,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 from datetime import datetime
 from typing import Any
 
@@ -90,9 +91,11 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(err: Exception):  # type: ignore[no-untyped-def]
-        # A 500 is always a bug. Log the type and place only: messages can carry input.
-        log.error("unexpected %s at %s %s", type(err).__name__, request.method, request.path,
-                  exc_info=app.debug or app.testing)
+        # A 500 is always a bug. Log the type and where it happened, never the message or the
+        # values (they can carry input, a secret among them).
+        frames = " < ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}"
+                            for f in reversed(traceback.extract_tb(err.__traceback__)[-6:]))
+        log.error("unexpected %s at %s %s: %s", type(err).__name__, request.method, request.path, frames)
         message = gettext("Something went wrong on the server. Nothing was changed. Try again.")
         if wants_json():
             return error_response("internal_error", message, 500)

@@ -31,14 +31,13 @@ from ..otp import Account, to_uri
 from ..transfer import export as exporter
 from ..transfer import sending
 from . import context
-from .api import ApiError, body, change, check_unlock_rate, scrypt_params, skipped_json, unlocked_accounts
+from .api import (ApiError, body, change, check_unlock_rate, mark_reauthenticated, recently_reauthenticated,
+                  scrypt_params, skipped_json, unlocked_accounts)
 from .views import account_view
 
 log = logging.getLogger(__name__)
 bp = Blueprint("transfer_api", __name__, url_prefix="/api")
 
-REAUTH_SESSION_KEY = "transfer_reauth"
-REAUTH_SECONDS = 120
 UNENCRYPTED_FORMATS = ("aegis-plain", "uris")
 TRUE_WORDS = ("1", "true", "yes", "on")
 # Endpoints after which a device is unlocked: it makes its transfer key pair then, if it has none.
@@ -87,9 +86,12 @@ def _format_label(name: str) -> str:
 
 
 def require_passphrase(data: dict[str, Any]) -> None:
-    """Re-authenticate: the device's passphrase must be in the request (rate-limited like unlocking)."""
+    """Re-authenticate: the device's passphrase in the request (rate-limited like unlocking), or a
+    passkey or passphrase unlock of this browser within the last minute (api.REAUTH_SECONDS)."""
     device = current_user.device
     passphrase = data.get("passphrase")
+    if (passphrase is None or passphrase == "") and recently_reauthenticated(device.id):
+        return
     if not isinstance(passphrase, str) or not passphrase:
         raise ApiError(401, "passphrase_required", N_("Enter this device's passphrase to continue."))
     conn = context.db()
@@ -100,14 +102,7 @@ def require_passphrase(data: dict[str, Any]) -> None:
         with transaction(conn):
             audit(conn, "unlock_failed", device_id=device.id, detail=err.code, client=context.client_address())
         raise
-    session[REAUTH_SESSION_KEY] = {"device": device.id, "at": time.time()}
-
-
-def recently_reauthenticated() -> bool:
-    """Whether this unlock session re-entered the passphrase in the last couple of minutes."""
-    mark = session.get(REAUTH_SESSION_KEY)
-    return (isinstance(mark, dict) and mark.get("device") == _device_id()
-            and time.time() - float(mark.get("at", 0)) < REAUTH_SECONDS)
+    mark_reauthenticated(device.id)
 
 
 def download(data: bytes, filename: str, mimetype: str) -> Response:
@@ -254,8 +249,8 @@ def account_qr(account_id: str):  # type: ignore[no-untyped-def]
 @bp.get("/accounts/<account_id>/qr")
 @login_required
 def account_qr_svg(account_id: str):  # type: ignore[no-untyped-def]
-    """The same QR code as an SVG image, within two minutes of re-entering the passphrase."""
-    if not recently_reauthenticated():
+    """The same QR code as an SVG image, within a minute of re-entering the passphrase."""
+    if not recently_reauthenticated(_device_id()):
         raise ApiError(401, "reauth_required", N_("Enter this device's passphrase again to show a QR code."))
     _, svg = _account_qr(account_id)
     return current_app.response_class(svg, mimetype="image/svg+xml",

@@ -246,3 +246,25 @@ def test_works_without_the_webauthn_json_helpers(browser: Any, fresh_server: Any
         assert device.errors == []
     finally:
         device.close()
+
+
+def test_export_confirmed_with_a_passkey_instead_of_the_passphrase(browser: Any, fresh_server: Any) -> None:
+    phone = new_device(browser, fresh_server.origin, **PHONE)
+    try:
+        cdp, aid = add_authenticator(phone)
+        setup_with_passkey(phone, "iPhone")
+        phone.api("POST", "/api/accounts", {"uri": URI_PHONE})
+        count = lambda: cdp.send("WebAuthn.getCredentials", {"authenticatorId": aid})["credentials"][0]["signCount"]  # noqa: E731
+        before = count()
+        phone.goto("/export")
+        page = phone.page
+        page.check('input[name="format"][value="google"]')
+        page.wait_for_selector("#export-passkey-btn", state="visible")
+        page.click("#export-passkey-btn")  # one prompt, no typing
+        page.wait_for_selector("#qr-viewer", state="visible")
+        assert page.locator("#qr-box svg").count() == 1
+        assert count() == before + 1  # the passkey really signed
+        assert page.input_value("#export-passphrase") == ""
+        assert phone.errors == []
+    finally:
+        phone.close()
