@@ -144,14 +144,23 @@ def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
 # --- pushing ------------------------------------------------------------------------------------
 
 def push(conn: sqlite3.Connection, device_id: str, master_key: bytes, service: BackupService,
-         *, force: bool = False) -> dict[str, Any]:
+         *, force: bool = False, after_change: bool = False) -> dict[str, Any]:
     """Back up the device's current accounts if its backup is on; return the new status.
 
     Never raises a BackupError: a failure is recorded in the status (codes keep working). With
     `force` (Back up now) a device in a waiting state (replaced, tampered...) is tried as well.
+    With `after_change`, a backup account that just failed is not tried again before its retry
+    time: the change is committed already and the retry carries it, so a backup server that is
+    down (a connect timeout each time) does not slow every change down.
     """
     status = read_status(conn, device_id)
     if status.get("state") == "off":
+        return status
+    if after_change and status.get("state") in RETRYING and status.get("retry_at", 0) > time.time():
+        if not status.get("waiting_changes"):
+            status["waiting_changes"] = True
+            with transaction(conn):
+                write_status(conn, device_id, status)
         return status
     if not force and status.get("state") not in ("on", *RETRYING):
         return status  # replaced, tampered...: the person decides what happens next

@@ -238,7 +238,12 @@ def test_webdav_wrong_password_and_unreachable(phone: Api, wsgidav_server) -> No
         status = phone.get("/api/backup").get_json()
         assert status["state"] == "unreachable" and status["retry_at"] and status["error"]["message"]
         assert issuers(phone) == ["GitHub", "GitLab"]
+        # until the retry time, further changes do not wait for the unreachable server again
+        failed_at = status["failed_at"]
+        add(phone, "Gitea")
+        status = phone.get("/api/backup").get_json()
+        assert status["failed_at"] == failed_at and status["waiting_changes"] is True
     finally:
         wsgidav_server.start()
     status = phone.post("/api/backup/now").get_json()
-    assert status["state"] == "on" and status["count"] == 2
+    assert status["state"] == "on" and status["count"] == 3 and "waiting_changes" not in status

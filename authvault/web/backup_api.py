@@ -88,7 +88,7 @@ def retry_if_due() -> None:
 def after_change() -> None:
     """Back the device's accounts up after a change (called by the accounts API)."""
     conn, device_id, key = me()
-    dbk.push(conn, device_id, key, service())
+    dbk.push(conn, device_id, key, service(), after_change=True)
 
 
 @bp.get("")
