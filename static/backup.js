@@ -8,6 +8,11 @@
     return template.replace(/\{(\w+)\}/g, (m, k) => (k in values ? String(values[k]) : m));
   }
 
+  /* "1 account" / "2 accounts" in the page's language (the strings come from ngettext). */
+  function counted(S, n) {
+    return fill(n === 1 ? S.n_one : S.n_other, { n });
+  }
+
   function when(iso) {
     if (!iso) return "";
     const d = typeof iso === "number" ? new Date(iso * 1000) : new Date(iso);
@@ -32,7 +37,7 @@
   }
 
   function holderText(S, h) {
-    return fill(S.taken_text, { device: h.device_name, count: h.count, when: when(h.updated_at) });
+    return fill(S.taken_text, { device: h.device_name, accounts: counted(S, h.count), when: when(h.updated_at) });
   }
 
   function backupPage() {
@@ -64,7 +69,7 @@
       if (st.state === "off") { title.textContent = S.off; text.textContent = ""; return; }
       if (st.state === "on") {
         title.textContent = S.on;
-        text.textContent = fill(S.on_detail, { count: st.count, when: when(st.last_backup_at), where: (st.target && st.target.where) || "" });
+        text.textContent = fill(S.on_detail, { accounts: counted(S, st.count), when: when(st.last_backup_at), where: (st.target && st.target.where) || "" });
       } else {
         title.textContent = S[st.state] || S.error;
         text.textContent = st.error ? st.error.message : "";
@@ -94,14 +99,14 @@
         for (const v of versions) {
           const li = document.createElement("li");
           const span = document.createElement("span");
-          span.textContent = fill(S.version_line, { device: v.device_name, count: v.count, when: when(v.updated_at) });
+          span.textContent = fill(S.version_line, { device: v.device_name, accounts: counted(S, v.count), when: when(v.updated_at) });
           li.appendChild(span);
           li.appendChild(button(S.restore_version, async () => {
             const key = prompt(S.key_prompt);
             if (!key) return;
             try {
               const r = await AV.api("POST", "/api/backup/versions/restore", { name: v.name, recovery_key: key });
-              AV.toast(fill(S.restored, { count: r.restored.length }), 3500);
+              AV.toast(fill(S.restored, { accounts: counted(S, r.restored.length)}), 3500);
             } catch (e) { AV.toast(e.message, 4000); }
           }, "btn small"));
           list.appendChild(li);
@@ -115,7 +120,7 @@
       $("conflict").hidden = false;
       $("conflict-title").textContent = fill(S.taken_title, { device: holder.device_name });
       $("conflict-text").textContent = holderText(S, holder);
-      const v = { device: holder.device_name, count: holder.count, mine: myCount };
+      const v = { device: holder.device_name, accounts: counted(S, holder.count), mine: counted(S, myCount) };
       $("replace-hint").textContent = fill(S.replace_hint, v);
       $("merge-hint").textContent = fill(S.merge_hint, v);
       $("restore-hint").textContent = fill(S.restore_hint, v);
@@ -147,7 +152,7 @@
       if (resolution && pendingHolder) body.expected_generation = pendingHolder.generation;
       const res = await AV.api("POST", "/api/backup/enable", body);
       if (resolution === "restore") {
-        AV.toast(fill(S.restored, { count: res.restored.length }), 3500);
+        AV.toast(fill(S.restored, { accounts: counted(S, res.restored.length)}), 3500);
         await load(false);
         return;
       }
@@ -176,7 +181,7 @@
       try {
         const r = await AV.api("POST", "/api/backup/test", { target: targetOf(enableForm) });
         $("test-result").textContent = r.holder
-          ? fill(S.test_ok_holder, { device: r.holder.device_name, count: r.holder.count, when: when(r.holder.updated_at) })
+          ? fill(S.test_ok_holder, { device: r.holder.device_name, accounts: counted(S, r.holder.count), when: when(r.holder.updated_at) })
           : S.test_ok_empty;
       } catch (e) { AV.showError(enableForm, e.message); }
     });
@@ -238,7 +243,7 @@
         target = targetOf(form);
         const { holder } = await AV.api("POST", "/api/backup/inspect", { target });
         $("found").hidden = false;
-        $("found-text").textContent = fill(S.found, { device: holder.device_name, count: holder.count, when: when(holder.updated_at) });
+        $("found-text").textContent = fill(S.found, { device: holder.device_name, accounts: counted(S, holder.count), when: when(holder.updated_at) });
         $("key").focus();
       } catch (e) { AV.showError(form, e.message); }
       AV.busy(form, false);
@@ -251,7 +256,7 @@
         $("key").value = "";
         $("done").hidden = false;
         const actions = r.restored.filter((a) => a.action_required).length;
-        $("done-text").textContent = fill(S.done, { count: r.restored.length, actions });
+        $("done-text").textContent = fill(S.done, { accounts: counted(S, r.restored.length), actions });
         box.hidden = true;
       } catch (e) {
         if (e.code === "device_not_empty") {
