@@ -1,6 +1,7 @@
 """The Flask application: `create_app(settings)` wires the blueprints, extensions and security."""
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import secrets
@@ -16,7 +17,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .. import db as database
-from ..config import Settings
+from ..config import Settings, bind_port
 from ..devices import registry
 from . import context, errors
 
@@ -73,25 +74,51 @@ def setup_token_path(settings: Settings) -> Path:
     return settings.data_dir / "setup_token"
 
 
+_print_lock_fd: int | None = None  # held for the life of the process that prints the setup URL
+
+
+def _first_to_print(settings: Settings) -> bool:
+    """True in one process only (the first worker to start), so the URL is printed once."""
+    global _print_lock_fd
+    if _print_lock_fd is not None:
+        return True
+    fd = os.open(settings.data_dir / "setup-print.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return False
+    _print_lock_fd = fd
+    return True
+
+
+def _read_or_create_token(path: Path) -> str:
+    """The setup token in the data folder: created once, whole (temp file + link), then read."""
+    if not path.exists():
+        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(24))
+        try:
+            os.link(tmp, path)  # atomic: one worker's token wins, and it is complete when seen
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink(missing_ok=True)
+    return path.read_text().strip()
+
+
 def ensure_setup_token(settings: Settings, conn) -> str | None:  # type: ignore[no-untyped-def]
     """Until the first device exists, make (once) and print the one-time setup URL."""
     if registry.count_devices(conn):
         return None
-    if settings.setup_token:
-        token = settings.setup_token
-    else:
-        path = setup_token_path(settings)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            token = secrets.token_urlsafe(24)
-            with os.fdopen(fd, "w") as f:
-                f.write(token)
-        except FileExistsError:
-            token = path.read_text().strip()
-    base = settings.origin or "http://localhost:8000"
-    # Printed on purpose (design.md: "the server prints a one-time setup URL"), not logged.
-    print(f"AuthVault is not set up yet. Open this address to set it up:\n  {base}/setup?token={token}",
-          file=sys.stderr, flush=True)
+    token = settings.setup_token or _read_or_create_token(setup_token_path(settings))
+    if _first_to_print(settings):
+        port = bind_port(settings.bind or "") if settings.bind else None
+        base = settings.origin or f"http://localhost:{port or 8000}"
+        # Printed on purpose (design.md: "the server prints a one-time setup URL"), not logged.
+        print(f"AuthVault is not set up yet. Open this address to set it up:\n  {base}/setup?token={token}",
+              file=sys.stderr, flush=True)
     return token
 
 
