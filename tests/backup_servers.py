@@ -279,7 +279,8 @@ def moto_available() -> bool:
 
 
 def start_moto(port: int | None = None, bucket: str = "authvault-test") -> S3Server:
-    """moto's server on 127.0.0.1 (an S3 emulator) with one bucket and IAM auth switched on.
+    """moto's server on 127.0.0.1 (an S3 emulator) with one bucket and IAM auth switched on,
+    handling one request at a time so conditional PUTs are atomic as on S3 (tests/moto_serial.py).
 
     INITIAL_NO_AUTH_ACTION_COUNT=4 lets the first four requests through unsigned (create the
     user, its key, its policy, the bucket); every later request must be signed by that key, so
@@ -300,10 +301,10 @@ def start_moto(port: int | None = None, bucket: str = "authvault-test") -> S3Ser
 
     def start() -> None:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            [sys.executable, str(Path(__file__).with_name("moto_serial.py")), str(port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            env=dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT="4"),
+            env=dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT="4", MOTO_PORT=str(port)),
         )
         state["proc"] = proc
         wait_port(port, timeout=30)
