@@ -167,10 +167,11 @@ def push(conn: sqlite3.Connection, device_id: str, master_key: bytes, service: B
     config = read_config(conn, device_id, master_key)
     if config is None or config.state is None:
         return status
-    accounts = accts.load_accounts(conn, device_id, master_key)
     try:
         store = load(config.target)
-        new_state = service.push(store, config.state, accounts)
+        # read under the backup lock: a push that waited must not write an older list
+        new_state = service.push(store, config.state,
+                                 lambda: accts.load_accounts(conn, device_id, master_key))
     except BackupError as err:
         log.warning("backup of device %s failed: %s", device_id, err.code)
         status = status_after_failure(status, config, err)

@@ -82,6 +82,17 @@
           try { render(await AV.api("POST", "/api/backup/now")); } catch (e) { AV.toast(e.message, 4000); }
         }, "btn primary"));
       }
+      if ((st.state === "replaced" && !st.holder) || st.state === "rolled-back" || st.state === "tampered") {
+        /* No other device to choose against: take this backup account back, or use another one. */
+        actions.appendChild(button(S.do_replace, async () => {
+          pendingHolder = null;
+          try { await enable(null, "replace"); }
+          catch (e) { e.code === "backup_taken" && e.body ? showConflict(e.body.error.holder, null) : AV.toast(e.message, 4000); }
+        }, "btn primary"));
+        actions.appendChild(button(S.use_other, () => {
+          pendingTarget = null; enableForm.hidden = false; enableForm.scrollIntoView({ behavior: "smooth" });
+        }));
+      }
       actions.appendChild(button(S.show_versions, showVersions));
       if (st.state === "replaced" && st.holder) {
         pendingHolder = st.holder;

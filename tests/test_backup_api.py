@@ -247,3 +247,118 @@ def test_webdav_wrong_password_and_unreachable(phone: Api, wsgidav_server) -> No
         wsgidav_server.start()
     status = phone.post("/api/backup/now").get_json()
     assert status["state"] == "on" and status["count"] == 3 and "waiting_changes" not in status
+
+
+def test_odd_targets_get_clear_4xx_not_500(phone: Api, tmp_path: Path) -> None:
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    s3 = {"kind": "s3", "bucket": "abc", "access_key_id": "AK", "secret_access_key": "SK",
+          "endpoint_url": "http://127.0.0.1:1"}
+    for target in ({"kind": ["folder"]}, {"kind": {}},
+                   {"kind": "folder", "path": "/" + "a" * 1990},  # ENAMETOOLONG
+                   {"kind": "folder", "path": "/tmp/nul\x00here"},
+                   {"kind": "folder", "path": "/tmp/\udcff"},
+                   {"kind": "folder", "path": str(a_file)},  # a file, not a folder: 400, not "retry"
+                   {"kind": "webdav", "url": "http://[::1/dav", "username": "u", "password": "p"},
+                   {"kind": "webdav", "url": "https://" + "a" * 300 + ".com/dav"},
+                   {"kind": "webdav", "url": "http://example.com:99999/dav"},
+                   {"kind": "webdav", "url": "http://exa mple.com/dav"},
+                   dict(s3, endpoint_url="http://exa mple.com"),
+                   dict(s3, region="bad region!"), dict(s3, bucket="a b/c")):
+        for path in ("/api/backup/enable", "/api/backup/test", "/api/backup/inspect"):
+            resp = phone.post(path, {"target": target})
+            assert 400 <= resp.status_code < 500, (path, target, resp.status_code, resp.get_json())
+            assert resp.get_json()["error"]["message"]
+
+
+def test_a_push_that_waited_for_the_lock_does_not_back_up_an_older_list(
+        phone: Api, folder_target: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two changes on one device, two requests: the second one's push gets the backup lock first.
+
+    The first push read the accounts before it waited; it must not then write that older list
+    over the newer backup (the second change would be missing from the backup while the page
+    says "Backed up").
+    """
+    import threading
+
+    from authvault.backup import BackupService
+    add(phone, "GitHub")
+    assert phone.post("/api/backup/enable", {"target": folder_target}).status_code == 200
+    original = BackupService.push
+    calls: list[int] = []
+
+    def push(self, store, state, accounts):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 1:  # the first push waits while another request changes and backs up
+            other = threading.Thread(target=add, args=(phone, "Dropbox"))
+            other.start()
+            other.join(30)
+        return original(self, store, state, accounts)
+
+    monkeypatch.setattr(BackupService, "push", push)
+    add(phone, "GitLab")
+    monkeypatch.undo()
+    assert len(calls) == 2
+    assert issuers(phone) == ["Dropbox", "GitHub", "GitLab"]
+    assert phone.get("/api/backup").get_json()["count"] == 3
+    assert read_object(folder_target)["count"] == 3
+
+
+def test_odd_version_names_are_404_not_500(phone: Api, folder_target: dict) -> None:
+    add(phone, "GitHub")
+    key = phone.post("/api/backup/enable", {"target": folder_target}).get_json()["recovery_key"]
+    for name in ("versions/../authvault-backup.json", "versions/a b", "versions/" + "a" * 5000,
+                 "versions/", "authvault-backup.json"):
+        resp = phone.post("/api/backup/versions/restore", {"name": name, "recovery_key": key})
+        assert resp.status_code == 404, (name[:40], resp.status_code, resp.get_json())
+        assert resp.get_json()["error"]["code"] == "backup_missing"
+
+
+def test_s3_endpoint_with_credentials_in_it_is_refused_and_never_echoed(
+        phone: Api, caplog: pytest.LogCaptureFixture) -> None:
+    """Like a WebDAV address, an S3 endpoint must not carry a key: it would be shown on the page,
+    kept in the clear in the backup status and written to logs (describe() names the endpoint)."""
+    import logging
+    caplog.set_level(logging.DEBUG)
+    target = {"kind": "s3", "endpoint_url": "http://AKIDEXAMPLE:s3cr3t-k3y@127.0.0.1:1", "bucket": "abc",
+              "access_key_id": "AK", "secret_access_key": "SK"}
+    for path in ("/api/backup/enable", "/api/backup/test", "/api/backup/inspect"):
+        resp = phone.post(path, {"target": target})
+        assert resp.status_code == 400, resp.get_json()
+        assert resp.get_json()["error"]["code"] == "backup_target_invalid"
+        assert "s3cr3t" not in resp.get_data(as_text=True)
+    assert "s3cr3t" not in caplog.text
+    assert "s3cr3t" not in phone.get("/api/backup").get_data(as_text=True)
+
+
+def test_deleting_my_backup_keeps_the_backup_i_replaced(phone: Api, tablet: Api, folder_target: dict) -> None:
+    """Replace keeps the other device's backup as a version ("nothing is lost by a choice made in
+    a conflict dialog"); turning backup off with "delete" removes this device's backup, never the
+    other device's."""
+    add(phone, "GitHub")
+    phone_key = phone.post("/api/backup/enable", {"target": folder_target}).get_json()["recovery_key"]
+    add(tablet, "Dropbox")
+    assert tablet.post("/api/backup/enable", {"target": folder_target, "resolution": "replace"}).status_code == 200
+    add(tablet, "Slack")
+    assert tablet.post("/api/backup/disable", {"delete_remote": True}).status_code == 200
+    assert not (Path(folder_target["path"]) / "authvault-backup.json").exists()
+    # the phone's backup, kept when the tablet replaced it, is still there and opens with its key
+    laptop = make_device(Path(folder_target["path"]).parent, "Laptop")
+    assert laptop.post("/api/backup/enable", {"target": folder_target}).status_code == 200
+    versions = laptop.get("/api/backup/versions").get_json()["versions"]
+    assert [v["device_name"] for v in versions] == ["iPhone"]
+    restored = laptop.post("/api/backup/versions/restore", {"name": versions[0]["name"], "recovery_key": phone_key})
+    assert restored.status_code == 200 and issuers(laptop) == ["GitHub"]
+
+
+def test_a_backup_from_a_newer_authvault_is_a_clear_4xx(phone: Api, folder_target: dict) -> None:
+    """Not a 502 (nothing is wrong with the backup account): update AuthVault to use it."""
+    add(phone, "GitHub")
+    assert phone.post("/api/backup/enable", {"target": folder_target}).status_code == 200
+    path = Path(folder_target["path"]) / "authvault-backup.json"
+    obj = json.loads(path.read_text())
+    obj["format_version"] = 99
+    path.write_text(json.dumps(obj))
+    resp = phone.post("/api/backup/inspect", {"target": folder_target})
+    assert 400 <= resp.status_code < 500 and resp.get_json()["error"]["code"] == "backup_format_unsupported"
+    assert "99" in resp.get_json()["error"]["message"]

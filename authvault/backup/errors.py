@@ -91,7 +91,7 @@ class BackupTaken(BackupError):
     def __init__(self, holder: Any, choices: tuple[str, ...] = CHOICES) -> None:
         super().__init__("backup_taken",
                          N_("This backup account already holds the backup of %(device)s "
-                            "(%(count)s accounts, last updated %(updated_at)s). One backup "
+                            "(accounts: %(count)s; last updated %(updated_at)s). One backup "
                             "account keeps one device's backup."),
                          device=holder.device_name, count=holder.count,
                          updated_at=holder.updated_at)

@@ -13,6 +13,7 @@ import fcntl
 import hashlib
 import logging
 import os
+import stat
 import time
 import uuid
 from contextlib import contextmanager
@@ -97,8 +98,15 @@ class FolderStore(Store):
         return BackupUnreachable(self.describe())
 
     def _check_root(self) -> None:
-        if not self.root.is_dir():
-            raise BackupUnreachable(self.describe())
+        try:
+            mode = self.root.stat().st_mode
+        except OSError as exc:
+            if exc.errno == errno.ENAMETOOLONG:
+                raise BackupTargetInvalid(N_("The backup folder's path is too long.")) from exc
+            raise BackupUnreachable(self.describe()) from exc
+        if not stat.S_ISDIR(mode):
+            raise BackupTargetInvalid(N_("%(path)s is a file, not a folder. Choose a folder for "
+                                         "the backup."), path=self.describe())
 
     @contextmanager
     def _locked(self) -> Iterator[None]:

@@ -103,9 +103,11 @@ def parse(data: bytes, etag: str) -> Parsed:
         if not isinstance(version, int) or isinstance(version, bool):
             raise ValueError("bad format_version")
         if version > FORMAT_VERSION:
-            raise BackupError("backup_format_unsupported",
-                              N_("This backup was written by a newer AuthVault (format "
-                                 "%(version)s). Update AuthVault to use it."), version=version)
+            newer = BackupError("backup_format_unsupported",
+                                N_("This backup was written by a newer AuthVault (format "
+                                   "%(version)s). Update AuthVault to use it."), version=version)
+            newer.status = 422  # nothing is wrong with the backup account (not a 502)
+            raise newer
         holder = Holder(device_id=_s(obj["holder"]["device_id"]),
                         device_name=_s(obj["holder"]["device_name"]),
                         count=_i(obj["count"]), updated_at=_s(obj["updated_at"]),

@@ -7,10 +7,12 @@ atomic in every trial (recipes.md, section 4), so a claim is a create-only PUT o
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from ..errors import N_
 from .base import CLAIM_RECORD, ClaimInfo, Store, require
@@ -23,6 +25,8 @@ _UNAUTHORIZED = {"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch",
                  "InvalidToken", "ExpiredToken", "AllAccessDisabled", "Forbidden", "401", "403"}
 _PRECONDITION = {"PreconditionFailed", "ConditionalRequestConflict", "412"}
 _MISSING = {"NoSuchKey", "404", "NotFound"}
+_BUCKET = re.compile(r"^[A-Za-z0-9._-]+$")
+_REGION = re.compile(r"^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$")  # botocore's rule
 # One boto3 session per process: building one loads the service models (tens of ms).
 _SESSION: Any = None
 _SESSION_LOCK = threading.Lock()
@@ -49,11 +53,16 @@ class S3Store(Store):
             global _SESSION
             if _SESSION is None:
                 _SESSION = boto3.session.Session()
-            self.client = _SESSION.client(
-                "s3", endpoint_url=self.endpoint_url, region_name=region or "us-east-1",
-                aws_access_key_id=access_key_id, aws_secret_access_key=secret_access_key,
-                config=Config(s3={"addressing_style": "path"}, connect_timeout=5,
-                              read_timeout=20, retries={"max_attempts": 2, "mode": "standard"}))
+            try:
+                self.client = _SESSION.client(
+                    "s3", endpoint_url=self.endpoint_url, region_name=region or "us-east-1",
+                    aws_access_key_id=access_key_id, aws_secret_access_key=secret_access_key,
+                    config=Config(s3={"addressing_style": "path"}, connect_timeout=5,
+                                  read_timeout=20,
+                                  retries={"max_attempts": 2, "mode": "standard"}))
+            except ValueError as exc:  # botocore refuses the endpoint ("Invalid endpoint")
+                raise BackupTargetInvalid(N_("The S3 endpoint must be an address such as "
+                                             "https://s3.example.com.")) from exc
 
     @classmethod
     def from_target(cls, target: dict[str, Any]) -> S3Store:
@@ -62,13 +71,30 @@ class S3Store(Store):
         endpoint = require(target, "endpoint_url", optional=True)
         if endpoint and not endpoint.startswith(("https://", "http://")):
             raise BackupTargetInvalid(N_("The S3 endpoint must start with https://."))
+        if endpoint:
+            try:
+                parts = urlsplit(endpoint)
+                parts.port  # noqa: B018  (ValueError when not a port number)
+            except ValueError:
+                parts = urlsplit("")
+            if not parts.hostname:
+                raise BackupTargetInvalid(N_("The S3 endpoint must be an address such as "
+                                             "https://s3.example.com."))
+            if parts.username or parts.password:
+                raise BackupTargetInvalid(N_("Put the S3 keys in their own fields, not in the "
+                                             "endpoint address."))
         bucket = require(target, "bucket")
         if not 3 <= len(bucket) <= 63:
             raise BackupTargetInvalid(N_("An S3 bucket name has 3 to 63 characters."))
+        if not _BUCKET.match(bucket):
+            raise BackupTargetInvalid(N_("An S3 bucket name has only letters, digits, dots, "
+                                         "hyphens and underscores."))
+        region = require(target, "region", optional=True)
+        if region and not _REGION.match(region):
+            raise BackupTargetInvalid(N_("%(region)s is not an S3 region name."), region=region)
         prefix = require(target, "prefix", optional=True).strip("/")
         return cls(endpoint, bucket, prefix, require(target, "access_key_id"),
-                   require(target, "secret_access_key"),
-                   require(target, "region", optional=True))
+                   require(target, "secret_access_key"), region)
 
     def identity(self) -> str:
         """s3:<endpoint>/<bucket>/<prefix>."""

@@ -40,14 +40,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator, Literal, Sequence
+from typing import Any, Callable, Iterator, Literal, Sequence
 
 from ..errors import N_
 from ..otp import Account
 from ..vault import crypto, slots as vault_slots
 from ..vault.crypto import DEFAULT_SCRYPT, ScryptParams
 from . import objects
-from .base import Store
+from .base import Store, check_name
 from .errors import (BackupBusy, BackupError, BackupMissing, BackupPreconditionFailed,
                      BackupReplaced, BackupRolledBack, BackupTaken, BackupTampered,
                      RecoveryKeyRequired)
@@ -428,8 +428,12 @@ class BackupService:
     def restore_version(self, store: Store, version: str,
                         recovery_key: str) -> tuple[Holder, list[Account]]:
         """The holder and accounts of one kept version (its own recovery key opens it)."""
-        if not version.startswith(f"{VERSIONS_PREFIX}/"):
+        if not version.startswith(f"{VERSIONS_PREFIX}/") or len(version) > 200:
             raise BackupMissing("version")
+        try:
+            check_name(version)
+        except ValueError:  # not a name AuthVault gives a version ("..", spaces...)
+            raise BackupMissing("version") from None
         found = store.read(version)
         if found is None:
             raise BackupMissing("version")
@@ -518,15 +522,20 @@ class BackupService:
                 raise BackupBusy() from None
             raise BackupTaken(latest.holder) from None
 
-    def push(self, store: Store, state: BackupState, accounts: Sequence[Account]
-             ) -> BackupState:
+    def push(self, store: Store, state: BackupState,
+             accounts: Sequence[Account] | Callable[[], Sequence[Account]]) -> BackupState:
         """Back up `accounts` as the next generation; the new state to persist.
+
+        `accounts` may be a function that reads them: it is called under the lock, so a push
+        that waited for another one never writes a list older than the one that went before.
 
         BackupReplaced when another device took over (or the backup was removed),
         BackupRolledBack when the account shows an older generation than `state`,
         BackupTampered when the object does not verify.
         """
         with self._locked(store):
+            if callable(accounts):
+                accounts = accounts()
             current = self._current(store)
             self._check_still_mine(current, state)
             assert current is not None
@@ -581,7 +590,8 @@ class BackupService:
         return current.holder, objects.accounts_of(db)
 
     def disable(self, store: Store, state: BackupState | None, delete_remote: bool) -> None:
-        """Turn backup off; with `delete_remote`, remove this device's backup, versions, claims.
+        """Turn backup off; with `delete_remote`, remove this device's backup, its own versions
+        and the claims.
 
         Another device's backup is never deleted: if the account no longer holds this device's
         backup, nothing remote is touched.
@@ -596,8 +606,11 @@ class BackupService:
                          store.describe())
                 return
             store.delete(OBJECT_NAME, if_match=current.etag)
-            for name in store.list(VERSIONS_PREFIX):
-                store.delete(name)
+            for version in self.list_versions(store):
+                # Another device's backup kept by a Replace or Merge is not this device's to
+                # delete (nothing is lost by a choice made in a conflict dialog).
+                if version.holder.device_id == state.device_id:
+                    store.delete(version.name)
             for name in store.list_claims(CLAIMS_PREFIX):
                 store.delete_claim(name)
             log.info("backup at %s: deleted by its holder", store.describe())

@@ -49,7 +49,12 @@ class WebDavStore(Store):
     def from_target(cls, target: dict[str, Any]) -> WebDavStore:
         """`{"kind": "webdav", "url", "username", "password"}`."""
         url = require(target, "url")
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018  (ValueError when out of range)
+            (parts.hostname or "").encode("idna")  # UnicodeError when a label is too long
+        except ValueError:
+            parts = urlsplit("")
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise BackupTargetInvalid(
                 N_("The WebDAV address must start with https:// (or http://) and name a server."))
@@ -98,6 +103,10 @@ class WebDavStore(Store):
             raise BackupUnreachable(self.describe()) from exc
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise BackupUnreachable(self.describe()) from exc
+        except requests.exceptions.InvalidURL as exc:  # e.g. a space in the server's name
+            raise BackupTargetInvalid(
+                N_("The WebDAV address must start with https:// (or http://) and name a "
+                   "server.")) from exc
         except requests.RequestException as exc:
             raise BackupServerError(self.describe(), type(exc).__name__) from exc
         if resp.status_code == 401 or (resp.status_code == 403 and not allow_403):

@@ -38,7 +38,8 @@ def service() -> BackupService:
 def target_from(data: dict[str, Any]) -> dict[str, Any]:
     """The backup account from a request: only the known fields of its kind, all text."""
     target = data.get("target")
-    if not isinstance(target, dict) or target.get("kind") not in TARGET_FIELDS:
+    if not isinstance(target, dict) or not isinstance(target.get("kind"), str) \
+            or target["kind"] not in TARGET_FIELDS:
         raise ApiError(400, "target_required",
                        N_("Choose a backup account: a folder, a WebDAV account or an S3 bucket."))
     out: dict[str, Any] = {"kind": target["kind"]}
@@ -48,9 +49,21 @@ def target_from(data: dict[str, Any]) -> dict[str, Any]:
             value = ""
         if not isinstance(value, str) or len(value) > 2000:
             raise ApiError(400, "invalid_field", N_("%(field)s must be text."), field=key)
+        if "\x00" in value or _unencodable(value):
+            raise ApiError(400, "invalid_field", N_("%(field)s contains a character that is not allowed."),
+                           field=key)
         out[key] = value.strip() if key not in ("password", "secret_access_key") else value
     load(out)  # validates the fields of the kind (BackupTargetInvalid says which)
     return out
+
+
+def _unencodable(value: str) -> bool:
+    """Whether `value` holds a lone surrogate (JSON allows one; no path, URL or key does)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def recovery_key_from(data: dict[str, Any]) -> str | None:
@@ -235,7 +248,7 @@ def restore():  # type: ignore[no-untyped-def]
     existing = accts.load_accounts(conn, device_id, key)
     if existing and data.get("mode") != "merge":
         err = ApiError(409, "device_not_empty",
-                       N_("This device already has %(count)s accounts. Restoring adds the backup's "
+                       N_("This device already holds accounts (%(count)s). Restoring adds the backup's "
                           "accounts to them (merge); nothing here is overwritten."), count=len(existing))
         err.extra = {"holder": holder_json(holder), "device_count": len(existing), "choices": ["merge", "cancel"]}
         raise err

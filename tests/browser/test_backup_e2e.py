@@ -138,3 +138,30 @@ def test_backup_conflict_takeover_and_restore(browser: Any, fresh_server: Any, t
     finally:
         for device in (phone, tablet, laptop):
             device.close()
+
+
+def test_rolled_back_and_removed_backups_offer_a_way_on(phone: Device, tmp_path: Path) -> None:
+    """After rolled-back (an old copy put back) or a removed backup, the page offers Replace and
+    another backup account, not only text that names choices with no buttons for them."""
+    folder = tmp_path / "nas"
+    folder.mkdir()
+    add_account(phone, "GitHub", "JBSWY3DPEHPK3PXP")
+    turn_on(phone, folder)
+    store_recovery_key(phone)
+    obj = folder / "authvault-backup.json"
+    old = obj.read_bytes()
+    add_account(phone, "Google", "GEZDGNBVGY3TQOJQ")  # generation 2
+    obj.write_bytes(old)  # somebody puts generation 1 back
+    for state in ("rolled-back", "replaced"):
+        phone.goto("/backup")
+        phone.page.wait_for_selector("#status-actions button")  # the page has rendered the state
+        assert phone.api("GET", "/api/backup")["state"] == state
+        actions = phone.page.inner_text("#status-actions")
+        assert "Replace" in actions and "Use another backup account" in actions, (state, actions)
+        phone.page.click("#status-actions button:has-text('Replace')")
+        store_recovery_key(phone)
+        status = phone.api("GET", "/api/backup")
+        assert status["state"] == "on" and status["count"] == 2
+        obj.unlink()  # next round: the backup was removed (replaced, by nobody)
+        phone.api("POST", "/api/backup/now")
+    assert phone.errors == []
