@@ -333,6 +333,44 @@ def test_expired_challenge_is_refused(unlocked: Api, monkeypatch: pytest.MonkeyP
     assert resp.status_code == 400 and error_code(resp) == "passkey_challenge_invalid"
 
 
+@pytest.mark.parametrize("value", ["x", [1], 5])
+def test_malformed_registration_json_is_a_clear_400(unlocked: Api, value: Any) -> None:
+    auth = SoftAuthenticator()
+    salt = status(unlocked)["prf_salt"]
+    cred = auth.create(unlocked.post("/api/passkeys/register/options").get_json(), prf_salt=salt)
+    cred["clientExtensionResults"] = value
+    resp = unlocked.post("/api/passkeys/register/verify", cred)
+    assert resp.status_code == 400 and error_code(resp) == "passkey_invalid"
+    assert register(unlocked, auth).status_code == 201  # nothing half-stored: the passkey can still be added
+
+
+@pytest.mark.parametrize("value", [5, True, "internal"])
+def test_transports_that_are_no_list_are_ignored(unlocked: Api, value: Any) -> None:
+    """Transports are only a hint for later prompts: a browser sending something odd still adds its passkey."""
+    auth = SoftAuthenticator()
+    salt = status(unlocked)["prf_salt"]
+    cred = auth.create(unlocked.post("/api/passkeys/register/options").get_json(), prf_salt=salt)
+    cred["response"]["transports"] = value
+    assert unlocked.post("/api/passkeys/register/verify", cred).status_code == 201
+    opts = unlocked.post("/api/passkeys/register/options").get_json()
+    assert [c.get("transports") for c in opts["excludeCredentials"]] == [None]
+
+
+@pytest.mark.parametrize("value", ["x", [1], 5, True])
+def test_malformed_login_json_is_a_clear_4xx_and_counts_as_a_failure(unlocked: Api, value: Any) -> None:
+    auth = SoftAuthenticator()
+    register(unlocked, auth)
+    lock(unlocked)
+    cred = auth.get(unlocked.post("/api/passkeys/login/options").get_json(), prf_salt=status(unlocked)["prf_salt"])
+    cred["clientExtensionResults"] = value
+    resp = unlocked.post("/api/passkeys/login/verify", cred)
+    assert 400 <= resp.status_code < 500 and error_code(resp)
+    assert unlocked.refresh()["state"] == "locked"
+    assert login(unlocked, auth).status_code == 200
+    events = unlocked.get("/api/devices/events").get_json()["events"]
+    assert any(e["kind"] == "unlock_failed" for e in events)
+
+
 def test_registration_needs_an_unlocked_device(api: Api) -> None:
     api.setup()
     lock(api)
@@ -419,6 +457,21 @@ def test_enroll_link_shape_and_single_use(unlocked: Api, app) -> None:  # type: 
     assert resp.status_code == 410 and error_code(resp) == "enroll_token_used"
 
 
+def test_removing_a_device_revokes_its_add_a_device_links(unlocked: Api, app) -> None:  # type: ignore[no-untyped-def]
+    """A phone taken while unlocked makes a link, then is removed from another device: the link dies with it,
+    or whoever holds it becomes one of the devices again (and could remove the others)."""
+    tablet = enroll_new(app, unlocked, "iPad")
+    link = tablet.post("/api/devices/enroll").get_json()
+    ipad = tablet.refresh()["device"]["id"]
+    assert unlocked.delete(f"/api/devices/{ipad}", json={"confirm_name": "iPad"}).status_code == 200
+    stranger = Api(app.test_client())
+    resp = stranger.post("/api/enroll/check", {"token": link["token"]})
+    assert resp.status_code == 410 and error_code(resp) == "enroll_token_invalid"
+    resp = stranger.post("/api/enroll", {"token": link["token"], "device_name": "Thief", "passphrase": PASSPHRASE})
+    assert resp.status_code == 410 and error_code(resp) == "enroll_token_invalid"
+    assert [d["name"] for d in unlocked.get("/api/devices").get_json()["devices"]] == ["iPhone"]
+
+
 def test_enroll_needs_an_unlocked_device_to_make_links(api: Api) -> None:
     api.setup()
     lock(api)
@@ -443,6 +496,15 @@ def test_devices_list_rename_and_remove(unlocked: Api, app) -> None:  # type: ig
     assert resp.status_code == 409 and error_code(resp) == "last_device"
     kinds = [e["kind"] for e in unlocked.get("/api/devices/events").get_json()["events"]]
     assert {"device_enrolled", "device_removed", "device_renamed"} <= set(kinds)
+
+
+@pytest.mark.parametrize("payload", [[1], "iPad", 5, ["iPad"]])
+def test_remove_device_with_a_body_that_is_no_object_is_a_clear_400(unlocked: Api, app, payload: Any) -> None:  # type: ignore[no-untyped-def]
+    enroll_new(app, unlocked, "iPad")
+    ipad = next(d["id"] for d in unlocked.get("/api/devices").get_json()["devices"] if d["name"] == "iPad")
+    resp = unlocked.delete(f"/api/devices/{ipad}", json=payload)
+    assert resp.status_code == 400 and error_code(resp) == "confirm_name_required"
+    assert len(unlocked.get("/api/devices").get_json()["devices"]) == 2
 
 
 def test_remove_passkey_removes_its_slot(unlocked: Api, app) -> None:  # type: ignore[no-untyped-def]

@@ -216,11 +216,15 @@ def test_export_needs_the_passphrase(stocked: Api) -> None:
     assert audit_kinds(stocked.client.application, "export") == []
 
 
-def test_export_failures_are_rate_limited_like_unlocking(stocked: Api) -> None:
+def test_ten_wrong_export_passphrases_lock_the_device(stocked: Api) -> None:
+    """Export failures count like unlock failures: a stranger at an unlocked phone guessing the
+    passphrase at export gets it locked, and unlocking waits out the window (README, Locking)."""
     for _ in range(10):
         assert export(stocked, format="google", passphrase="wrong passphrase").status_code == 401
-    resp = export(stocked, format="google")
-    assert resp.status_code == 429 and resp.get_json()["error"]["code"] == "too_many_attempts"
+    assert stocked.refresh()["state"] == "locked"
+    assert stocked.get("/api/codes").status_code == 401
+    resp = stocked.post("/api/unlock", {"passphrase": PASSPHRASE})
+    assert resp.status_code == 429  # and the real passphrase has to wait out the window too
 
 
 def test_export_encrypted_aegis_reads_back(stocked: Api) -> None:
@@ -555,3 +559,92 @@ def test_banner_partial_names_what_arrived(app, two: tuple[Api, Api]) -> None:  
     assert 'id="transfer-banner"' in html and "2 accounts arrived from iPhone" in html
     with app.test_request_context("/"):
         assert "transfer-banner" not in render_template_string('{% include "_transfer_banner.html" %}')
+
+
+# --- odd input: a clear 4xx, never a 500 ---------------------------------------------------------
+
+@pytest.mark.parametrize("raw", ['{"secret": "JBSWY3DPEHPK3PXP", "issuer": "X", "digits": Infinity}',
+                                 '{"secret": "JBSWY3DPEHPK3PXP", "issuer": "X", "period": 1e400}',
+                                 '{"secret": "JBSWY3DPEHPK3PXP", "issuer": "X", "period": -Infinity}',
+                                 '{"secret": "JBSWY3DPEHPK3PXP", "issuer": "X", "digits": 6.9}',
+                                 '{"secret": "JBSWY3DPEHPK3PXP", "issuer": "X", "period": true}'])
+def test_add_account_fields_of_the_wrong_kind_are_refused(unlocked: Api, raw: str) -> None:
+    resp = unlocked.call("POST", "/api/accounts", data=raw, content_type="application/json")
+    assert resp.status_code == 400, resp.get_json()
+    assert resp.get_json()["error"]["code"] == "invalid_number"
+    assert codes(unlocked) == []
+
+
+@pytest.mark.parametrize("body", [{"secret": "JBSWY3DPEHPK3PXP", "issuer": "Bank\ud800"},
+                                  {"uri": "otpauth://totp/Bank:me\udfff?secret=JBSWY3DPEHPK3PXP"}])
+def test_add_account_with_a_lone_surrogate_is_refused(unlocked: Api, body: dict[str, Any]) -> None:
+    resp = unlocked.post("/api/accounts", body)
+    assert resp.status_code == 400 and resp.get_json()["error"]["code"] == "invalid_text"
+    assert codes(unlocked) == []
+
+
+def test_import_entry_with_a_lone_surrogate_is_skipped_not_a_failed_confirm(unlocked: Api) -> None:
+    doc = json.loads(PLAIN)
+    doc["db"]["entries"][0]["issuer"] = "Bad\ud800"
+    data = json.dumps(doc).encode()  # ASCII JSON with a "\ud800" escape, as any JSON tool writes it
+    preview = upload(unlocked, data).get_json()
+    assert preview["count"] == FIXTURE_COUNT - 1
+    assert [s["code"] for s in preview["skipped"]] == ["damaged_entry"]
+    done = upload(unlocked, data, confirm=True)
+    assert done.status_code == 201, done.get_json()
+    assert done.get_json()["count"] == preview["count"] == len(codes(unlocked))
+
+
+@pytest.mark.parametrize("fmt", [["aegis"], {"aegis": 1}])
+def test_export_format_of_the_wrong_type_is_refused(stocked: Api, fmt: Any) -> None:
+    resp = export(stocked, format=fmt, password="export-password")
+    assert resp.status_code == 400 and resp.get_json()["error"]["code"] == "unknown_export_format"
+
+
+def long_named(api: Api, count: int) -> None:
+    """Accounts whose issuer and name are as long as the API allows, in a script of 3 UTF-8 bytes."""
+    for i in range(count):
+        secret = base64.b32encode(f"long-named-secret-{i:04d}".encode()).decode().rstrip("=")
+        resp = api.post("/api/accounts", {"secret": secret, "issuer": "日" * 198 + f"{i:02d}",
+                                          "name": "本" * 198 + f"{i:02d}"})
+        assert resp.status_code == 201, resp.get_json()
+
+
+def test_account_qr_of_a_long_named_account_is_a_clear_error(unlocked: Api) -> None:
+    long_named(unlocked, 1)
+    (acc,) = codes(unlocked)
+    resp = unlocked.post(f"/api/accounts/{acc['id']}/qr", {"passphrase": PASSPHRASE})
+    assert resp.status_code == 400 and resp.get_json()["error"]["code"] == "too_long_for_qr"
+    resp = unlocked.get(f"/api/accounts/{acc['id']}/qr")
+    assert resp.status_code == 400 and resp.get_json()["error"]["code"] == "too_long_for_qr"
+    assert audit_kinds(unlocked.client.application, "account_qr_shown") == []
+
+
+def test_export_google_of_long_named_accounts_splits_codes_and_drops_none(unlocked: Api) -> None:
+    long_named(unlocked, 12)
+    resp = export(unlocked, format="google")
+    assert resp.status_code == 200, resp.get_json()
+    body = resp.get_json()
+    assert body["not_exportable"] == [] and body["count"] == 12
+    batches = [google_migration.parse_migration_uri(u) for u in body["uris"]]
+    assert sum(len(b.accounts) for b in batches) == 12
+    assert {b.batch_size for b in batches} == {len(batches)}
+    assert [b.batch_index for b in batches] == list(range(len(batches)))
+    assert len(body["qr_svgs"]) == len(body["uris"])
+    assert all(len(u.encode()) <= qr.MAX_QR_BYTES for u in body["uris"])
+
+
+def test_an_hotp_counter_without_a_next_code_is_refused_before_it_is_stored(unlocked: Api) -> None:
+    add_uri(unlocked, "otpauth://totp/Kept:me?secret=JBSWY3DPEHPK3PXP&issuer=Kept")
+    resp = unlocked.post("/api/accounts", {"uri": f"otpauth://hotp/Max:me?secret=GEZDGNBVGY3TQOJQ&counter={2**63 - 1}"})
+    assert resp.status_code == 400 and resp.get_json()["error"]["code"] == "invalid_counter"
+    assert [a["issuer"] for a in codes(unlocked)] == ["Kept"]  # the list still shows (nothing half-added)
+    doc = json.loads(PLAIN)
+    entry = dict(doc["db"]["entries"][0], type="hotp", name="Max counter")
+    entry["info"] = {"secret": "GEZDGNBVGY3TQOJQ", "algo": "SHA1", "digits": 6, "counter": 2**63 - 1}
+    doc["db"]["entries"].append(entry)
+    preview = upload(unlocked, json.dumps(doc).encode()).get_json()
+    assert [(s["name"], s["code"]) for s in preview["skipped"]] == [("Max counter", "damaged_entry")]
+    done = upload(unlocked, json.dumps(doc).encode(), confirm=True)
+    assert done.status_code == 201 and done.get_json()["count"] == FIXTURE_COUNT
+    assert len(codes(unlocked)) == FIXTURE_COUNT + 1

@@ -110,6 +110,30 @@ def test_unlock_is_rate_limited_per_device(unlocked: Api) -> None:
     assert unlocked.post("/api/unlock", {"passphrase": PASSPHRASE}).status_code == 429
 
 
+def test_ten_failed_attempts_lock_the_device(unlocked: Api, app) -> None:  # type: ignore[no-untyped-def]
+    """README, Locking: 10 failed attempts in 5 minutes for a device delete its unlock sessions."""
+    device_id = unlocked.refresh()["device"]["id"]
+    assert unlocked.get("/api/codes").status_code == 200
+    stranger = Api(app.test_client())
+    for _ in range(9):
+        assert stranger.post("/api/devices/signin", {"device_id": device_id, "passphrase": "nope nope"}).status_code == 401
+    assert unlocked.get("/api/codes").status_code == 200  # nine are not enough
+    assert stranger.post("/api/devices/signin", {"device_id": device_id, "passphrase": "nope nope"}).status_code == 401
+    assert unlocked.get("/api/codes").status_code == 401
+    assert unlocked.refresh()["state"] == "locked"
+
+
+def test_ten_failed_passphrase_unlocks_lock_every_browser_of_the_device(unlocked: Api, app) -> None:  # type: ignore[no-untyped-def]
+    """Failed passphrase unlocks count too, and the device's session in another browser ends as well."""
+    other = Api(app.test_client())
+    other.client.set_cookie("authvault_device", unlocked.client.get_cookie("authvault_device").value)
+    assert other.post("/api/unlock", {"passphrase": PASSPHRASE}).status_code == 200
+    unlocked.post("/api/lock")
+    for i in range(10):
+        assert unlocked.post("/api/unlock", {"passphrase": f"guess {i}"}).status_code == 401
+    assert other.get("/api/codes").status_code == 401
+
+
 def test_unlock_from_a_browser_that_is_no_device(app, unlocked: Api) -> None:  # type: ignore[no-untyped-def]
     stranger = Api(app.test_client())
     resp = stranger.post("/api/unlock", {"passphrase": PASSPHRASE})
@@ -282,6 +306,16 @@ def test_hotp_next_code_saves_the_counter(unlocked: Api) -> None:
     assert (nxt["counter"], nxt["code"]) == (1, "287082")
     [again] = unlocked.get("/api/codes").get_json()["accounts"]
     assert (again["counter"], again["code"]) == (1, "287082")
+
+
+def test_hotp_at_the_end_of_its_counter_says_so_and_keeps_working(unlocked: Api) -> None:
+    """The list shows the code after the next as well, so the counter stops one short of 2^63-1."""
+    acc = _add(unlocked, f"otpauth://hotp/H:end?secret={RFC_SECRET_B32}&counter={2**63 - 3}")
+    assert unlocked.post(f"/api/accounts/{acc['id']}/next").get_json()["counter"] == 2**63 - 2
+    resp = unlocked.post(f"/api/accounts/{acc['id']}/next")
+    assert resp.status_code == 409 and resp.get_json()["error"]["code"] == "counter_exhausted"
+    codes = unlocked.get("/api/codes")
+    assert codes.status_code == 200 and codes.get_json()["accounts"][0]["counter"] == 2**63 - 2
 
 
 def test_delete_removes_the_account(unlocked: Api) -> None:

@@ -51,9 +51,10 @@ def check_token(conn: sqlite3.Connection, token: object, *, now: float | None = 
         raise EnrollmentError("enroll_token_invalid", N_(
             "This add-a-device link is not valid. On a device that is set up, open Settings › Devices › "
             "Add a device to get a new one."))
-    row = conn.execute("SELECT expires_at, used_at FROM enroll_tokens WHERE token_hash = ?",
+    row = conn.execute("SELECT expires_at, used_at, created_by FROM enroll_tokens WHERE token_hash = ?",
                        (_hash(token),)).fetchone()
-    if row is None:
+    # A link dies with the device that made it (removing a device sets created_by to NULL, for the record).
+    if row is None or (row["created_by"] is None and row["used_at"] is None):
         raise EnrollmentError("enroll_token_invalid", N_(
             "This add-a-device link is not valid. On a device that is set up, open Settings › Devices › "
             "Add a device to get a new one."))

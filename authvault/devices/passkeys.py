@@ -403,7 +403,8 @@ def verify_registration(conn: sqlite3.Connection, rp: RelyingParty, device: regi
         raise _malformed() from exc
     cid = bytes_to_base64url(verified.credential_id)
     response = credential.get("response") or {}
-    transports = [t for t in response.get("transports") or [] if isinstance(t, str)][:8]
+    listed = response.get("transports")
+    transports = [t for t in listed if isinstance(t, str)][:8] if isinstance(listed, list) else []
     return NewPasskey(id=cid, public_key=verified.credential_public_key, sign_count=verified.sign_count,
                       transports=transports, device_type=verified.credential_device_type.value,
                       backed_up=bool(verified.credential_backed_up))
@@ -462,9 +463,19 @@ def verify_authentication(conn: sqlite3.Connection, rp: RelyingParty, device: re
 
 # --- PRF results -------------------------------------------------------------------------------
 
+def _prf_results(credential: dict[str, Any]) -> Any:
+    """`clientExtensionResults.prf` as the browser sent it (400 if the extension results are no object)."""
+    ext = credential.get("clientExtensionResults")
+    if ext is None:
+        return None
+    if not isinstance(ext, dict):
+        raise _malformed()
+    return ext.get("prf")
+
+
 def prf_enabled(credential: dict[str, Any]) -> bool:
     """Whether the browser said this passkey supports PRF (`clientExtensionResults.prf.enabled`)."""
-    prf = (credential.get("clientExtensionResults") or {}).get("prf")
+    prf = _prf_results(credential)
     return isinstance(prf, dict) and (prf.get("enabled") is True or isinstance(prf.get("results"), dict))
 
 
@@ -473,7 +484,7 @@ def prf_output(credential: dict[str, Any]) -> bytes | None:
 
     A secret: used at once to open or make a slot; never stored or logged.
     """
-    prf = (credential.get("clientExtensionResults") or {}).get("prf")
+    prf = _prf_results(credential)
     if not isinstance(prf, dict) or not isinstance(prf.get("results"), dict):
         return None
     first = prf["results"].get("first")

@@ -58,5 +58,7 @@ def close_device_sessions(conn: sqlite3.Connection, device_id: str) -> None:
 
 
 def purge_idle(conn: sqlite3.Connection, idle_seconds: float) -> None:
-    """Delete sessions idle for longer than the lock time."""
-    conn.execute("DELETE FROM unlock_sessions WHERE last_seen_at < ?", (time.time() - idle_seconds,))
+    """Delete sessions idle for longer than their device's lock time (its `lock_minutes`, else `idle_seconds`)."""
+    conn.execute("DELETE FROM unlock_sessions WHERE last_seen_at < ? - 60 * COALESCE("
+                 "(SELECT CAST(value AS REAL) FROM device_settings s WHERE s.device_id = unlock_sessions.device_id "
+                 "AND s.key = 'lock_minutes'), ?)", (time.time(), idle_seconds / 60))

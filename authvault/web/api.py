@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 import time
 from dataclasses import asdict
@@ -43,9 +44,17 @@ class ApiError(AuthVaultError):
 
 def body() -> dict[str, Any]:
     """The JSON object of the request (400 with a clear message otherwise)."""
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # "[[[[…" nested deeper than Python's parser goes
+        data = None
     if not isinstance(data, dict):
         raise ApiError(400, "json_required", N_("Send a JSON object."))
+    try:
+        # A lone surrogate ("\ud800") parses but is no character: nothing could store or show it.
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeError:
+        raise ApiError(400, "invalid_text", N_("The request holds characters that are not text.")) from None
     return data
 
 
@@ -124,6 +133,8 @@ def start_session(resp: Response, device: registry.Device, cookie_token: str | N
     """Unlock this browser: store the wrapped key, put the token in the session cookie."""
     conn = context.db()
     sessions.close_session(conn, session.get(context.SESSION_TOKEN))
+    # Idle sessions of every device go now, even if their browser never comes back (design.md).
+    sessions.purge_idle(conn, current_app.config["AUTHVAULT"].lock_minutes * 60)
     session[context.SESSION_TOKEN] = sessions.open_session(conn, device.id, master_key)
     mark_reauthenticated(device.id)
     if cookie_token:
@@ -195,18 +206,31 @@ UNLOCK_WINDOW = 300  # seconds
 UNLOCK_MAX_FAILURES = 10
 
 
+def unlock_failures(device_id: str) -> int:
+    """Failed unlocks in the last UNLOCK_WINDOW seconds for this device or from this address (the larger)."""
+    since = time.time() - UNLOCK_WINDOW
+    row = context.db().execute(
+        "SELECT SUM(device_id = ?), SUM(client = ?) FROM audit_events WHERE kind = 'unlock_failed' AND at > ?",
+        (device_id, context.client_address(), since)).fetchone()
+    return max(row[0] or 0, row[1] or 0)
+
+
 def check_unlock_rate(device_id: str) -> None:
     """Refuse unlocking after too many failures for this device or from this address.
 
     Counted from the audit log in SQLite, so the limit holds across gunicorn workers and restarts.
     """
-    since = time.time() - UNLOCK_WINDOW
-    row = context.db().execute(
-        "SELECT SUM(device_id = ?), SUM(client = ?) FROM audit_events WHERE kind = 'unlock_failed' AND at > ?",
-        (device_id, context.client_address(), since)).fetchone()
-    if max(row[0] or 0, row[1] or 0) >= UNLOCK_MAX_FAILURES:
+    if unlock_failures(device_id) >= UNLOCK_MAX_FAILURES:
         raise ApiError(429, "too_many_attempts",
                        N_("Too many failed unlock attempts. Wait a few minutes and try again."))
+
+
+def record_failed_unlock(conn: Any, device_id: str, err: AuthVaultError) -> None:
+    """Record a failed unlock (the rate limit counts these); the one that reaches the limit locks the device."""
+    with transaction(conn):
+        audit(conn, "unlock_failed", device_id=device_id, detail=err.code, client=context.client_address())
+        if unlock_failures(device_id) >= UNLOCK_MAX_FAILURES:  # README, Locking
+            sessions.close_device_sessions(conn, device_id)
 
 
 @bp.post("/unlock")
@@ -225,8 +249,7 @@ def unlock():  # type: ignore[no-untyped-def]
     try:
         master_key = accts.unlock_with_passphrase(conn, device.id, passphrase)
     except AuthVaultError as err:
-        with transaction(conn):
-            audit(conn, "unlock_failed", device_id=device.id, detail=err.code, client=context.client_address())
+        record_failed_unlock(conn, device.id, err)
         raise
     with transaction(conn):
         registry.mark_used(conn, device.id)
@@ -312,8 +335,10 @@ def account_from_fields(data: dict[str, Any]) -> Account:
         if raw in (None, ""):
             continue
         try:
+            if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
+                raise ValueError(key)  # true, 6.9, Infinity, NaN: not a whole number
             setattr(acc, key, int(raw))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise ApiError(400, "invalid_number", N_("%(field)s must be a whole number."), field=key) from None
     if kind == "steam":
         acc.digits = 5
@@ -380,6 +405,7 @@ def _edit(account_id: str, fn) -> Account:  # type: ignore[no-untyped-def]
     def apply(existing: list[Account]) -> list[Account]:
         acc = accts.find(existing, account_id)
         fn(existing, acc)
+        otp.validate(acc)  # an edit never saves an account whose codes cannot be made
         result.append(acc)
         return existing
 
@@ -444,6 +470,8 @@ def next_hotp(account_id: str):  # type: ignore[no-untyped-def]
     def apply(_all: list[Account], acc: Account) -> None:
         if acc.type != "hotp":
             raise ApiError(400, "not_hotp", N_("Only counter-based (HOTP) accounts have a next-code button."))
+        if acc.counter + 2 > otp.MAX_COUNTER:  # the code after the next is shown too
+            raise ApiError(409, "counter_exhausted", N_("This account's counter is at its end: no further codes exist."))
         acc.counter += 1
 
     return jsonify(account_view(_edit(account_id, apply)))

@@ -22,7 +22,8 @@ from ..db import audit, transaction
 from ..devices import enrollment, passkeys, registry, sessions
 from ..errors import AuthVaultError, N_
 from . import context
-from .api import ApiError, body, check_passphrase, check_unlock_rate, device_json, scrypt_params, start_session
+from .api import (ApiError, body, check_passphrase, check_unlock_rate, device_json, record_failed_unlock, scrypt_params,
+                  start_session)
 
 log = logging.getLogger(__name__)
 bp = Blueprint("devices_api", __name__, url_prefix="/api")
@@ -138,9 +139,8 @@ def unlocked_response(device: registry.Device, master_key: bytes, status: int = 
 
 
 def fail_unlock(conn: Any, device_id: str, err: AuthVaultError) -> None:
-    """Record a failed unlock (the rate limit counts these)."""
-    with transaction(conn):
-        audit(conn, "unlock_failed", device_id=device_id, detail=err.code, client=context.client_address())
+    """Record a failed unlock (the rate limit counts these; the one that reaches it locks the device)."""
+    record_failed_unlock(conn, device_id, err)
 
 
 # --- passkeys -----------------------------------------------------------------------------------
@@ -359,7 +359,12 @@ def rename_device(device_id: str):  # type: ignore[no-untyped-def]
 @login_required
 def delete_device(device_id: str):  # type: ignore[no-untyped-def]
     """Remove a device and delete its vault. `confirm_name` must repeat the device's name."""
-    data = request.get_json(silent=True) or {}
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than Python parses: no confirm_name, refused below
+        data = None
+    if not isinstance(data, dict):
+        data = {}
     conn = context.db()
     with transaction(conn):
         target = find_device(conn, device_id)

@@ -32,7 +32,7 @@ from ..transfer import export as exporter
 from ..transfer import sending
 from . import context
 from .api import (ApiError, body, change, check_unlock_rate, mark_reauthenticated, recently_reauthenticated,
-                  scrypt_params, skipped_json, unlocked_accounts)
+                  record_failed_unlock, scrypt_params, skipped_json, unlocked_accounts)
 from .views import account_view
 
 log = logging.getLogger(__name__)
@@ -99,8 +99,7 @@ def require_passphrase(data: dict[str, Any]) -> None:
     try:
         accts.unlock_with_passphrase(conn, device.id, passphrase)
     except AuthVaultError as err:
-        with transaction(conn):
-            audit(conn, "unlock_failed", device_id=device.id, detail=err.code, client=context.client_address())
+        record_failed_unlock(conn, device.id, err)  # the tenth wrong guess locks the device
         raise
     mark_reauthenticated(device.id)
 
@@ -191,7 +190,7 @@ def export():  # type: ignore[no-untyped-def]
     """Export every account: `aegis` (encrypted, default), `aegis-plain`, `uris` or `google`."""
     data = body()
     fmt = data.get("format") or "aegis"
-    if fmt not in exporter.FORMATS:
+    if not isinstance(fmt, str) or fmt not in exporter.FORMATS:
         raise ApiError(400, "unknown_export_format", N_("Choose one of the export formats: %(formats)s."),
                        formats=", ".join(exporter.FORMATS))
     if fmt in UNENCRYPTED_FORMATS and data.get("i_understand_unencrypted") is not True:
@@ -233,8 +232,9 @@ def _account_qr(account_id: str):  # type: ignore[no-untyped-def]
     acc = accts.find(unlocked_accounts(), account_id)
     if acc.action_required or not acc.secret:
         raise ApiError(409, "action_required", N_("This account needs a new QR code from its service first."))
+    svg = qr.make_qr_svg(to_uri(acc))  # before the audit event: a code too long to draw is not shown
     _audit("account_qr_shown")
-    return acc, qr.make_qr_svg(to_uri(acc))
+    return acc, svg
 
 
 @bp.post("/accounts/<account_id>/qr")
