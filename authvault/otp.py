@@ -44,6 +44,7 @@ _DIGESTS: dict[str, Callable[..., Any]] = {
 }
 _BASE32_RE = re.compile(r"[A-Z2-7]*")
 _IGNORED_IN_SECRET = re.compile(r"[\s\-]+")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 # Parameters whose value matters: given twice with different values, the URI is ambiguous.
 _KNOWN_PARAMS = ("secret", "issuer", "algorithm", "digits", "period", "counter", "encoder")
 
@@ -169,11 +170,16 @@ def validate(account: Account) -> Account:
             _check_period(account.period)
         else:
             _check_counter(account.counter)
+            _check_counter(account.counter + 1)  # its next code is shown too: it must exist
     if not isinstance(account.secret, (bytes, bytearray)):
         raise OtpError("invalid_secret", N_("The secret is not valid base32."))
     _check_secret(bytes(account.secret))
     if not isinstance(account.issuer, str) or not isinstance(account.name, str):
         raise OtpError("invalid_label", N_("The issuer and account name must be text."))
+    for value in (account.issuer, account.name, account.note, account.group):
+        # A lone surrogate (JSON "\ud800") is no character: the vault could not store it.
+        if isinstance(value, str) and _SURROGATE.search(value):
+            raise OtpError("invalid_text", N_("The issuer, name, note or group holds characters that are not text."))
     return account
 
 

@@ -33,6 +33,9 @@ MAX_IMAGE_PIXELS: Final[int] = 40_000_000
 Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
 pillow_heif.register_heif_opener()
 
+# The most one QR code holds at error correction M (version 40, byte mode): what is drawn here.
+MAX_QR_BYTES: Final[int] = 2331
+
 _FORMATS: Final = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
 
 # What a damaged file raises from Pillow or pillow-heif while it is being read: truncated data
@@ -253,6 +256,12 @@ def not_account_error(text: str) -> QrError:
 
 def _make_qr(text: str, box_size: int) -> qrcode.QRCode:
     """A QR code for text: error correction M, quiet zone of 4 modules as the standard asks."""
+    if len(text.encode("utf-8")) > MAX_QR_BYTES:
+        raise QrError(
+            "too_long_for_qr",
+            N_("This is too long to fit in one QR code: shorten the account's issuer or name and "
+               "try again."),
+        )
     code = qrcode.QRCode(
         error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=box_size, border=4
     )
@@ -278,6 +287,6 @@ def make_qr_svg(text: str) -> str:
 
 
 __all__ = [
-    "ACCOUNT_KINDS", "MAX_IMAGE_PIXELS", "QrError", "classify", "decode_image", "is_account",
+    "ACCOUNT_KINDS", "MAX_IMAGE_PIXELS", "MAX_QR_BYTES", "QrError", "classify", "decode_image", "is_account",
     "make_qr_png", "make_qr_svg", "not_account_error",
 ]

@@ -273,3 +273,18 @@ def test_image_case(case: dict[str, Any]) -> None:
     assert texts is not None
     accounts = [a for text in texts for a in gm.parse_migration_uri(text).accounts]
     assert [_got(a) for a in accounts] == [_expected(e) for e in case["expected_accounts"]]
+
+
+def test_build_keeps_every_code_within_what_one_qr_code_holds() -> None:
+    from authvault import qr
+    big = [Account(secret=bytes([i + 1]) * 64, issuer="I" * 400 + str(i), name="N" * 400 + str(i)) for i in range(7)]
+    huge = Account(secret=HELLO_KEY, issuer="H" * 3000, name="huge")
+    uris, left_out = gm.build_migration_uris(big + [huge])
+    assert [a.name for a, _ in left_out] == ["huge"] and "too long" in left_out[0][1]
+    assert all(len(u.encode()) <= qr.MAX_QR_BYTES for u in uris)
+    parsed = [gm.parse_migration_uri(u) for u in uris]
+    assert len(parsed) > 1 and {b.batch_size for b in parsed} == {len(parsed)}
+    assert [b.batch_index for b in parsed] == list(range(len(parsed)))
+    assert [_got(a) for b in parsed for a in b.accounts] == [_got(a) for a in big]
+    for uri in uris:
+        qr.make_qr_svg(uri)

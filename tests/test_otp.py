@@ -276,10 +276,15 @@ def test_encode_secret_of_rfc_seed() -> None:
     ({"period": 3601}, "invalid_period"),
     ({"type": "hotp", "counter": -1}, "invalid_counter"),
     ({"type": "hotp", "counter": 2**63}, "invalid_counter"),
+    ({"type": "hotp", "counter": 2**63 - 1}, "invalid_counter"),  # its next code would be past the limit
     ({"secret": b""}, "empty_secret"),
     ({"secret": b"1234"}, "secret_too_short"),
     ({"secret": "JBSWY3DPEHPK3PXP"}, "invalid_secret"),
     ({"name": None}, "invalid_label"),
+    ({"issuer": "Bank\ud800"}, "invalid_text"),  # a lone surrogate (JSON "\ud800") is not text
+    ({"name": "me\udfff"}, "invalid_text"),
+    ({"note": "x\ud83d"}, "invalid_text"),
+    ({"group": "\udc80"}, "invalid_text"),
 ])
 def test_validate_rejects(changes: dict[str, Any], code: str) -> None:
     account = Account(secret=HELLO_KEY)
@@ -303,12 +308,18 @@ def test_range_messages_match_the_limits(changes: dict[str, Any], words: str) ->
 
 @pytest.mark.parametrize("changes", [
     {}, {"digits": 10}, {"digits": 6, "algorithm": "sha512"}, {"period": 1}, {"period": 3600},
-    {"type": "hotp", "counter": 2**63 - 1}, {"type": "hotp", "period": 0}, {"secret": b"12345"},
+    {"type": "hotp", "counter": 2**63 - 2}, {"type": "hotp", "period": 0}, {"secret": b"12345"},
 ])
 def test_validate_accepts(changes: dict[str, Any]) -> None:
     account = Account(**{"secret": HELLO_KEY, **changes})
     assert otp.validate(account) is account
     assert account.algorithm in otp.ALGORITHMS
+
+
+def test_every_account_validate_accepts_has_a_code_window() -> None:
+    account = otp.validate(Account(secret=HELLO_KEY, type="hotp", counter=otp.MAX_COUNTER - 1))
+    window = otp.code_window(account, 0)
+    assert window.code and window.next_code and window.remaining is None
 
 
 def test_validate_forces_steam_settings() -> None:

@@ -642,3 +642,11 @@ def test_make_qr_svg_is_a_standalone_scalable_readable_code() -> None:
     assert root.attrib["viewBox"] == "0 0 49 49"
     assert ALICE not in svg  # the text is only in the modules, not in a <title> or comment
     assert zxing_texts(_rasterize_svg(svg)) == [ALICE]
+
+
+def test_make_qr_of_too_long_a_text_is_a_qr_error() -> None:
+    assert qr.make_qr_svg("a" * qr.MAX_QR_BYTES)
+    for make in (qr.make_qr_svg, qr.make_qr_png):
+        with pytest.raises(QrError) as info:
+            make("日" * (qr.MAX_QR_BYTES // 3 + 1))
+        assert info.value.code == "too_long_for_qr"

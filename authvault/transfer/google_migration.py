@@ -20,6 +20,7 @@ from google.protobuf.message import DecodeError, Message
 
 from ..errors import N_
 from ..otp import Account, OtpError, split_label, validate
+from ..qr import MAX_QR_BYTES
 
 log = logging.getLogger(__name__)
 
@@ -255,12 +256,27 @@ def build_migration_uris(accounts: list[Account],
             exportable.append(account)
         else:
             left_out.append((account, reason))
-    chunks = [exportable[i:i + batch_size] for i in range(0, len(exportable), batch_size)]
+    # Up to `batch_size` accounts a code, fewer where long names would not fit in one QR code.
+    chunks: list[list[Account]] = []
+    for account in exportable:
+        if not _fits([account]):
+            left_out.append((account, N_("Its issuer or name is too long for a Google Authenticator transfer code.")))
+        elif chunks and len(chunks[-1]) < batch_size and _fits(chunks[-1] + [account]):
+            chunks[-1].append(account)
+        else:
+            chunks.append([account])
     batch_id = secrets.randbits(31)  # one id shared by every QR code of this export
-    uris = []
-    for index, chunk in enumerate(chunks):
-        payload = MigrationPayload(version=1, batch_size=len(chunks), batch_index=index, batch_id=batch_id)
-        payload.otp_parameters.extend(_entry(account) for account in chunk)
-        data = base64.b64encode(payload.SerializeToString()).decode("ascii")
-        uris.append(PREFIX + "data=" + quote(data, safe=""))
-    return uris, left_out
+    return [_uri(chunk, len(chunks), index, batch_id) for index, chunk in enumerate(chunks)], left_out
+
+
+def _uri(chunk: list[Account], batch_size: int, batch_index: int, batch_id: int) -> str:
+    payload = MigrationPayload(version=1, batch_size=batch_size, batch_index=batch_index, batch_id=batch_id)
+    payload.otp_parameters.extend(_entry(account) for account in chunk)
+    data = base64.b64encode(payload.SerializeToString()).decode("ascii")
+    return PREFIX + "data=" + quote(data, safe="")
+
+
+def _fits(chunk: list[Account]) -> bool:
+    """Whether the URI of `chunk` fits in one QR code (measured with the largest batch fields)."""
+    largest = 2**31 - 1
+    return len(_uri(chunk, largest, largest, largest).encode("ascii")) <= MAX_QR_BYTES
