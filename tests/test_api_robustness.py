@@ -22,7 +22,15 @@ WRONG_TYPES: dict[str, Any] = {
     "token": 1, "confirm_name": 2, "id": 1, "rawId": 2, "response": "x", "type_": 1,
     "clientExtensionResults": 5,
 }
-BODIES: list[Any] = [None, [], "text", {"x": 1}, WRONG_TYPES, {k: "A" * 5000 for k in WRONG_TYPES}]
+# Raw JSON text that parses badly in Python: nested past the recursion limit, and lone surrogates
+# (valid JSON escapes that are no characters) in every field.
+RAW_JSON: list[bytes] = [
+    b"[" * 100_000 + b"]" * 100_000,
+    b'{"a":' * 50_000 + b"1" + b"}" * 50_000,
+    ("{" + ", ".join(f'"{k}": "x\\ud800y"' for k in WRONG_TYPES) + "}").encode(),
+    ("{" + ", ".join(f'"{k}": ["\\udfff"]' for k in WRONG_TYPES) + "}").encode(),
+]
+BODIES: list[Any] = [None, [], "text", {"x": 1}, WRONG_TYPES, {k: "A" * 5000 for k in WRONG_TYPES}, *RAW_JSON]
 
 
 def api_routes(app) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
@@ -59,6 +67,8 @@ def test_no_endpoint_answers_bad_json_with_a_500(unlocked: Api, app) -> None:  #
                 resp = unlocked.call(method, path)
             elif isinstance(body, str):
                 resp = unlocked.call(method, path, data=body, content_type="text/plain")
+            elif isinstance(body, bytes):
+                resp = unlocked.call(method, path, data=body, content_type="application/json")
             else:
                 resp = unlocked.call(method, path, json=body)
             if resp.status_code >= 500 and resp.status_code != 503:
@@ -78,3 +88,12 @@ def test_uploads_of_junk_are_4xx(unlocked: Api, payload: bytes) -> None:
                              content_type="multipart/form-data")
         assert 400 <= resp.status_code < 500, (path, resp.status_code, resp.get_json())
         assert resp.get_json()["error"]["message"]
+
+
+@pytest.mark.parametrize("host", ["a" * 300, "a" * 70_000, "x" * 64 + ".local", "a..b", "[::1", "é.com"])
+def test_a_host_header_that_is_no_host_name_is_a_4xx(app, host: str) -> None:  # type: ignore[no-untyped-def]
+    """Werkzeug cannot build URLs for such a host (IDNA refuses it): the error page has no links then."""
+    client = app.test_client()
+    for path in ("/", "/setup", "/api/state", "/nope", "/static/app.js"):
+        resp = client.get(path, headers={"Host": host})
+        assert resp.status_code < 500, (path, resp.status_code)

@@ -86,3 +86,67 @@ def test_wrong_passphrase_is_told_apart_from_a_damaged_vault(unlocked: Api, app)
     assert wrong.status_code == 401 and wrong.get_json()["error"]["code"] == "wrong_passphrase"
     damaged = unlocked.post("/api/unlock", {"passphrase": PASSPHRASE})
     assert damaged.status_code == 422 and damaged.get_json()["error"]["code"] == "vault_damaged"
+
+
+def _session_devices(app) -> list[str]:  # type: ignore[no-untyped-def]
+    from authvault.db import connect
+    conn = connect(app.config["AUTHVAULT"].db_path)
+    try:
+        return [r[0] for r in conn.execute("SELECT device_id FROM unlock_sessions")]
+    finally:
+        conn.close()
+
+
+def _age_sessions(app, seconds: float) -> None:  # type: ignore[no-untyped-def]
+    from authvault.db import connect
+    conn = connect(app.config["AUTHVAULT"].db_path)
+    conn.execute("UPDATE unlock_sessions SET last_seen_at = last_seen_at - ?", (seconds,))
+    conn.close()
+
+
+def test_an_idle_session_leaves_no_wrapped_key_behind(unlocked: Api, app) -> None:  # type: ignore[no-untyped-def]
+    """design.md: the idle timeout deletes the wrapped master key, even if that browser never comes back
+    (its cookie and a copy of the database would otherwise still open the vault)."""
+    phone = unlocked.refresh()["device"]["id"]
+    link = unlocked.post("/api/devices/enroll").get_json()
+    _age_sessions(app, 301)  # the phone was put away, unlocked, more than its 5 lock minutes ago
+    tablet = Api(app.test_client())  # any unlock anywhere afterwards
+    assert tablet.post("/api/enroll", {"token": link["token"], "device_name": "iPad",
+                                       "passphrase": PASSPHRASE}).status_code == 201
+    assert phone not in _session_devices(app)
+
+
+def test_idle_cleanup_keeps_each_devices_own_lock_time(unlocked: Api, app) -> None:  # type: ignore[no-untyped-def]
+    assert unlocked.patch("/api/settings", {"lock_minutes": 60}).status_code == 200
+    phone = unlocked.refresh()["device"]["id"]
+    link = unlocked.post("/api/devices/enroll").get_json()
+    _age_sessions(app, 301)
+    tablet = Api(app.test_client())
+    assert tablet.post("/api/enroll", {"token": link["token"], "device_name": "iPad",
+                                       "passphrase": PASSPHRASE}).status_code == 201
+    assert phone in _session_devices(app)
+    assert unlocked.get("/api/codes").status_code == 200
+
+
+def test_a_large_upload_stays_in_memory(unlocked: Api, app) -> None:  # type: ignore[no-untyped-def]
+    """Werkzeug spools uploads over 500 KiB to a temporary file; a QR photo holds a secret, so ours
+    stay in memory (the 20 MiB upload limit caps them)."""
+    from flask import Request
+    from werkzeug.test import EnvironBuilder
+
+    def stream_of(request_class: type) -> object:
+        env = EnvironBuilder(method="POST", data={"file": (io.BytesIO(b"\0" * 1_000_000), "photo.png")}).get_environ()
+        return request_class(env).files["file"].stream
+
+    assert not isinstance(stream_of(Request), io.BytesIO)  # what Flask would do: a file on disk
+    assert isinstance(stream_of(app.request_class), io.BytesIO)
+
+    # and a real 1.3 MB photo of a QR code goes through the app that way
+    img = qrcode.make(f"otpauth://totp/Big:photo?secret={b32(SECRETS[0])}").get_image().convert("RGB")
+    img = img.resize((2400, 2400))
+    png = io.BytesIO()
+    img.save(png, format="PNG", compress_level=0)
+    assert png.tell() > 1_000_000
+    resp = unlocked.post("/api/accounts/scan", data={"file": (io.BytesIO(png.getvalue()), "big.png")},
+                         content_type="multipart/form-data")
+    assert resp.status_code in (200, 201), resp.get_json()

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import fcntl
+import io
 import logging
 import os
 import secrets
 import sys
 from pathlib import Path
 
-from flask import Flask, request
+from flask import Flask, Request, request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -122,6 +123,15 @@ def ensure_setup_token(settings: Settings, conn) -> str | None:  # type: ignore[
     return token
 
 
+class InMemoryRequest(Request):
+    """Uploads stay in memory (capped by MAX_CONTENT_LENGTH): a QR screenshot or an exported vault
+    holds secrets, and Werkzeug would spool any upload over 500 KiB to a temporary file on disk."""
+
+    def _get_file_stream(self, total_content_length, content_type, filename=None,  # type: ignore[no-untyped-def]
+                         content_length=None):
+        return io.BytesIO()
+
+
 def create_app(settings: Settings | None = None, test_config: dict | None = None) -> Flask:
     """Build the app for `settings` (environment variables by default)."""
     settings = settings or Settings()
@@ -129,6 +139,7 @@ def create_app(settings: Settings | None = None, test_config: dict | None = None
     if not logging.getLogger().handlers:  # under gunicorn: our INFO and up to stderr, with gunicorn's
         logging.basicConfig(level=logging.INFO, format="[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s")
     app = Flask("authvault", root_path=str(REPO), template_folder="templates", static_folder="static")
+    app.request_class = InMemoryRequest
     secure = bool(settings.origin and settings.origin.startswith("https://"))
     app.config.update(
         SECRET_KEY=_secret_key(settings.data_dir),

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
+from flask.globals import request_ctx
 from flask_babel import format_datetime, gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -59,7 +60,11 @@ def translate(err: AuthVaultError) -> str:
         return err.text()
 
 
-def _page(status: int, message: str) -> tuple[str, int]:
+def _page(status: int, message: str) -> Any:
+    if request_ctx.url_adapter is None:
+        # No URL can be built for this request (a Host header that is no host name): the page's
+        # links would fail, so the message goes out alone.
+        return Response(message, status, mimetype="text/plain")
     return render_template("error.html", status=status, message=message), status
 
 
