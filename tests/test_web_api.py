@@ -332,6 +332,21 @@ def test_accounts_survive_lock_and_unlock(unlocked: Api) -> None:
     assert [a["issuer"] for a in unlocked.get("/api/codes").get_json()["accounts"]] == ["Keep"]
 
 
+def test_the_list_page_holds_the_codes_and_escapes_names(unlocked: Api) -> None:
+    """Codes are in the first HTML response; names are escaped; a long e-mail may break at its @."""
+    import pyotp
+
+    _add(unlocked, f"otpauth://totp/%3Cb%3EEvil:a%40b.co?secret={RFC_SECRET_B32}")
+    _add(unlocked, f"otpauth://totp/Long:someone.with.a.long.name%40example.com?secret=JBSWY3DPEHPK3PXP")
+    before = pyotp.TOTP(RFC_SECRET_B32).now()
+    html = unlocked.get("/").get_data(as_text=True)
+    after = pyotp.TOTP(RFC_SECRET_B32).now()
+    assert f'data-code="{before}"' in html or f'data-code="{after}"' in html
+    assert "&lt;b&gt;Evil" in html and "<b>Evil" not in html
+    assert '<div class="label">a@b.co</div>' in html  # short: no break needed
+    assert '<div class="label">someone.with.a.long.name<wbr>@example.com</div>' in html
+
+
 def test_security_headers(unlocked: Api) -> None:
     resp = unlocked.get("/")
     csp = resp.headers["Content-Security-Policy"]

@@ -27,6 +27,14 @@ ID_NAMESPACE = _uuid.UUID("0b6f2d9a-3c41-4e7f-8a25-c91e6d3f7a08")
 _DATA_URL = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+);base64,(?P<data>[A-Za-z0-9+/=]*)$")
 
 
+_PLAIN_BASE32 = re.compile(r"[A-Z2-7]+\Z")
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
+
+
+def _is_map(value: Any) -> bool:
+    return isinstance(value, dict) or isinstance(value, Mapping)  # dict first: the ABC check is slow
+
+
 def _entry_error(reason: str) -> VaultError:
     return VaultError("entry_invalid", N_("An entry could not be read: %(reason)s."), reason=reason)
 
@@ -38,7 +46,8 @@ def encode_secret(secret: bytes) -> str:
 
 def decode_secret(text: str) -> bytes:
     """Raw bytes of a base32 secret (any case, spaces and padding tolerated)."""
-    compact = re.sub(r"[\s=-]", "", text).upper()
+    # What encode_secret writes needs no clean-up (the list page decodes every secret per request).
+    compact = text if _PLAIN_BASE32.match(text) else re.sub(r"[\s=-]", "", text).upper()
     try:
         return base64.b32decode(compact + "=" * (-len(compact) % 8))
     except (binascii.Error, ValueError) as exc:
@@ -116,21 +125,21 @@ def account_from_entry(entry: Mapping[str, Any],
     VaultError code `entry_unsupported` for types AuthVault has no codes for (motp, yandex),
     `entry_invalid` for a malformed entry. The secret never appears in either.
     """
-    if not isinstance(entry, Mapping):
+    if not _is_map(entry):
         raise _entry_error(N_("it is not an object"))
     kind = entry.get("type")
     if kind not in OTP_TYPES:
         raise VaultError("entry_unsupported",
                          N_("Accounts of type %(type)s are not supported."), type=str(kind))
     info = entry.get("info")
-    if not isinstance(info, Mapping) or not isinstance(info.get("secret"), str):
+    if not _is_map(info) or not isinstance(info.get("secret"), str):
         raise _entry_error(N_("the secret is missing"))
     algorithm = info.get("algo", "SHA1")
     algorithm = algorithm.upper() if isinstance(algorithm, str) else algorithm
     if algorithm not in ALGORITHMS:
         raise _entry_error(N_("the algorithm is not SHA1, SHA256 or SHA512"))
     extra = entry.get("authvault")
-    extra = extra if isinstance(extra, Mapping) else {}
+    extra = extra if _is_map(extra) else {}
     acc = Account(
         secret=decode_secret(info["secret"]),
         type=kind,
@@ -139,6 +148,7 @@ def account_from_entry(entry: Mapping[str, Any],
         algorithm=algorithm,
         digits=_int(info, "digits", 5 if kind == "steam" else 6, 1, 10),
         note=_text(entry, "note"),
+        id=_id_of(entry, extra),
     )
     if kind == "hotp":
         acc.counter = _int(info, "counter", 0, 0, 2**63 - 1)
@@ -146,7 +156,6 @@ def account_from_entry(entry: Mapping[str, Any],
         acc.period = _int(info, "period", 30, 1, 2**31 - 1)
     acc.group = _group_of(entry, group_names or {})
     acc.icon = _icon_of(entry, extra)
-    acc.id = _id_of(entry, extra)
     if extra.get("backup_policy") in ("backup", "this-device-only"):
         acc.backup_policy = extra["backup_policy"]
     acc.action_required = extra.get("action_required") is True
@@ -180,6 +189,8 @@ def _id_of(entry: Mapping[str, Any], extra: Mapping[str, Any]) -> str:
     raw = entry.get("uuid")
     if not isinstance(raw, str):
         return new_id()
+    if _CANONICAL_UUID.match(raw):  # as account_to_entry writes it
+        return raw.replace("-", "")
     try:
         return _uuid.UUID(raw).hex
     except ValueError:

@@ -5,6 +5,7 @@ import time
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from markupsafe import Markup, escape
 
 from .. import accounts as accts
 from . import context
@@ -27,6 +28,13 @@ def _inject() -> dict:
             "idle_lock_seconds": int(context.lock_seconds(current_user.device.id)) if unlocked else 0}
 
 
+def _name_html(name: str) -> Markup:
+    """The account name for the list, escaped; a long e-mail address may break before its @
+    (<wbr>), not in the middle of a word. Short names cannot wrap and are left as they are."""
+    html = escape(name)
+    return Markup(html.replace("@", Markup("<wbr>@"))) if len(name) > 20 and "@" in name else html
+
+
 @bp.get("/")
 def index():  # type: ignore[no-untyped-def]
     """The account list when unlocked; otherwise unlock or setup."""
@@ -39,7 +47,9 @@ def index():  # type: ignore[no-untyped-def]
     views = [account_view(a, now) for a in accts.load_accounts(context.db(), current_user.device.id,
                                                                 current_user.master_key)]
     # The page's clock needs only these fields (the rest is in the HTML already).
-    clock = [{k: v[k] for k in ("id", "issuer", "name", "type", "period", "code", "next_code", "action_required")} for v in views]
+    clock = [{k: v[k] for k in ("id", "type", "period", "code", "next_code", "action_required")} for v in views]
+    for v in views:
+        v["name_html"] = _name_html(v["name"])
     return render_template("list.html", accounts=views, clock=clock, server_time=now,
                            lock_seconds=context.lock_seconds(current_user.device.id))
 

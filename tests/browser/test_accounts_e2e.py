@@ -255,11 +255,11 @@ def test_upload_qr_image_through_add_page_shows_its_codes(
     after = time.time()
     data = codes_data(phone)
     assert before - 1 <= data["server_time"] <= after + 1
-    by_issuer = {a["issuer"]: a for a in data["accounts"]}
+    by_id = {a["id"]: a for a in data["accounts"]}
     for issuer, name, secret, kind_, counter in expected:
         li = card(phone, issuer)
         assert li.locator(".label").text_content() == name
-        account = by_issuer[issuer]
+        account = by_id[li.get_attribute("data-id")]
         if kind_ == "hotp":
             assert account["code"] == hotp(secret, counter)
             assert account["next_code"] == hotp(secret, counter + 1)
