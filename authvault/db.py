@@ -101,11 +101,27 @@ def connect(path: Path) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
     conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA journal_mode=WAL")
+    _set_wal(conn, deadline=time.monotonic() + 30)
     conn.execute("PRAGMA synchronous=FULL")  # an acknowledged change survives a power cut
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA busy_timeout=30000")
     return conn
+
+
+def _set_wal(conn: sqlite3.Connection, deadline: float) -> None:
+    """Switch a new database to WAL. SQLite answers "database is locked" at once, without waiting
+    for the busy timeout, when another process is switching the same new file at that moment (two
+    gunicorn workers booting on a first start did): try again until the deadline."""
+    delay = 0.005
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() + delay > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)
 
 
 def init_schema(conn: sqlite3.Connection) -> None:
