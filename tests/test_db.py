@@ -1,9 +1,11 @@
-"""The database layer: several processes opening a database that does not exist yet.
+"""What gunicorn workers booting at the same moment on a first start make together.
 
-On a first start gunicorn boots its workers at the same moment, and each opens the new database,
-switches it to WAL and creates the tables. SQLite answers "database is locked" at once (without
-the busy timeout) to one of two processes switching a new file to WAL together; before that was
-handled, one round in five of this test failed, and CI once saw a worker fail to boot.
+Each worker opens the new database, switches it to WAL and creates the tables, and reads (or
+makes) the Flask secret key in the data folder. SQLite answers "database is locked" at once
+(without the busy timeout) to one of two processes switching a new file to WAL together: before
+that was handled, one round in five of the first test failed, and CI once saw a worker fail to
+boot. The secret key was made with O_EXCL and then written, so a worker arriving in between read
+an empty key; the second test saw that in most rounds.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import sqlite3
 from pathlib import Path
 
 from authvault import db
+from authvault.web import _secret_key as secret_key
 
 PROCESSES = 4
 ROUNDS = 25
@@ -48,3 +51,30 @@ def test_workers_opening_a_new_database_at_once_all_succeed(tmp_path: Path) -> N
         finally:
             conn.close()
     assert not failures, f"{len(failures)} of {ROUNDS * PROCESSES} opens failed: {failures[0]}"
+
+
+def _secret_key(data_dir: str, barrier: multiprocessing.synchronize.Barrier, results: multiprocessing.Queue) -> None:
+    barrier.wait()
+    try:
+        results.put(secret_key(Path(data_dir)))
+    except Exception as exc:  # noqa: BLE001
+        results.put(repr(exc))
+
+
+def test_workers_starting_at_once_share_one_whole_secret_key(tmp_path: Path) -> None:
+    """The Flask secret key is made by whichever worker comes first; the others must read all of
+    it, never an empty or partly written file (an empty key makes every session fail)."""
+    ctx = multiprocessing.get_context("fork")
+    for round_ in range(ROUNDS):
+        data_dir = tmp_path / f"round{round_}"
+        data_dir.mkdir()
+        barrier, results = ctx.Barrier(PROCESSES), ctx.Queue()
+        procs = [ctx.Process(target=_secret_key, args=(str(data_dir), barrier, results)) for _ in range(PROCESSES)]
+        for p in procs:
+            p.start()
+        keys = [results.get(timeout=60) for _ in procs]
+        for p in procs:
+            p.join(timeout=60)
+        assert all(isinstance(k, bytes) and len(k) == 32 for k in keys), [type(k) if isinstance(k, bytes) and len(k) == 32 else k for k in keys]
+        assert len(set(keys)) == 1
+        assert (data_dir / "secret_key").read_bytes() == keys[0]

@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Literal, Sequence
 
 from ..errors import N_
+from ..files import create_once
 from ..otp import Account
 from ..vault import crypto, slots as vault_slots
 from ..vault.crypto import DEFAULT_SCRYPT, ScryptParams
@@ -164,21 +165,8 @@ class BackupService:
         """
         if self._server_id is None:
             self.lock_dir.mkdir(parents=True, exist_ok=True)
-            path = self.lock_dir / "server-id"
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(fd, "w") as fh:
-                    fh.write(uuid.uuid4().hex)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-            except FileExistsError:
-                pass
-            for _ in range(100):  # another worker may be writing it right now
-                text = path.read_text().strip()
-                if text:
-                    break
-                time.sleep(0.01)
-            self._server_id = text or uuid.uuid4().hex
+            self._server_id = create_once(self.lock_dir / "server-id",
+                                          lambda: uuid.uuid4().hex.encode()).decode().strip()
         return self._server_id
 
     # -- the local lock ------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .. import db as database
+from ..files import create_once
 from ..config import Settings, bind_port
 from ..devices import registry
 from . import context, errors
@@ -33,17 +34,7 @@ login_manager = LoginManager()
 
 def _secret_key(data_dir: Path) -> bytes:
     """The Flask secret key, created once in the data folder and shared by every worker."""
-    path = data_dir / "secret_key"
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_bytes()
-    key = secrets.token_bytes(32)
-    with os.fdopen(fd, "wb") as f:
-        f.write(key)
-        f.flush()
-        os.fsync(f.fileno())
-    return key
+    return create_once(data_dir / "secret_key", lambda: secrets.token_bytes(32))
 
 
 def select_locale() -> str:
@@ -94,19 +85,8 @@ def _first_to_print(settings: Settings) -> bool:
 
 
 def _read_or_create_token(path: Path) -> str:
-    """The setup token in the data folder: created once, whole (temp file + link), then read."""
-    if not path.exists():
-        tmp = path.with_name(f".{path.name}.{os.getpid()}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_urlsafe(24))
-        try:
-            os.link(tmp, path)  # atomic: one worker's token wins, and it is complete when seen
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink(missing_ok=True)
-    return path.read_text().strip()
+    """The setup token in the data folder: created once, whole, then read."""
+    return create_once(path, lambda: secrets.token_urlsafe(24).encode()).decode().strip()
 
 
 def ensure_setup_token(settings: Settings, conn) -> str | None:  # type: ignore[no-untyped-def]
