@@ -93,9 +93,24 @@ function wireLock() {
 }
 
 /* ---- the account list: codes flip exactly on time, by the server's clock ---------------------- */
+// This device's clock (seconds) when the first byte of this page arrived: the server read its
+// clock for the page shortly before that, so a countdown built on it is never early, only late by
+// the server's own time for the page (milliseconds). Where navigation timing is missing (or the
+// page came from a cache), the moment the script runs.
+function pageArrivalTime() {
+  const nav = performance.getEntriesByType ? performance.getEntriesByType("navigation")[0] : null;
+  if (nav && nav.responseStart > 0 && performance.timeOrigin) {
+    const at = performance.timeOrigin + nav.responseStart;
+    if (at <= Date.now() && Date.now() - at < 60000) return at / 1000;
+  }
+  return Date.now() / 1000;
+}
+
 function listPage() {
   const data = JSON.parse(document.getElementById("codes-data").textContent);
-  let offset = data.server_time - Date.now() / 1000;      // server clock minus this device's clock
+  // Server clock minus this device's clock, from when the page arrived, not from when this script
+  // runs, which can be much later on a busy phone and would make every flip late by that much.
+  let offset = data.server_time - pageArrivalTime();
   const state = new Map();                                  // id -> {boundary, period, code, next}
   let fetching = false;
   let activeSinceFetch = false;
@@ -127,7 +142,7 @@ function listPage() {
       // A poll with no tap or key since the last one does not keep the device unlocked.
       const fresh = await api("GET", "/api/codes", undefined, activeSinceFetch ? {} : { "X-AuthVault-Idle": "1" });
       activeSinceFetch = false;
-      offset = fresh.server_time - Date.now() / 1000;
+      offset = fresh.server_time - Date.now() / 1000;  // on arrival: never early, late by the trip
       remember(fresh.accounts, fresh.server_time);
       for (const a of fresh.accounts) {
         const li = document.querySelector(`.acct[data-id="${a.id}"]`);
@@ -156,12 +171,19 @@ function listPage() {
       li.classList.toggle("ending", left <= 5);
     }
     if (needFetch) setTimeout(refresh, 300);
+    // The countdown ticks every 250 ms; a flip due sooner gets a timer of its own, on the boundary.
+    let soonest = Infinity;
+    for (const s of state.values()) soonest = Math.min(soonest, s.boundary);
+    const wait = (soonest - (Date.now() / 1000 + offset)) * 1000;
+    if (wait < 250 && !flipTimer) flipTimer = setTimeout(() => { flipTimer = null; tick(); }, Math.max(0, wait) + 2);
   }
+  let flipTimer = null;
   const list = document.getElementById("accounts");
   tick();
   setInterval(tick, 250);
-  // Back from the background (phones freeze timers): fetch fresh codes at once.
+  // Back from the background (phones freeze timers) or from the back-forward cache: fresh codes at once.
   document.addEventListener("visibilitychange", () => { if (!document.hidden) refresh(); });
+  addEventListener("pageshow", (ev) => { if (ev.persisted) refresh(); });
 
   list.addEventListener("click", async (ev) => {
     const codeBtn = ev.target.closest(".code");
