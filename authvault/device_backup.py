@@ -24,7 +24,7 @@ from .backup import (BackupError, BackupReplaced, BackupRolledBack, BackupServic
 from .backup.errors import holder_json
 from .db import transaction
 from .devices import registry
-from .errors import AuthVaultError, N_
+from .errors import AuthVaultError
 from .otp import Account
 from .vault import envelope
 

@@ -337,7 +337,7 @@ def test_the_list_page_holds_the_codes_and_escapes_names(unlocked: Api) -> None:
     import pyotp
 
     _add(unlocked, f"otpauth://totp/%3Cb%3EEvil:a%40b.co?secret={RFC_SECRET_B32}")
-    _add(unlocked, f"otpauth://totp/Long:someone.with.a.long.name%40example.com?secret=JBSWY3DPEHPK3PXP")
+    _add(unlocked, "otpauth://totp/Long:someone.with.a.long.name%40example.com?secret=JBSWY3DPEHPK3PXP")
     before = pyotp.TOTP(RFC_SECRET_B32).now()
     html = unlocked.get("/").get_data(as_text=True)
     after = pyotp.TOTP(RFC_SECRET_B32).now()

@@ -42,7 +42,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator, Literal, Sequence
 
-from ..errors import N_
 from ..files import create_once
 from ..otp import Account
 from ..vault import crypto, slots as vault_slots

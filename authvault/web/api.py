@@ -5,7 +5,6 @@ import hmac
 import json
 import logging
 import time
-from dataclasses import asdict
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, make_response, request, session
@@ -22,7 +21,6 @@ from ..otp import Account, OtpError
 from ..transfer import google_migration
 from ..vault.crypto import ScryptParams
 from . import context
-from .errors import error_response
 from .views import account_view, codes_payload
 
 log = logging.getLogger(__name__)
