@@ -128,6 +128,7 @@ def status_after_failure(previous: dict[str, Any], config: Config, err: BackupEr
     status.update(state=state, target=public_target(config.target),
                   error={"code": err.code, "message": err.message, "params": _jsonable(err.params)},
                   failed_at=time.time())
+    status.pop("retry_started_at", None)
     if state in RETRYING:
         status["retry_at"] = time.time() + RETRY_SECONDS
     else:
@@ -203,8 +204,25 @@ def verify(conn: sqlite3.Connection, device_id: str, master_key: bytes, service:
     return status
 
 
+def claim_retry(conn: sqlite3.Connection, device_id: str) -> bool:
+    """True if a failed backup's retry time has come and no retry started in the last
+    RETRY_SECONDS; then mark the retry as started, in the same transaction: of all the requests
+    and workers that see one due retry, one runs it. The retry time itself stays, so a change made
+    meanwhile still pushes by itself instead of waiting for this retry."""
+    with transaction(conn):
+        status = read_status(conn, device_id)
+        now = time.time()
+        if status.get("state") not in RETRYING or status.get("retry_at", 0) > now \
+                or status.get("retry_started_at", 0) > now - RETRY_SECONDS:
+            return False
+        status["retry_started_at"] = now
+        write_status(conn, device_id, status)
+    return True
+
+
 def retry_if_due(conn: sqlite3.Connection, device_id: str, master_key: bytes, service: BackupService) -> None:
-    """Retry a failed backup when its retry time has come (called while the device is open)."""
-    status = read_status(conn, device_id)
-    if status.get("state") in RETRYING and status.get("retry_at", 0) <= time.time():
+    """Retry a failed backup now if its retry time has come (the web layer does it in the background)."""
+    if claim_retry(conn, device_id):
         push(conn, device_id, master_key, service)
+
+

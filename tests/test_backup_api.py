@@ -249,6 +249,132 @@ def test_webdav_wrong_password_and_unreachable(phone: Api, wsgidav_server) -> No
     assert status["state"] == "on" and status["count"] == 3 and "waiting_changes" not in status
 
 
+class BlackHole:
+    """A TCP server on a given port that accepts connections, reads, and never answers: a backup
+    server that hangs (a NAS half asleep). It remembers each connection and whether the client
+    has closed it."""
+
+    def __init__(self, port: int) -> None:
+        import socket
+        import threading
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", port))
+        self.sock.listen(16)
+        self.open: list[Any] = []
+        self.closed_by_client = 0
+        self.done = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        import threading
+        while not self.done.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.open.append(conn)
+            threading.Thread(target=self._hold, args=(conn,), daemon=True).start()
+
+    def _hold(self, conn: Any) -> None:
+        try:
+            while not self.done.is_set():
+                if not conn.recv(65536):  # the client gave up and closed the connection
+                    self.closed_by_client += 1
+                    return
+        except OSError:
+            return
+
+    def close(self) -> None:
+        import socket
+        self.done.set()
+        for conn in self.open:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            conn.close()
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept(); close alone does not
+        except OSError:
+            pass
+        self.sock.close()
+
+
+def _make_retry_due(api: Api) -> None:
+    from authvault import db, device_backup as dbk
+    app = api.client.application
+    conn = db.connect(app.config["AUTHVAULT"].db_path)
+    try:
+        device_id = conn.execute("SELECT id FROM devices").fetchone()[0]
+        status = dbk.read_status(conn, device_id)
+        status["retry_at"] = 0
+        status.pop("retry_started_at", None)
+        dbk.write_status(conn, device_id, status)
+    finally:
+        conn.close()
+
+
+def _claim_retry(api: Api) -> bool:
+    from authvault import db, device_backup as dbk
+    conn = db.connect(api.client.application.config["AUTHVAULT"].db_path)
+    try:
+        return dbk.claim_retry(conn, conn.execute("SELECT id FROM devices").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def _wait_for(predicate, what: str, timeout: float = 30.0):  # type: ignore[no-untyped-def]
+    import time
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"not within {timeout} s: {what}")
+
+
+def test_a_hanging_backup_server_never_holds_back_the_codes(phone: Api, wsgidav_server) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """The code list polls /api/codes, which retries a failed backup when its time has come. The
+    retry runs in the background: the poll answers while the backup server still hangs, and when
+    the server is back the retry carries the change made while it was down."""
+    from urllib.parse import urlsplit
+    add(phone, "GitHub")
+    target = wsgidav_server.target()
+    assert phone.post("/api/backup/enable", {"target": target}).status_code == 200
+    wsgidav_server.stop()
+    try:
+        add(phone, "GitLab")  # made while the server is down
+        first = phone.get("/api/backup").get_json()
+        assert first["state"] == "unreachable"
+        hole = BlackHole(urlsplit(target["url"]).port)
+        try:
+            _make_retry_due(phone)
+            codes = phone.get("/api/codes")
+            assert codes.status_code == 200 and len(codes.get_json()["accounts"]) == 2
+            # The retry has reached the hanging server and is still waiting on it after the poll
+            # answered (a poll that waited would have given up and closed its connection).
+            _wait_for(lambda: hole.open, "the retry connects to the backup server")
+            assert hole.closed_by_client == 0
+            # Another poll, here or in another worker, does not start a second retry meanwhile.
+            assert phone.get("/api/codes").status_code == 200
+            assert not _claim_retry(phone)
+            assert len(hole.open) == 1
+        finally:
+            hole.close()
+        failed = _wait_for(lambda: (st := phone.get("/api/backup").get_json())["failed_at"] != first["failed_at"] and st,
+                           "the background retry records its failure")
+        assert failed["state"] == "unreachable" and failed["retry_at"] > failed["failed_at"]
+    finally:
+        wsgidav_server.start()
+    _make_retry_due(phone)
+    assert phone.get("/api/codes").status_code == 200
+    done = _wait_for(lambda: (st := phone.get("/api/backup").get_json())["state"] == "on" and st,
+                     "the background retry backs up once the server is back")
+    assert done["count"] == 2
+
+
 def test_odd_targets_get_clear_4xx_not_500(phone: Api, tmp_path: Path) -> None:
     a_file = tmp_path / "a-file"
     a_file.write_text("x")

@@ -1,6 +1,8 @@
 """The backup API under /api/backup (design.md: the one-backup-per-account rule and its states)."""
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from typing import Any
 
@@ -12,6 +14,7 @@ from .. import device_backup as dbk
 from ..backup import BackupError, BackupService, load
 from ..backup.errors import holder_json
 from ..db import audit, transaction
+from ..db import connect as connect_db
 from ..errors import N_
 from ..otp import Account
 from ..qr import make_qr_svg
@@ -27,6 +30,9 @@ TARGET_FIELDS = {
     "webdav": ("url", "username", "password"),
     "s3": ("endpoint_url", "bucket", "prefix", "access_key_id", "secret_access_key", "region"),
 }
+
+
+log = logging.getLogger(__name__)
 
 
 def service() -> BackupService:
@@ -93,9 +99,25 @@ def me() -> tuple[Any, str, bytes]:
 
 
 def retry_if_due() -> None:
-    """Retry a failed backup once its retry time has come (the code list polls this)."""
+    """Retry a failed backup once its retry time has come, in a thread of its own: the code list
+    polls this, and a backup server that hangs (up to the WebDAV read timeout, 20 s per request)
+    must not hold the codes back, nor a worker thread per poll."""
     conn, device_id, key = me()
-    dbk.retry_if_due(conn, device_id, key, service())
+    if not dbk.claim_retry(conn, device_id):
+        return
+    db_path, svc = current_app.config["AUTHVAULT"].db_path, service()
+
+    def run() -> None:
+        try:
+            own = connect_db(db_path)
+            try:
+                dbk.push(own, device_id, key, svc)  # records success or failure in the status
+            finally:
+                own.close()
+        except Exception as exc:  # noqa: BLE001 - a thread has no one to answer; say what, not the data
+            log.warning("background backup retry of device %s failed: %s", device_id, type(exc).__name__)
+
+    threading.Thread(target=run, name="backup-retry", daemon=True).start()
 
 
 def after_change() -> None:
@@ -109,7 +131,7 @@ def after_change() -> None:
 def get_backup():  # type: ignore[no-untyped-def]
     """This device's backup state (off, on, error, replaced...) and what it says."""
     conn, device_id, key = me()
-    dbk.retry_if_due(conn, device_id, key, service())
+    retry_if_due()
     if request.args.get("check") == "1":  # the page asks once when it opens: is it still mine?
         dbk.verify(conn, device_id, key, service())
     return jsonify(status_json(dbk.read_status(conn, device_id)))
