@@ -305,14 +305,16 @@ function showFailure(message) {
 
 function addPage() {
   const file = document.getElementById("file");
-  file.addEventListener("change", async () => {
+  async function upload() {
     if (!file.files.length) return;
     const fd = new FormData(); fd.append("file", file.files[0]);
     toast(T.working, 10000);
     try { showResult(await api("POST", "/api/accounts/scan", fd)); toast(T.saved); }
     catch (e) { showFailure(e.message); toast(""); document.getElementById("toast").classList.remove("show"); }
     file.value = "";
-  });
+  }
+  file.addEventListener("change", upload);
+  upload();  // an image picked before this script ran (a slow phone) had no listener to tell
   const uriForm = document.getElementById("uri-form");
   uriForm.addEventListener("submit", async (ev) => {
     ev.preventDefault(); busy(uriForm, true);

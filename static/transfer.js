@@ -124,11 +124,13 @@
       } finally { AV.busy(form, false); $("import-status").textContent = ""; }
     }
 
-    file.addEventListener("change", () => {
+    function picked() {
       $("import-file-name").textContent = file.files.length ? file.files[0].name : "";
       pwBox.hidden = true; pw.value = ""; done.hidden = true;
       showPreview();
-    });
+    }
+    file.addEventListener("change", picked);
+    if (file.files.length) picked();  // a file picked before this script ran (nothing is written before confirming)
     form.addEventListener("submit", (ev) => { ev.preventDefault(); showPreview(); });
     $("import-format").addEventListener("change", () => { if (file.files.length) showPreview(); });
     $("cancel-btn").addEventListener("click", reset);

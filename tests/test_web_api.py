@@ -376,3 +376,22 @@ def test_a_bug_is_a_json_500_whose_log_names_the_place_not_the_values(unlocked: 
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "ValueError" in logged and "api.py" in logged
     assert "JBSWY3DPEHPK3PXP" not in logged and "JBSWY3DPEHPK3PXP" not in resp.get_data(as_text=True)
+
+
+def test_every_form_is_sent_as_post_without_its_script() -> None:
+    """Forms are sent by the page's script; a form sent by the browser itself (script not run yet)
+    must go as a POST body, not a GET query string holding a passphrase or secret (the browser
+    test sends three of them that way)."""
+    import re
+
+    from tests.paths import REPO
+    forms = [(t.name, tag) for t in sorted((REPO / "templates").glob("*.html"))
+             for tag in re.findall(r"<form\b[^>]*>", t.read_text())]
+    assert len(forms) >= 15
+    assert [f for f in forms if 'method="post"' not in f[1]] == []
+
+
+def test_a_page_form_sent_by_the_browser_gets_a_clear_4xx(api: Api) -> None:
+    resp = api.client.post("/", data={"passphrase": "x"}, headers={"Accept": "text/html"})
+    assert resp.status_code == 405
+    assert "had not finished loading" in resp.get_data(as_text=True)

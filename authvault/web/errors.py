@@ -92,6 +92,10 @@ def init_app(app: Flask) -> None:
         code, message = HTTP_MESSAGES.get(status, ("http_error", err.description or "Error"))
         if wants_json():
             return error_response(code, gettext(message), status)
+        if status == 405 and request.method == "POST":
+            # A page's form sent by the browser itself: its script had not run yet (or failed).
+            return _page(status, gettext("The page had not finished loading when the form was sent. "
+                                         "Nothing was changed. Go back, wait a moment and try again."))
         return _page(status, gettext(message))
 
     @app.errorhandler(Exception)

@@ -234,6 +234,62 @@ def test_setup_page_at_phone_size_lands_on_empty_list(
     device.close()
 
 
+def _hold_app_js(device: Device, path: str) -> list[Any]:
+    """Open `path` with its app.js held back (a slow phone); return the held request. Later pages
+    get their script as usual."""
+    page = device.page
+    held: list[Any] = []
+    page.route("**/static/app.js*", lambda route: route.continue_() if held else held.append(route))
+    page.goto(device.origin + path, wait_until="commit")
+    for _ in range(200):
+        if held:
+            break
+        page.wait_for_timeout(25)
+    assert held, "the page never asked for its script"
+    return held
+
+
+def test_an_image_picked_before_the_page_script_ran_is_still_uploaded(phone: Device, tmp_path: Path) -> None:
+    """On a slow phone the photo picker works before app.js has arrived: the image picked then
+    is uploaded when the script runs (held back here until the image is picked)."""
+    make_image, expected = UPLOADS["png"]
+    image = make_image(tmp_path)
+    page = phone.page
+    held = _hold_app_js(phone, "/add")
+    page.set_input_files("#file", str(image))
+    with page.expect_response("**/api/accounts/scan") as response:
+        held[0].continue_()
+    assert response.value.status == 201, response.value.text()
+    page.wait_for_selector("#result .ok")
+    assert expected[0][0] in page.locator("#result").text_content()
+
+
+@pytest.mark.parametrize("path, form, field, value", [
+    ("/", "#unlock-form", "#passphrase", "correct horse battery staple"),
+    ("/add", "#manual-form", "#secret", "JBSWY3DPEHPK3PXP"),
+    ("/add", "#uri-form", "#uri", "otpauth://totp/A:b?secret=JBSWY3DPEHPK3PXP"),
+])
+def test_a_form_sent_before_the_page_script_ran_keeps_its_secret_out_of_the_address(
+    phone: Device, path: str, form: str, field: str, value: str
+) -> None:
+    """Without its script (not arrived yet, or failed) a form is sent by the browser itself. It
+    must go as a POST body, never as a query string: an address lands in history, proxy logs and
+    the Referer. The server answers with a 4xx page, and the secret is nowhere in the address."""
+    if path == "/":
+        phone.api("POST", "/api/lock")
+    page = phone.page
+    _hold_app_js(phone, path)
+    page.fill(field, value)
+    with page.expect_response(lambda r: r.request.is_navigation_request()) as nav:
+        page.click(f"{form} button[type=submit]")
+    assert nav.value.request.method == "POST", f"the form was sent as {nav.value.url}"
+    assert 400 <= nav.value.status < 500, nav.value.status
+    assert "?" not in nav.value.url and value.split("=")[-1] not in nav.value.url
+    assert "?" not in page.url
+    page.wait_for_load_state("domcontentloaded")
+    assert "had not finished loading" in page.content() and value not in page.content()
+
+
 @pytest.mark.parametrize("kind", list(UPLOADS))
 def test_upload_qr_image_through_add_page_shows_its_codes(
     phone: Device, tmp_path: Path, kind: str

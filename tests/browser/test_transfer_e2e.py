@@ -69,7 +69,7 @@ def import_through_the_page(phone: Device, shots: Path) -> None:
     page = phone.page
     phone.goto("/settings")
     page.click("#import-link")
-    page.wait_for_selector("#import-form")
+    page.wait_for_url("**/import")  # loaded, scripts run (a person is not faster than that)
     page.set_input_files("#import-file", str(ENCRYPTED))
     # The server answers password_required: the page asks for the file's password.
     page.wait_for_selector("#password-box:not([hidden])")
@@ -96,6 +96,27 @@ def import_through_the_page(phone: Device, shots: Path) -> None:
     page.screenshot(path=str(shots / "import-done.png"))
     page.click("#see-codes")
     page.wait_for_selector("#accounts")
+
+
+def test_a_file_picked_before_the_page_script_ran_is_still_read(phone: Device) -> None:
+    """On a slow phone the file picker works before the page's script has arrived: the file
+    chosen then must still be read when the script runs (here the script is held back until the
+    file is picked; before the fix, nothing happened and CI once timed out on it)."""
+    page = phone.page
+    held: list[Any] = []
+    page.route("**/static/transfer.js*", lambda route: held.append(route))
+    page.goto(phone.origin + "/import", wait_until="commit")
+    page.wait_for_selector("#import-file", state="attached")
+    for _ in range(200):
+        if held:
+            break
+        page.wait_for_timeout(25)
+    assert held, "the page never asked for its script"
+    page.set_input_files("#import-file", str(ENCRYPTED))
+    assert page.is_hidden("#password-box")  # no script yet: nothing has happened
+    held[0].continue_()
+    page.wait_for_selector("#password-box:not([hidden])")
+    assert "encrypted" in page.inner_text("#password-why")
 
 
 def test_import_encrypted_aegis_then_export_google_codes(phone: Device, screenshot_dir: Path) -> None:
