@@ -368,8 +368,14 @@ window.AuthVault = { api, toast, T, showError, busy, copyText, groupCode,
   pages: { list: listPage, setup: setupPage, unlock: unlockPage, add: addPage, edit: editPage, settings: settingsPage } };
 
 document.addEventListener("DOMContentLoaded", () => {
-  wireLock();
-  idleLock();
-  const run = window.AuthVault.pages[document.body.dataset.page];
-  if (run) run();
+  try {
+    wireLock();
+    idleLock();
+    const run = window.AuthVault.pages[document.body.dataset.page];
+    if (run) run();
+  } finally {
+    // Submit buttons come disabled in the HTML: sent before this script ran, a form would go
+    // to the server without the page's handling (or hang on a slow phone). Wired now: enable.
+    for (const b of document.querySelectorAll("button[data-wait-script]")) b.disabled = false;
+  }
 });
