@@ -218,11 +218,3 @@ def claim_retry(conn: sqlite3.Connection, device_id: str) -> bool:
         status["retry_started_at"] = now
         write_status(conn, device_id, status)
     return True
-
-
-def retry_if_due(conn: sqlite3.Connection, device_id: str, master_key: bytes, service: BackupService) -> None:
-    """Retry a failed backup now if its retry time has come (the web layer does it in the background)."""
-    if claim_retry(conn, device_id):
-        push(conn, device_id, master_key, service)
-
-
