@@ -6,6 +6,7 @@ server on 127.0.0.1 (tests/backup_servers.py).
 """
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
@@ -301,27 +302,30 @@ class BlackHole:
         self.sock.close()
 
 
-def _make_retry_due(api: Api) -> None:
-    from authvault import db, device_backup as dbk
-    app = api.client.application
-    conn = db.connect(app.config["AUTHVAULT"].db_path)
+@contextlib.contextmanager
+def _device_db(api: Api):  # type: ignore[no-untyped-def]
+    """A connection of its own to the server's database, and the id of its one device."""
+    from authvault import db
+    conn = db.connect(api.client.application.config["AUTHVAULT"].db_path)
     try:
-        device_id = conn.execute("SELECT id FROM devices").fetchone()[0]
+        yield conn, conn.execute("SELECT id FROM devices").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def _make_retry_due(api: Api) -> None:
+    from authvault import device_backup as dbk
+    with _device_db(api) as (conn, device_id):
         status = dbk.read_status(conn, device_id)
         status["retry_at"] = 0
         status.pop("retry_started_at", None)
         dbk.write_status(conn, device_id, status)
-    finally:
-        conn.close()
 
 
 def _claim_retry(api: Api) -> bool:
-    from authvault import db, device_backup as dbk
-    conn = db.connect(api.client.application.config["AUTHVAULT"].db_path)
-    try:
-        return dbk.claim_retry(conn, conn.execute("SELECT id FROM devices").fetchone()[0])
-    finally:
-        conn.close()
+    from authvault import device_backup as dbk
+    with _device_db(api) as (conn, device_id):
+        return dbk.claim_retry(conn, device_id)
 
 
 def _wait_for(predicate, what: str, timeout: float = 30.0):  # type: ignore[no-untyped-def]

@@ -216,6 +216,21 @@ def unlock_device(device: Device, passphrase: str = PASSPHRASE) -> None:
     page.wait_for_selector("#accounts")
 
 
+def open_with_script_held(device: Device, path: str, script: str) -> Any:
+    """Open `path` with its static `script` held back (a slow phone); return the held request, to
+    `continue_()` when the test is ready. Later pages get the script as usual."""
+    page = device.page
+    held: list[Any] = []
+    page.route(f"**/static/{script}*", lambda route: route.continue_() if held else held.append(route))
+    page.goto(device.origin + path, wait_until="commit")
+    for _ in range(200):
+        if held:
+            break
+        page.wait_for_timeout(25)
+    assert held, f"the page never asked for {script}"
+    return held[0]
+
+
 @pytest.fixture
 def phone(browser: Any, fresh_server: GunicornServer) -> Iterator[Device]:
     """A phone (clipboard permitted) set up on a fresh server, on the empty list, unlocked."""

@@ -31,6 +31,7 @@ from .conftest import (
     TABLET,
     Device,
     new_device,
+    open_with_script_held,
     setup_device,
     unlock_device,
 )
@@ -234,31 +235,16 @@ def test_setup_page_at_phone_size_lands_on_empty_list(
     device.close()
 
 
-def _hold_app_js(device: Device, path: str) -> list[Any]:
-    """Open `path` with its app.js held back (a slow phone); return the held request. Later pages
-    get their script as usual."""
-    page = device.page
-    held: list[Any] = []
-    page.route("**/static/app.js*", lambda route: route.continue_() if held else held.append(route))
-    page.goto(device.origin + path, wait_until="commit")
-    for _ in range(200):
-        if held:
-            break
-        page.wait_for_timeout(25)
-    assert held, "the page never asked for its script"
-    return held
-
-
 def test_an_image_picked_before_the_page_script_ran_is_still_uploaded(phone: Device, tmp_path: Path) -> None:
     """On a slow phone the photo picker works before app.js has arrived: the image picked then
     is uploaded when the script runs (held back here until the image is picked)."""
     make_image, expected = UPLOADS["png"]
     image = make_image(tmp_path)
     page = phone.page
-    held = _hold_app_js(phone, "/add")
+    script = open_with_script_held(phone, "/add", "app.js")
     page.set_input_files("#file", str(image))
     with page.expect_response("**/api/accounts/scan") as response:
-        held[0].continue_()
+        script.continue_()
     assert response.value.status == 201, response.value.text()
     page.wait_for_selector("#result .ok")
     assert expected[0][0] in page.locator("#result").text_content()
@@ -282,14 +268,14 @@ def test_a_form_cannot_be_sent_before_the_page_script_ran(
     sent: list[str] = []
     page.on("request", lambda r: sent.append(r.url)
             if r.is_navigation_request() or value in (r.post_data or "") else None)
-    held = _hold_app_js(phone, path)
+    script = open_with_script_held(phone, path, "app.js")
     submit = page.locator(f"{form} button[type=submit]")
     assert submit.is_disabled()
     page.fill(field, value)
     sent.clear()
     page.press(field, "Enter")
     assert page.evaluate("1") == 1  # let the page act on the key press
-    held[0].continue_()
+    script.continue_()
     page.wait_for_selector(f"{form} button[type=submit]:not([disabled])")
     assert sent == [], "the form was sent before the page's script ran"
     assert page.url == phone.origin + path

@@ -24,7 +24,7 @@ from authvault.qr import decode_image
 from authvault.transfer.google_migration import parse_migration_uri
 
 from ..paths import FIXTURES
-from .conftest import PASSPHRASE, Device
+from .conftest import PASSPHRASE, Device, open_with_script_held
 
 pytestmark = pytest.mark.browser
 
@@ -103,18 +103,10 @@ def test_a_file_picked_before_the_page_script_ran_is_still_read(phone: Device) -
     chosen then must still be read when the script runs (here the script is held back until the
     file is picked; before the fix, nothing happened and CI once timed out on it)."""
     page = phone.page
-    held: list[Any] = []
-    page.route("**/static/transfer.js*", lambda route: held.append(route))
-    page.goto(phone.origin + "/import", wait_until="commit")
-    page.wait_for_selector("#import-file", state="attached")
-    for _ in range(200):
-        if held:
-            break
-        page.wait_for_timeout(25)
-    assert held, "the page never asked for its script"
+    script = open_with_script_held(phone, "/import", "transfer.js")
     page.set_input_files("#import-file", str(ENCRYPTED))
     assert page.is_hidden("#password-box")  # no script yet: nothing has happened
-    held[0].continue_()
+    script.continue_()
     page.wait_for_selector("#password-box:not([hidden])")
     assert "encrypted" in page.inner_text("#password-why")
 
