@@ -1,4 +1,5 @@
-"""Real backup servers for the backup tests, all on 127.0.0.1, started and stopped by the tests.
+"""Real backup servers for the backup tests and benchmarks, all on 127.0.0.1 (no pytest here:
+the fixtures that start and stop them are the plugin tests/plugins/backup_servers.py).
 
 - wsgidav, in process (cheroot in a thread), with a content-hash ETag provider (wsgidav's own
   ETag misses a same-size change within one second) and HTTP Basic auth (recipes.md, section 3).
@@ -345,77 +346,3 @@ def start_moto(port: int | None = None, bucket: str = "authvault-test") -> S3Ser
     start()
     server = S3Server(endpoint, bucket, state["key"][0], state["key"][1], stop, start)
     return server
-
-
-# -- pytest fixtures (import them into a test module to use them) -----------------------------
-
-import pytest  # noqa: E402
-
-def _missing(reason: str) -> None:
-    """Fail under CI (.ci/run installs every server), skip elsewhere with the reason."""
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (CI is set, so this is a failure, not a skip)", pytrace=False)
-    pytest.skip(reason)
-
-
-KINDS_UNDER_TEST = ("folder", "wsgidav", "apache", "s3")
-
-
-@pytest.fixture(scope="module")
-def wsgidav_server(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """wsgidav in process on 127.0.0.1 (content-hash ETags, basic auth)."""
-    server = start_wsgidav(tmp_path_factory.mktemp("wsgidav"))
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def apache_server() -> Any:
-    """Debian Apache httpd + mod_dav_fs with its own config, on 127.0.0.1."""
-    if not apache_available():
-        _missing("Debian apache2 with mod_dav_fs is not installed (/usr/sbin/apache2)")
-    server = start_apache()
-    yield server
-    server.stop()
-    shutil.rmtree(server.extra["base"], ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def moto_server() -> Any:
-    """moto's server: an S3 emulator (not AWS) on 127.0.0.1."""
-    if not moto_available():
-        _missing("moto[server] and boto3 are not installed (requirements-s3.txt + moto)")
-    server = start_moto()
-    yield server
-    server.stop()
-
-
-def make_target(
-    kind: str, request: pytest.FixtureRequest, tmp_path: Path, **kwargs: Any
-) -> dict[str, Any]:
-    """A fresh, empty backup account of `kind` (starting its server on first use)."""
-    if kind == "folder":
-        path = tmp_path / f"acct-{uuid.uuid4().hex[:8]}"
-        path.mkdir()
-        return {"kind": "folder", "path": str(path)}
-    if kind == "wsgidav":
-        return request.getfixturevalue("wsgidav_server").target(**kwargs)
-    if kind == "apache":
-        return request.getfixturevalue("apache_server").target(**kwargs)
-    if kind == "s3":
-        return request.getfixturevalue("moto_server").target(**kwargs)
-    raise ValueError(kind)
-
-
-@pytest.fixture(params=KINDS_UNDER_TEST)
-def kind(request: pytest.FixtureRequest) -> str:
-    """Each kind of backup account under test (apache, s3: skipped if not installed)."""
-    return str(request.param)
-
-
-@pytest.fixture
-def new_target(
-    kind: str, request: pytest.FixtureRequest, tmp_path: Path
-) -> Callable[..., dict[str, Any]]:
-    """A factory of fresh, empty backup accounts of the current kind."""
-    return lambda **kwargs: make_target(kind, request, tmp_path, **kwargs)

@@ -10,6 +10,9 @@ import pytest
 
 from authvault.config import Settings
 
+# The suite's rules (markers, missing fixtures and servers) and the backup servers as fixtures.
+pytest_plugins = ("tests.plugins.suite", "tests.plugins.backup_servers")
+
 SETUP_TOKEN = "test-setup-token-0123456789"
 PASSPHRASE = "correct horse battery staple"
 

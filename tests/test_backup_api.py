@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 
 from authvault.config import Settings
-from tests.backup_servers import wsgidav_server  # noqa: F401  (fixture)
 from tests.conftest import SETUP_TOKEN, Api
 
 SECRET = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"

@@ -16,17 +16,26 @@ from typing import Any, Callable
 
 import pytest
 
-from authvault.backup import (BackupReplaced, EnableResult, BackupRolledBack, BackupService, BackupState,
-                              BackupTaken, BackupTampered, BackupUnreachable,
-                              RecoveryKeyRequired, WrongRecoveryKey, load)
+from authvault.backup import (
+    BackupReplaced,
+    BackupRolledBack,
+    BackupService,
+    BackupState,
+    BackupTaken,
+    BackupTampered,
+    BackupUnreachable,
+    EnableResult,
+    RecoveryKeyRequired,
+    WrongRecoveryKey,
+    load,
+)
 from authvault.backup.objects import OBJECT_NAME
 from authvault.otp import Account
 from authvault.vault import crypto, envelope
 from authvault.vault.crypto import TEST_SCRYPT
 from authvault.vault.slots import new_recovery_key
-from tests.backup_servers import (apache_available, apache_server, kind,  # noqa: F401
-                                  moto_available, moto_server, new_target, start_apache,
-                                  start_wsgidav, wsgidav_server)
+from tests.backup_servers import start_apache, start_wsgidav
+from tests.plugins.backup_servers import require_server
 
 Target = Callable[..., dict[str, Any]]
 
@@ -455,8 +464,7 @@ def test_disable_deletes_only_this_devices_backup(
 @pytest.mark.parametrize("server", ["wsgidav", "apache"])
 def test_server_stopped_mid_backup_is_unreachable_and_nothing_is_lost(
         server: str, tmp_path: Path) -> None:
-    if server == "apache" and not apache_available():
-        pytest.skip("Debian apache2 with mod_dav_fs is not installed")
+    require_server(server)
     dav = start_wsgidav(tmp_path / "dav") if server == "wsgidav" else start_apache()
     service = BackupService(tmp_path / "locks", scrypt=TEST_SCRYPT)
     try:
@@ -538,13 +546,14 @@ def test_pusher_killed_at_random_moments_leaves_a_complete_backup(
     import selectors
     import subprocess
     import sys
+
     from tests.paths import REPO
 
     target = new_target()
     state_file = tmp_path / "vault.json"
     rng = random.Random(4)
     checker = BackupService(tmp_path / "locks-check", scrypt=TEST_SCRYPT)
-    for attempt in range(25):
+    for _attempt in range(25):
         proc = subprocess.Popen([sys.executable, "-c", PUSHER, json.dumps(target),
                                  str(state_file), str(tmp_path / "locks")], cwd=REPO,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)

@@ -15,27 +15,17 @@ from typing import Any, Callable
 import pytest
 
 from authvault.backup import (
+    KINDS,
     BackupError,
     BackupPreconditionFailed,
     BackupTargetInvalid,
     BackupUnauthorized,
     BackupUnreachable,
-    KINDS,
     load,
 )
 from authvault.backup.base import check_name
-from tests.backup_servers import (
-    apache_available,
-    apache_server,
-    kind,  # noqa: F401
-    moto_available,
-    moto_server,
-    new_target,
-    start_apache,
-    start_moto,
-    start_wsgidav,
-    wsgidav_server,
-)
+from tests.backup_servers import moto_available, start_apache, start_moto, start_wsgidav
+from tests.plugins.backup_servers import require_server
 
 NAME = "authvault-backup.json"
 
@@ -224,10 +214,7 @@ def test_missing_folder_is_unreachable(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("server", ["wsgidav", "apache", "s3"])
 def test_stopped_server_is_backup_unreachable(server: str, tmp_path: Path) -> None:
-    if server == "apache" and not apache_available():
-        pytest.skip("Debian apache2 with mod_dav_fs is not installed")
-    if server == "s3" and not moto_available():
-        pytest.skip("moto[server] and boto3 are not installed")
+    require_server(server)
     started: Any = {
         "wsgidav": lambda: start_wsgidav(tmp_path / "dav"),
         "apache": start_apache,

@@ -2,7 +2,7 @@
 
 Reusable by every browser test (accounts, passkeys, backup):
 - `server_factory(env=None, workers=2, ...)`: a fresh gunicorn serving AuthVault on its own temp data
-  folder, stopped by PID at the end of the session; `server` is one shared instance.
+  folder, stopped by PID when the test is done; `server` is one instance shared by the session.
 - `browser`: headless /usr/bin/chromium through Playwright (never `playwright install`).
 - `new_device(browser, origin, **context_kwargs)`: a new browser context + page, a phone by default
   (390x844, device_scale_factor 3, mobile, touch); returns a `Device` (context, page).
@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.plugins.suite import missing
 
 from .gunicorn_server import PASSPHRASE, REPO, SETUP_TOKEN, GunicornServer
 
@@ -64,11 +66,7 @@ __all__ = [
 ]
 
 
-def _missing(reason: str) -> None:
-    """Fail under CI (the browser tests must run there), skip elsewhere."""
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (CI is set, so this is a failure, not a skip)", pytrace=False)
-    pytest.skip(reason)
+_missing = missing  # skip, or fail under CI (tests/plugins/suite.py)
 
 
 def compile_translations() -> None:
@@ -85,13 +83,13 @@ def compile_translations() -> None:
 
 
 @pytest.fixture(scope="session")
-def server_factory(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Callable[..., GunicornServer]]:
-    """Start gunicorn servers on demand (each with its own data folder); stop them all at the end."""
+def _translations_compiled() -> None:
     compile_translations()
-    started: list[GunicornServer] = []
 
+
+def _starter(
+    tmp_path_factory: pytest.TempPathFactory, started: list[GunicornServer]
+) -> Callable[..., GunicornServer]:
     def start(
         env: dict[str, str] | None = None,
         *,
@@ -112,20 +110,35 @@ def server_factory(
         started.append(server)
         return server
 
-    yield start
+    return start
+
+
+@pytest.fixture
+def server_factory(
+    tmp_path_factory: pytest.TempPathFactory, _translations_compiled: None
+) -> Iterator[Callable[..., GunicornServer]]:
+    """Start gunicorn servers on demand (each with its own data folder); they stop when the test
+    that started them is done, so a run never holds more than one test's servers."""
+    started: list[GunicornServer] = []
+    yield _starter(tmp_path_factory, started)
     for server in started:
         server.stop()
 
 
 @pytest.fixture(scope="session")
-def server(server_factory: Callable[..., GunicornServer]) -> GunicornServer:
+def server(
+    tmp_path_factory: pytest.TempPathFactory, _translations_compiled: None
+) -> Iterator[GunicornServer]:
     """One gunicorn with two workers, not set up yet, shared by the session."""
-    return server_factory()
+    started: list[GunicornServer] = []
+    yield _starter(tmp_path_factory, started)()
+    for one in started:
+        one.stop()
 
 
 @pytest.fixture
 def fresh_server(server_factory: Callable[..., GunicornServer]) -> GunicornServer:
-    """A gunicorn of this test's own, not set up yet."""
+    """A gunicorn of this test's own, not set up yet (stopped when the test is done)."""
     return server_factory()
 
 
