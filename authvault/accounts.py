@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from .db import transaction
 from .devices import registry
-from .errors import AuthVaultError, N_
+from .errors import N_, AuthVaultError
 from .otp import Account
 from .vault import entries, envelope, slots
 from .vault.crypto import ScryptParams, new_master_key

@@ -19,8 +19,18 @@ from pathlib import Path
 from typing import Any
 
 from . import accounts as accts
-from .backup import (BackupError, BackupReplaced, BackupRolledBack, BackupService, BackupState,
-                     BackupTampered, BackupUnauthorized, BackupUnreachable, WrongRecoveryKey, load)
+from .backup import (
+    BackupError,
+    BackupReplaced,
+    BackupRolledBack,
+    BackupService,
+    BackupState,
+    BackupTampered,
+    BackupUnauthorized,
+    BackupUnreachable,
+    WrongRecoveryKey,
+    load,
+)
 from .backup.errors import holder_json
 from .db import transaction
 from .devices import registry

@@ -20,7 +20,7 @@ from urllib.parse import quote, unquote, unquote_plus
 import pyotp
 from pyotp.contrib.steam import Steam
 
-from .errors import AuthVaultError, N_
+from .errors import N_, AuthVaultError
 
 log = logging.getLogger(__name__)
 

@@ -32,7 +32,6 @@ import requests  # noqa: E402
 from tests.browser.gunicorn_server import PASSPHRASE, SETUP_TOKEN, GunicornServer  # noqa: E402
 
 
-
 def secret(i: int) -> str:
     """A distinct 160-bit base32 secret per account (equal secrets would be refused as duplicates)."""
     return base64.b32encode(hashlib.sha1(f"bench-{i}".encode()).digest()).decode()
@@ -154,7 +153,7 @@ def main() -> None:
 
     print("| endpoint | requests/s (median) | every run | non-2xx | latency (median run) |")
     print("| --- | ---: | --- | ---: | --- |")
-    for label, (rps, bad, lat) in results.items():
+    for label, (rps, _bad, lat) in results.items():
         every = ", ".join(f"{r[0]:,.0f}" for r in runs[label])
         print(f"| {label} | {rps:,.0f} | {every} | {sum(r[1] for r in runs[label])} | {lat} |")
     bare_rps = results["bare Flask, constant JSON"][0]

@@ -116,7 +116,7 @@ def test_google_export_batches_ten_accounts_a_code(count: int, batches: int) -> 
     assert len({b.batch_id for b in parsed}) == 1
     assert [len(b.accounts) for b in parsed] == [min(10, count - 10 * i) for i in range(batches)]
     back = [a for b in parsed for a in b.accounts]
-    assert all(is_duplicate(a, b) for a, b in zip(accounts, back))
+    assert all(is_duplicate(a, b) for a, b in zip(accounts, back, strict=True))
 
 
 def test_accounts_waiting_for_a_new_qr_code_are_left_out_of_every_export() -> None:

@@ -72,6 +72,7 @@ def test_master_key_is_not_in_the_database(unlocked: Api, app) -> None:  # type:
 
 def test_wrong_passphrase_is_told_apart_from_a_damaged_vault(unlocked: Api, app) -> None:  # type: ignore[no-untyped-def]
     import json
+
     from authvault.db import connect
     unlocked.post("/api/accounts", {"uri": f"otpauth://totp/A:a?secret={b32(SECRETS[0])}"})
     unlocked.post("/api/lock")

@@ -113,7 +113,7 @@ def test_accounts_survive_the_plaintext_with_new_ids() -> None:
     accs = [Account(secret=b"12345678901234567890", issuer="GitHub", name="alice", group="Work"),
             Account(secret=b"abcdefghij", type="hotp", counter=7, issuer="Bank", algorithm="SHA256", digits=8)]
     back = sending.accounts_from_plaintext(sending.accounts_plaintext(accs))
-    for a, b in zip(accs, back):
+    for a, b in zip(accs, back, strict=True):
         assert (a.secret, a.type, a.issuer, a.name, a.algorithm, a.digits, a.period, a.counter, a.group) == \
                (b.secret, b.type, b.issuer, b.name, b.algorithm, b.digits, b.period, b.counter, b.group)
         assert a.id != b.id

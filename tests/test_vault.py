@@ -23,6 +23,7 @@ from authvault.vault import (
     VaultError,
     WrongPassphrase,
     accounts_from_db,
+    crypto,
     derive_passphrase_kek,
     new_master_key,
     new_recovery_key,
@@ -51,7 +52,6 @@ from authvault.vault import (
     with_slots,
     wrap_for_session,
 )
-from authvault.vault import crypto
 from tests.paths import FIXTURES
 
 AEGIS = FIXTURES / "importers" / "aegis-fixtures"

@@ -6,10 +6,22 @@
 from __future__ import annotations
 
 from .base import KINDS, ClaimInfo, Store, load
-from .errors import (BackupBusy, BackupError, BackupMissing, BackupPreconditionFailed,
-                     BackupReplaced, BackupRolledBack, BackupServerError, BackupTaken,
-                     BackupTampered, BackupTargetInvalid, BackupUnauthorized, BackupUnreachable,
-                     RecoveryKeyRequired, WrongRecoveryKey)
+from .errors import (
+    BackupBusy,
+    BackupError,
+    BackupMissing,
+    BackupPreconditionFailed,
+    BackupReplaced,
+    BackupRolledBack,
+    BackupServerError,
+    BackupTaken,
+    BackupTampered,
+    BackupTargetInvalid,
+    BackupUnauthorized,
+    BackupUnreachable,
+    RecoveryKeyRequired,
+    WrongRecoveryKey,
+)
 from .objects import OBJECT_NAME, Holder
 from .service import RESOLUTIONS, BackupService, BackupState, EnableResult, Version
 

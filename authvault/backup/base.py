@@ -135,7 +135,7 @@ class Store(ABC):
         self._test_connection()
         log.info("backup %s at %s: connection tested", self.kind, self.describe())
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027  (an optional hook: most stores hold nothing to release)
         """Release connections (optional)."""
 
     # -- hooks -------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import AuthVaultError, N_
+from ..errors import N_, AuthVaultError
 
 
 class BackupError(AuthVaultError):

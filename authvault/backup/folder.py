@@ -22,8 +22,7 @@ from typing import Any, Iterator
 
 from ..errors import N_
 from .base import CLAIM_RECORD, ClaimInfo, Store, require
-from .errors import (BackupError, BackupPreconditionFailed, BackupTargetInvalid,
-                     BackupUnauthorized, BackupUnreachable)
+from .errors import BackupError, BackupPreconditionFailed, BackupTargetInvalid, BackupUnauthorized, BackupUnreachable
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,8 @@ from typing import Any, Iterable, Sequence
 
 from ..errors import N_
 from ..otp import Account
-from ..vault import envelope, entries, slots as vault_slots
+from ..vault import entries, envelope
+from ..vault import slots as vault_slots
 from ..vault.errors import VaultDamaged, VaultError, WrongPassphrase
 from .errors import BackupError, BackupTampered, WrongRecoveryKey
 

@@ -16,8 +16,14 @@ from urllib.parse import urlsplit
 
 from ..errors import N_
 from .base import CLAIM_RECORD, ClaimInfo, Store, require
-from .errors import (BackupError, BackupPreconditionFailed, BackupServerError,
-                     BackupTargetInvalid, BackupUnauthorized, BackupUnreachable)
+from .errors import (
+    BackupError,
+    BackupPreconditionFailed,
+    BackupServerError,
+    BackupTargetInvalid,
+    BackupUnauthorized,
+    BackupUnreachable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -119,8 +125,7 @@ class S3Store(Store):
 
     def _call(self, method: str, name: str, **kwargs: Any) -> Any:
         """Call the client, mapping botocore failures onto the backup family."""
-        from botocore.exceptions import (BotoCoreError, ClientError, ConnectionError,
-                                         NoCredentialsError)
+        from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, NoCredentialsError
         try:
             return getattr(self.client, method)(Bucket=self.bucket, **kwargs)
         except ClientError as exc:

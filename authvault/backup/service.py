@@ -44,13 +44,22 @@ from typing import Any, Callable, Iterator, Literal, Sequence
 
 from ..files import create_once
 from ..otp import Account
-from ..vault import crypto, slots as vault_slots
+from ..vault import crypto
+from ..vault import slots as vault_slots
 from ..vault.crypto import DEFAULT_SCRYPT, ScryptParams
 from . import objects
 from .base import Store, check_name
-from .errors import (BackupBusy, BackupError, BackupMissing, BackupPreconditionFailed,
-                     BackupReplaced, BackupRolledBack, BackupTaken, BackupTampered,
-                     RecoveryKeyRequired)
+from .errors import (
+    BackupBusy,
+    BackupError,
+    BackupMissing,
+    BackupPreconditionFailed,
+    BackupReplaced,
+    BackupRolledBack,
+    BackupTaken,
+    BackupTampered,
+    RecoveryKeyRequired,
+)
 from .objects import CLAIMS_PREFIX, OBJECT_NAME, VERSIONS_PREFIX, Holder, Parsed
 
 log = logging.getLogger(__name__)

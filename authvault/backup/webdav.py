@@ -20,8 +20,14 @@ import requests
 
 from ..errors import N_
 from .base import CLAIM_RECORD, ClaimInfo, Store, require
-from .errors import (BackupError, BackupPreconditionFailed, BackupServerError,
-                     BackupTargetInvalid, BackupUnauthorized, BackupUnreachable)
+from .errors import (
+    BackupError,
+    BackupPreconditionFailed,
+    BackupServerError,
+    BackupTargetInvalid,
+    BackupUnauthorized,
+    BackupUnreachable,
+)
 
 log = logging.getLogger(__name__)
 

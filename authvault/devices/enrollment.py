@@ -11,7 +11,7 @@ import sqlite3
 import time
 from dataclasses import dataclass
 
-from ..errors import AuthVaultError, N_
+from ..errors import N_, AuthVaultError
 
 ENROLL_SECONDS = 600
 

@@ -49,7 +49,7 @@ from webauthn.helpers.structs import (
 )
 
 from ..db import transaction
-from ..errors import AuthVaultError, N_
+from ..errors import N_, AuthVaultError
 from ..vault import envelope, slots
 from ..vault.errors import VaultError
 from . import registry

@@ -8,7 +8,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from ..errors import AuthVaultError, N_
+from ..errors import N_, AuthVaultError
 
 MAX_NAME = 60
 

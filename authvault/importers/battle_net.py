@@ -25,7 +25,7 @@ def _unmask(hex_text: str) -> str:
     masked = hexdecode(hex_text)
     if len(masked) > len(_MASK):
         raise ValueError("masked value too long")
-    return bytes(b ^ m for b, m in zip(masked, _MASK)).decode("ascii")
+    return bytes(b ^ m for b, m in zip(masked, _MASK, strict=False)).decode("ascii")
 
 
 class BattleNetImporter(Importer):

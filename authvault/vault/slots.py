@@ -16,9 +16,9 @@ import uuid as _uuid
 from dataclasses import dataclass
 from typing import Any, Literal, Sequence
 
+from ..errors import N_
 from . import crypto
 from .crypto import DEFAULT_SCRYPT, ScryptParams
-from ..errors import N_
 from .errors import VaultDamaged, VaultError, WrongPassphrase
 
 SlotType = Literal["passphrase", "passkey", "recovery"]

@@ -18,9 +18,9 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .. import db as database
-from ..files import create_once
 from ..config import Settings, bind_port
 from ..devices import registry
+from ..files import create_once
 from . import context, errors
 
 REPO = Path(__file__).resolve().parents[2]
@@ -157,9 +157,10 @@ def create_app(settings: Settings | None = None, test_config: dict | None = None
 
     @login_manager.unauthorized_handler
     def _locked():  # type: ignore[no-untyped-def]
-        from .errors import error_response, wants_json
         from flask import redirect, url_for
         from flask_babel import gettext
+
+        from .errors import error_response, wants_json
         if wants_json():
             return error_response("locked", gettext("This device is locked. Unlock it to continue."), 401)
         return redirect(url_for("pages.index"))

@@ -16,7 +16,7 @@ from .. import accounts as accts
 from .. import otp, qr
 from ..db import audit, transaction
 from ..devices import registry, sessions
-from ..errors import AuthVaultError, N_
+from ..errors import N_, AuthVaultError
 from ..otp import Account, OtpError
 from ..transfer import google_migration
 from ..vault.crypto import ScryptParams

@@ -18,8 +18,8 @@ from cryptography import x509
 from flask import Blueprint, Response, current_app, has_request_context, render_template, request
 
 from .. import qr, tls
-from ..devices import passkeys
 from ..config import Settings
+from ..devices import passkeys
 from ..errors import N_
 
 bp = Blueprint("connect", __name__)

@@ -20,10 +20,18 @@ from .. import qr
 from ..config import Settings
 from ..db import audit, transaction
 from ..devices import enrollment, passkeys, registry, sessions
-from ..errors import AuthVaultError, N_
+from ..errors import N_, AuthVaultError
 from . import context
-from .api import (ApiError, body, check_passphrase, check_unlock_rate, device_json, record_failed_unlock, scrypt_params,
-                  start_session)
+from .api import (
+    ApiError,
+    body,
+    check_passphrase,
+    check_unlock_rate,
+    device_json,
+    record_failed_unlock,
+    scrypt_params,
+    start_session,
+)
 
 log = logging.getLogger(__name__)
 bp = Blueprint("devices_api", __name__, url_prefix="/api")

@@ -7,12 +7,18 @@ from flask import Blueprint, has_request_context, redirect, render_template, url
 from flask_login import current_user, login_required
 
 from .. import accounts as accts
+from ..db import transaction
 from ..devices import passkeys, registry
 from . import context
 from .api import session_state
-from .devices_api import (availability, availability_message, devices_payload, recent_events, record_account_count,
-                          unlock_summary)
-from ..db import transaction
+from .devices_api import (
+    availability,
+    availability_message,
+    devices_payload,
+    recent_events,
+    record_account_count,
+    unlock_summary,
+)
 
 bp = Blueprint("devices_pages", __name__)
 

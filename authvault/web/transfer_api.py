@@ -26,13 +26,23 @@ from .. import accounts as accts
 from .. import importers, qr
 from ..db import audit, transaction
 from ..devices import registry, sessions
-from ..errors import AuthVaultError, N_
+from ..errors import N_, AuthVaultError
 from ..otp import Account, to_uri
 from ..transfer import export as exporter
 from ..transfer import sending
 from . import context
-from .api import (ApiError, body, change, check_unlock_rate, mark_reauthenticated, recently_reauthenticated,
-                  record_failed_unlock, scrypt_params, skipped_json, unlocked_accounts)
+from .api import (
+    ApiError,
+    body,
+    change,
+    check_unlock_rate,
+    mark_reauthenticated,
+    recently_reauthenticated,
+    record_failed_unlock,
+    scrypt_params,
+    skipped_json,
+    unlocked_accounts,
+)
 from .views import account_view
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,6 @@ Slow on purpose (the shortest lock time is one minute), so it runs once, on its 
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import pytest
 
