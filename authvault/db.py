@@ -93,6 +93,12 @@ CREATE TABLE IF NOT EXISTS transfers (
     sealed TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS transfers_by_receiver ON transfers(receiver_id, created_at);
+CREATE TABLE IF NOT EXISTS unlock_failures (
+    key TEXT PRIMARY KEY,
+    failures INTEGER NOT NULL,
+    last_failure_at REAL NOT NULL,
+    next_allowed_at REAL NOT NULL
+);
 """
 
 

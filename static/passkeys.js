@@ -226,14 +226,12 @@
   };
 
   AV.pages.signin = function () {
-    localTimes();
     const form = document.getElementById("signin-form");
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault(); AV.showError(form, "");
-      const chosen = form.querySelector("input[name=device_id]:checked");
       AV.busy(form, true);
       try {
-        await AV.api("POST", "/api/devices/signin", { device_id: chosen ? chosen.value : "", passphrase: form.passphrase.value });
+        await AV.api("POST", "/api/devices/signin", { device_name: form.device_name.value, passphrase: form.passphrase.value });
         await passkeyStep(form);
         location.href = "/";
       } catch (e) { AV.showError(form, e.message); AV.busy(form, false); }

@@ -16,6 +16,7 @@ from .. import accounts as accts
 from .. import otp, qr
 from ..db import audit, transaction
 from ..devices import registry, sessions
+from ..devices import unlock as unlocking
 from ..errors import N_, AuthVaultError
 from ..otp import Account, OtpError
 from ..transfer import google_migration
@@ -200,37 +201,6 @@ def setup():  # type: ignore[no-untyped-def]
     return resp
 
 
-UNLOCK_WINDOW = 300  # seconds
-UNLOCK_MAX_FAILURES = 10
-
-
-def unlock_failures(device_id: str) -> int:
-    """Failed unlocks in the last UNLOCK_WINDOW seconds for this device or from this address (the larger)."""
-    since = time.time() - UNLOCK_WINDOW
-    row = context.db().execute(
-        "SELECT SUM(device_id = ?), SUM(client = ?) FROM audit_events WHERE kind = 'unlock_failed' AND at > ?",
-        (device_id, context.client_address(), since)).fetchone()
-    return max(row[0] or 0, row[1] or 0)
-
-
-def check_unlock_rate(device_id: str) -> None:
-    """Refuse unlocking after too many failures for this device or from this address.
-
-    Counted from the audit log in SQLite, so the limit holds across gunicorn workers and restarts.
-    """
-    if unlock_failures(device_id) >= UNLOCK_MAX_FAILURES:
-        raise ApiError(429, "too_many_attempts",
-                       N_("Too many failed unlock attempts. Wait a few minutes and try again."))
-
-
-def record_failed_unlock(conn: Any, device_id: str, err: AuthVaultError) -> None:
-    """Record a failed unlock (the rate limit counts these); the one that reaches the limit locks the device."""
-    with transaction(conn):
-        audit(conn, "unlock_failed", device_id=device_id, detail=err.code, client=context.client_address())
-        if unlock_failures(device_id) >= UNLOCK_MAX_FAILURES:  # README, Locking
-            sessions.close_device_sessions(conn, device_id)
-
-
 @bp.post("/unlock")
 def unlock():  # type: ignore[no-untyped-def]
     """Unlock this device with its passphrase."""
@@ -242,16 +212,7 @@ def unlock():  # type: ignore[no-untyped-def]
     passphrase = data.get("passphrase")
     if not isinstance(passphrase, str) or not passphrase:
         raise ApiError(400, "passphrase_required", N_("Enter your passphrase."))
-    conn = context.db()
-    check_unlock_rate(device.id)
-    try:
-        master_key = accts.unlock_with_passphrase(conn, device.id, passphrase)
-    except AuthVaultError as err:
-        record_failed_unlock(conn, device.id, err)
-        raise
-    with transaction(conn):
-        registry.mark_used(conn, device.id)
-        audit(conn, "unlock", device_id=device.id, detail="passphrase", client=context.client_address())
+    master_key = unlocking.with_passphrase(context.db(), device, passphrase, context.client_address())
     resp = make_response()
     start_session(resp, device, None, master_key)
     resp.set_data(jsonify({"state": "unlocked", "device": device_json(device),

@@ -7,6 +7,8 @@ the person and, once verified, unlocks only that device's vault.
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import logging
 from typing import Any
 
@@ -19,19 +21,11 @@ from .. import accounts as accts
 from .. import qr
 from ..config import Settings
 from ..db import audit, transaction
-from ..devices import enrollment, passkeys, registry, sessions
-from ..errors import N_, AuthVaultError
+from ..devices import enrollment, passkeys, registry
+from ..devices import unlock as unlocking
+from ..errors import N_
 from . import context
-from .api import (
-    ApiError,
-    body,
-    check_passphrase,
-    check_unlock_rate,
-    device_json,
-    record_failed_unlock,
-    scrypt_params,
-    start_session,
-)
+from .api import ApiError, body, check_passphrase, device_json, scrypt_params, start_session
 
 log = logging.getLogger(__name__)
 bp = Blueprint("devices_api", __name__, url_prefix="/api")
@@ -146,11 +140,6 @@ def unlocked_response(device: registry.Device, master_key: bytes, status: int = 
     return resp
 
 
-def fail_unlock(conn: Any, device_id: str, err: AuthVaultError) -> None:
-    """Record a failed unlock (the rate limit counts these; the one that reaches it locks the device)."""
-    record_failed_unlock(conn, device_id, err)
-
-
 # --- passkeys -----------------------------------------------------------------------------------
 
 @bp.get("/passkeys/status")
@@ -236,9 +225,7 @@ def register_verify():  # type: ignore[no-untyped-def]
 def login_options():  # type: ignore[no-untyped-def]
     """Options for navigator.credentials.get(): only this device's passkeys, user verification required."""
     device = require_device()
-    rp = require_rp()
-    check_unlock_rate(device.id)
-    return json_options(passkeys.authentication_options(context.db(), rp, device))
+    return json_options(unlocking.passkey_options(context.db(), require_rp(), device))
 
 
 @bp.post("/passkeys/login/verify")
@@ -248,46 +235,12 @@ def login_verify():  # type: ignore[no-untyped-def]
     device = require_device()
     rp = require_rp()
     conn = context.db()
-    check_unlock_rate(device.id)
-    prf = None
-    try:
-        pk = passkeys.verify_authentication(conn, rp, device, credential)
-        prf = passkeys.prf_output(credential)
-        env = accts.read_envelope(conn, device.id)
-        if pk.unlock_mode == "prf":
-            if prf is None:
-                raise passkeys.PasskeyError("passkey_prf_missing", N_(
-                    "This browser did not return the passkey's key this time. Unlock with your passphrase."), 401)
-            master_key = passkeys.unlock_vault(env, pk, prf)
-        else:
-            key = device_key_from_cookie(device.id)
-            if key is None:
-                raise passkeys.PasskeyError("device_key_missing", N_(
-                    "This browser no longer holds the key this passkey needs (its data may have been cleared). "
-                    "Unlock with your passphrase, then add a passkey again in Settings › Devices."), 401)
-            master_key = passkeys.unlock_vault(env, pk, key)
-    except AuthVaultError as err:
-        fail_unlock(conn, device.id, err)
-        raise
-    mode = pk.unlock_mode
-    with transaction(conn):
-        if mode == "device_key" and prf is not None:
-            # The browser now returns PRF output for this passkey: let the passkey itself hold the key.
-            env = passkeys.add_unlock_slot(accts.read_envelope(conn, device.id), master_key, pk.id, "prf", prf)
-            accts.write_envelope(conn, device.id, env)
-            passkeys.set_unlock_mode(conn, pk.id, "prf")
-            audit(conn, "passkey_upgraded", device_id=device.id, detail="prf", client=context.client_address())
-            mode = "prf"
-        registry.mark_used(conn, device.id)
-        audit(conn, "unlock", device_id=device.id, detail="passkey", client=context.client_address())
-    prf = None  # the secret is not kept beyond this point
-    try:
-        count = len(accts.load_accounts(conn, device.id, master_key))
+    done = unlocking.with_passkey(conn, rp, device, credential, device_key_from_cookie(device.id),
+                                  context.client_address())
+    if done.account_count is not None:
         with transaction(conn):
-            record_account_count(conn, device.id, count)
-    except AuthVaultError:  # the count is a convenience; unlocking already succeeded
-        log.warning("could not count the accounts of a device after unlocking")
-    return unlocked_response(device, master_key, unlock_mode=mode)
+            record_account_count(conn, device.id, done.account_count)
+    return unlocked_response(device, done.master_key, unlock_mode=done.unlock_mode)
 
 
 @bp.patch("/passkeys/<credential_id>")
@@ -468,51 +421,43 @@ def enroll():  # type: ignore[no-untyped-def]
 
 # --- sign back in (the device cookie is gone) ---------------------------------------------------
 
+def signin_pepper() -> bytes:
+    """The key that hashes typed device names before they are counted (never stored in the clear)."""
+    return hmac.new(current_app.secret_key if isinstance(current_app.secret_key, bytes)
+                    else str(current_app.secret_key).encode(), b"authvault signin names", hashlib.sha256).digest()
+
+
 @bp.get("/devices/signin")
-def signin_choices():  # type: ignore[no-untyped-def]
-    """The devices a browser whose data was cleared can sign back in to (names only)."""
-    conn = context.db()
-    return jsonify({"devices": [{"id": d.id, "name": d.name, "last_used_at": d.last_used_at}
-                                for d in registry.list_devices(conn)]})
+def signin_state():  # type: ignore[no-untyped-def]
+    """What signing back in needs (the device's name and passphrase) and how long this address must
+    wait first. It names no device: a stranger on the network learns nothing here."""
+    wait = unlocking.signin_wait(context.db(), context.client_address())
+    return jsonify({"fields": ["device_name", "passphrase"], "retry_after": wait})
 
 
 @bp.post("/devices/signin")
 def signin():  # type: ignore[no-untyped-def]
-    """Sign this browser back in to a device with that device's passphrase: a new device cookie.
+    """Sign this browser back in to a device by its name and passphrase: a new device cookie.
 
     The old cookie stops working, and device-key passkeys (whose key the old browser data held)
-    are removed; passkeys with PRF keep working. Rate limited like unlocking.
+    are removed; passkeys with PRF keep working. Failures slow down this address and its network,
+    never the device (devices/unlock.py).
     """
     data = body()
-    conn = context.db()
-    device_id = data.get("device_id")
-    if not isinstance(device_id, str):
-        raise ApiError(400, "device_required", N_("Choose your device."))
-    device = find_device(conn, device_id)
+    name = data.get("device_name")
+    if not isinstance(name, str) or not name.strip():
+        raise ApiError(400, "device_name_required", N_("Type the name of your device, as it is shown in "
+                                                       "Settings › Devices (for example “iPhone”)."))
+    if len(name) > 200:
+        raise unlocking.SignInFailed()
     passphrase = data.get("passphrase")
     if not isinstance(passphrase, str) or not passphrase:
         raise ApiError(400, "passphrase_required", N_("Enter your passphrase."))
-    check_unlock_rate(device.id)
-    try:
-        master_key = accts.unlock_with_passphrase(conn, device.id, passphrase)
-    except AuthVaultError as err:
-        fail_unlock(conn, device.id, err)
-        raise
-    with transaction(conn):
-        cookie_token = registry.rotate_cookie(conn, device.id)
-        sessions.close_device_sessions(conn, device.id)
-        stale = [pk for pk in passkeys.list_passkeys(conn, device.id) if pk.unlock_mode == "device_key"]
-        if stale:
-            env = passkeys.remove_device_key_slots(accts.read_envelope(conn, device.id), master_key)
-            accts.write_envelope(conn, device.id, env)
-            for pk in stale:
-                passkeys.delete_passkey_row(conn, pk.id)
-                audit(conn, "passkey_removed", device_id=device.id, detail="device_key_lost",
-                      client=context.client_address())
-        registry.mark_used(conn, device.id)
-        audit(conn, "signed_in", device_id=device.id, client=context.client_address())
-        audit(conn, "unlock", device_id=device.id, detail="passphrase", client=context.client_address())
-    resp = unlocked_response(device, master_key, 200, cookie_token, removed_passkeys=len(stale))
+    if len(passphrase) > 1024:
+        raise unlocking.SignInFailed()
+    done = unlocking.sign_in(context.db(), name, passphrase, context.client_address(), pepper=signin_pepper(),
+                             dummy_cost=scrypt_params())
+    resp = unlocked_response(done.device, done.master_key, 200, done.cookie_token,
+                             removed_passkeys=done.removed_passkeys)
     resp.delete_cookie(DEVICE_KEY_COOKIE, path=DEVICE_KEY_PATH)
     return resp
-

@@ -8,7 +8,8 @@ from flask_login import current_user, login_required
 
 from .. import accounts as accts
 from ..db import transaction
-from ..devices import passkeys, registry
+from ..devices import passkeys
+from ..devices import unlock as unlocking
 from . import context
 from .api import session_state
 from .devices_api import (
@@ -69,7 +70,8 @@ def enroll():  # type: ignore[no-untyped-def]
 
 @bp.get("/signin")
 def signin():  # type: ignore[no-untyped-def]
-    """Sign this browser back in to one of the devices (its cookie is gone), with that device's passphrase."""
+    """Sign this browser back in to one of the devices (its cookie is gone): the person types the
+    device's name and passphrase. No device is listed: the page is open to anyone on the network."""
     if session_state() == "setup":
         return redirect(url_for("pages.index"))
-    return render_template("signin.html", devices=registry.list_devices(context.db()))
+    return render_template("signin.html", retry_after=unlocking.signin_wait(context.db(), context.client_address()))

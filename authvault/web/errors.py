@@ -68,6 +68,13 @@ def _page(status: int, message: str) -> Any:
     return render_template("error.html", status=status, message=message), status
 
 
+def _as_response(page: Any, status: int) -> tuple[Response, int]:
+    if isinstance(page, Response):
+        return page, status
+    body, code = page
+    return Response(body, code, mimetype="text/html"), code
+
+
 def init_app(app: Flask) -> None:
     """Register the error handlers."""
 
@@ -76,8 +83,12 @@ def init_app(app: Flask) -> None:
         status = getattr(err, "status", 400)
         extra = getattr(err, "extra", None) or {}
         if wants_json():
-            return error_response(err.code, translate(err), status, **extra)
-        return _page(status, translate(err))
+            resp, status = error_response(err.code, translate(err), status, **extra)
+        else:
+            resp, status = _as_response(_page(status, translate(err)), status)
+        if "retry_after" in extra:  # too many attempts: say when to come back (RFC 9110, 10.2.3)
+            resp.headers["Retry-After"] = str(extra["retry_after"])
+        return resp, status
 
     @app.errorhandler(CSRFError)
     def csrf_error(err: CSRFError):  # type: ignore[no-untyped-def]

@@ -26,7 +26,8 @@ from .. import accounts as accts
 from .. import importers, qr
 from ..db import audit, transaction
 from ..devices import registry, sessions
-from ..errors import N_, AuthVaultError
+from ..devices import unlock as unlocking
+from ..errors import N_
 from ..otp import Account, to_uri
 from ..transfer import export as exporter
 from ..transfer import sending
@@ -35,10 +36,8 @@ from .api import (
     ApiError,
     body,
     change,
-    check_unlock_rate,
     mark_reauthenticated,
     recently_reauthenticated,
-    record_failed_unlock,
     scrypt_params,
     skipped_json,
     unlocked_accounts,
@@ -104,13 +103,7 @@ def require_passphrase(data: dict[str, Any]) -> None:
         return
     if not isinstance(passphrase, str) or not passphrase:
         raise ApiError(401, "passphrase_required", N_("Enter this device's passphrase to continue."))
-    conn = context.db()
-    check_unlock_rate(device.id)
-    try:
-        accts.unlock_with_passphrase(conn, device.id, passphrase)
-    except AuthVaultError as err:
-        record_failed_unlock(conn, device.id, err)  # the tenth wrong guess locks the device
-        raise
+    unlocking.confirm_passphrase(context.db(), device, passphrase, context.client_address())
     mark_reauthenticated(device.id)
 
 

@@ -214,6 +214,7 @@ def test_sign_back_in_after_browser_data_is_cleared(browser: Any, fresh_server: 
         device.context.clear_cookies()
         device.goto("/")
         device.page.click("a[href='/signin']")
+        device.page.fill("#device_name", "iphone")  # typed, as a person would: case does not matter
         device.page.fill("#passphrase", PASSPHRASE)
         device.page.click("#signin-form button[type=submit]")
         device.page.wait_for_selector("#passkey-step", state="visible")
