@@ -13,14 +13,16 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import accounts as accts
 from .backup import (
     BackupError,
+    BackupMissing,
     BackupReplaced,
     BackupRolledBack,
     BackupService,
@@ -28,15 +30,19 @@ from .backup import (
     BackupTampered,
     BackupUnauthorized,
     BackupUnreachable,
+    RecoveryKeyRequired,
     WrongRecoveryKey,
     load,
 )
 from .backup.errors import holder_json
-from .db import transaction
+from .backup.objects import Holder
+from .backup.service import Version
+from .db import audit, transaction
+from .db import connect as connect_db
 from .devices import registry
-from .errors import AuthVaultError
+from .errors import N_, AuthVaultError
 from .otp import Account
-from .vault import envelope
+from .vault import entries, envelope
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +60,35 @@ RETRYING = ("pending", "error", "unreachable")
 
 class DeviceBackupError(AuthVaultError):
     """A backup request that does not fit this device's backup state."""
+
+
+class BackupOff(DeviceBackupError):
+    """A request that needs backup on, on a device whose backup is off."""
+
+    status = 409
+
+    def __init__(self) -> None:
+        super().__init__("backup_off", N_("Backup is off on this device. Turn it on first."))
+
+
+class TargetRequired(DeviceBackupError):
+    """A choice about "the backup account this device uses" on a device that uses none."""
+
+    def __init__(self) -> None:
+        super().__init__("target_required",
+                         N_("Choose a backup account: a folder, a WebDAV account or an S3 bucket."))
+
+
+class DeviceNotEmpty(DeviceBackupError):
+    """Restoring onto a device that holds accounts: it only ever adds (merge), never overwrites."""
+
+    status = 409
+
+    def __init__(self, holder: Holder, count: int) -> None:
+        super().__init__("device_not_empty",
+                         N_("This device already holds accounts (%(count)s). Restoring adds the backup's "
+                            "accounts to them (merge); nothing here is overwritten."), count=count)
+        self.extra = {"holder": holder_json(holder), "device_count": count, "choices": ["merge", "cancel"]}
 
 
 @dataclass
@@ -93,7 +128,6 @@ def read_config(conn: sqlite3.Connection, device_id: str, master_key: bytes) -> 
 def write_config(conn: sqlite3.Connection, device_id: str, master_key: bytes, config: Config | None,
                  accounts: list[Account] | None = None) -> None:
     """Store (or with None, forget) the backup config, and optionally the accounts, in one transaction."""
-    from .vault import entries
     with transaction(conn):
         env = accts.read_envelope(conn, device_id)
         db = envelope.open_db(env, master_key, expected_device_id=device_id)
@@ -228,3 +262,195 @@ def claim_retry(conn: sqlite3.Connection, device_id: str) -> bool:
         status["retry_started_at"] = now
         write_status(conn, device_id, status)
     return True
+
+
+# --- one device's backup: every choice the person makes, as one call each ------------------------
+
+@dataclass
+class Enabled:
+    """What turning backup on (or a conflict choice) did, for the page to show."""
+
+    status: dict[str, Any]
+    holder: Holder | None
+    recovery_key: str | None = None
+    superseded: str | None = None
+    added: list[Account] = field(default_factory=list)
+    restored: list[Account] | None = None  # set by the "restore" choice (nothing taken over)
+
+
+@dataclass
+class Restored:
+    """What a restore added to this device, and from whose backup."""
+
+    holder: Holder
+    added: list[Account]
+    total: int  # accounts in the backup
+
+
+class DeviceBackup:
+    """One device's backup: its config (in the vault), its status row, and every choice.
+
+    The web layer parses a request, makes one call here and shows the result. No Flask here.
+    `db_path` lets a background retry open a connection of its own.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, device_id: str, master_key: bytes, *,
+                 device_name: str, service: BackupService, db_path: Path | None = None) -> None:
+        self.conn = conn
+        self.device_id = device_id
+        self.master_key = master_key
+        self.device_name = device_name
+        self.service = service
+        self.db_path = db_path
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def status(self, *, check: bool = False) -> dict[str, Any]:
+        """The status the settings page shows; with `check`, first ask the backup account
+        whether the backup is still this device's. A due retry starts in the background."""
+        self.retry_in_background()
+        if check:
+            verify(self.conn, self.device_id, self.master_key, self.service)
+        return read_status(self.conn, self.device_id)
+
+    def test(self, target: dict[str, Any]) -> Holder | None:
+        """Reach a backup account and say whose backup it holds, if any (writes nothing)."""
+        store = load(target)
+        store.test_connection()
+        return self.service.inspect(store)
+
+    def inspect(self, target: dict[str, Any]) -> Holder:
+        """Whose backup a backup account holds; BackupMissing if none."""
+        holder = self.service.inspect(load(target))
+        if holder is None:
+            raise BackupMissing()
+        return holder
+
+    def config(self) -> Config:
+        """This device's backup config; BackupOff when backup is off."""
+        config = read_config(self.conn, self.device_id, self.master_key)
+        if config is None:
+            raise BackupOff()
+        return config
+
+    def versions(self) -> list[Version]:
+        """The kept previous backups at this device's backup account."""
+        return self.service.list_versions(load(self.config().target))
+
+    # -- changing -------------------------------------------------------------------------------
+
+    def _add(self, new: list[Account]) -> list[Account]:
+        """Add accounts from a backup to this device without losing any of its own."""
+        added: list[Account] = []
+
+        def apply(existing: list[Account]) -> list[Account]:
+            result, done, _ = accts.merge_new(existing, new)
+            added.extend(done)
+            return result
+
+        accts.change_accounts(self.conn, self.device_id, self.master_key, apply)
+        return added
+
+    def enable(self, target: dict[str, Any] | None, *, resolution: str | None,
+               recovery_key: str | None, expected_generation: int | None) -> Enabled:
+        """Turn backup on at `target` (None: the backup account this device already uses),
+        or apply a conflict choice (replace, merge, restore). BackupTaken when taken."""
+        if target is None:
+            config = read_config(self.conn, self.device_id, self.master_key)
+            if config is None:
+                raise TargetRequired()
+            target = config.target
+        mine = accts.load_accounts(self.conn, self.device_id, self.master_key)
+        result = self.service.enable(load(target), device_id=self.device_id, device_name=self.device_name,
+                                     accounts=mine, resolution=resolution,  # type: ignore[arg-type]
+                                     recovery_key=recovery_key, expected_generation=expected_generation)
+        if resolution == "restore":
+            added = self._add(result.accounts or [])
+            with transaction(self.conn):
+                audit(self.conn, "backup_restored", device_id=self.device_id, detail=f"{len(added)} accounts")
+            return Enabled(read_status(self.conn, self.device_id), result.holder, restored=added)
+        added = self._add(result.accounts) if resolution == "merge" and result.accounts is not None else []
+        config = Config(target=target, state=result.state)
+        write_config(self.conn, self.device_id, self.master_key, config)
+        status = status_after_success(config, result.state) if result.state else {"state": "off"}
+        with transaction(self.conn):
+            write_status(self.conn, self.device_id, status)
+            audit(self.conn, "backup_enabled", device_id=self.device_id,
+                  detail=f"{target['kind']} {resolution or 'new'}")
+        if added:  # the merged accounts are on this device now: back the complete list up
+            status = self.push()
+        return Enabled(status, result.holder, recovery_key=result.recovery_key,
+                       superseded=result.superseded, added=added)
+
+    def disable(self, *, delete_remote: bool) -> dict[str, Any]:
+        """Turn backup off, keeping or deleting the backup at the backup account."""
+        config = read_config(self.conn, self.device_id, self.master_key)
+        if config is not None:
+            try:
+                self.service.disable(load(config.target), config.state, delete_remote)
+            except BackupError:
+                if delete_remote:
+                    raise  # nothing changed here: say why the backup could not be deleted
+        write_config(self.conn, self.device_id, self.master_key, None)
+        with transaction(self.conn):
+            write_status(self.conn, self.device_id, {"state": "off"})
+            audit(self.conn, "backup_disabled", device_id=self.device_id,
+                  detail="deleted" if delete_remote else "kept")
+        return {"state": "off"}
+
+    def push(self, *, force: bool = False, after_change: bool = False) -> dict[str, Any]:
+        """Back this device's accounts up now if backup is on (see `push`)."""
+        return push(self.conn, self.device_id, self.master_key, self.service,
+                    force=force, after_change=after_change)
+
+    def back_up_now(self) -> dict[str, Any]:
+        """Back up now, also after an error or in a waiting state; BackupOff when off."""
+        if read_status(self.conn, self.device_id).get("state") == "off":
+            raise BackupOff()
+        return self.push(force=True)
+
+    def restore(self, target: dict[str, Any], recovery_key: str | None, *, merge: bool) -> Restored:
+        """Restore a backup onto this device; a device with accounts must say `merge`."""
+        if not recovery_key:
+            raise RecoveryKeyRequired()
+        holder, restored = self.service.restore(load(target), recovery_key)
+        existing = accts.load_accounts(self.conn, self.device_id, self.master_key)
+        if existing and not merge:
+            raise DeviceNotEmpty(holder, len(existing))
+        added = self._add(restored)
+        with transaction(self.conn):
+            audit(self.conn, "backup_restored", device_id=self.device_id, detail=f"{len(added)} accounts")
+        self.push(after_change=True)
+        return Restored(holder, added, len(restored))
+
+    def restore_version(self, name: str, recovery_key: str | None) -> Restored:
+        """Add the accounts of a kept version to this device (nothing here is removed)."""
+        if not recovery_key:
+            raise RecoveryKeyRequired()
+        holder, restored = self.service.restore_version(load(self.config().target), name, recovery_key)
+        added = self._add(restored)
+        self.push(after_change=True)
+        return Restored(holder, added, len(restored))
+
+    # -- in the background ---------------------------------------------------------------------
+
+    def retry_in_background(self) -> bool:
+        """Retry a failed backup once its retry time has come, in a thread of its own: the code
+        list polls this, and a backup server that hangs (up to the WebDAV read timeout, 20 s per
+        request) must not hold the codes back, nor a worker thread per poll. True if started."""
+        if self.db_path is None or not claim_retry(self.conn, self.device_id):
+            return False
+        db_path, device_id, key, service = self.db_path, self.device_id, self.master_key, self.service
+
+        def run() -> None:
+            try:
+                own = connect_db(db_path)
+                try:
+                    push(own, device_id, key, service)  # records success or failure in the status
+                finally:
+                    own.close()
+            except Exception as exc:  # noqa: BLE001 - a thread has no one to answer; say what, not the data
+                log.warning("background backup retry of device %s failed: %s", device_id, type(exc).__name__)
+
+        threading.Thread(target=run, name="backup-retry", daemon=True).start()
+        return True
