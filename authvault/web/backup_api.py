@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from .. import device_backup as dbk
 from ..backup import BackupService, load
 from ..backup.errors import holder_json
-from ..errors import AuthVaultError, N_
+from ..errors import N_, AuthVaultError
 from ..qr import make_qr_svg
 from . import context
 from .api import ApiError, body
