@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
-
+from .. import gates
 from ..errors import N_
 from .base import (
     DamagedFile,
@@ -98,9 +97,8 @@ class StratumImporter(Importer):
         if not password:
             raise PasswordRequired(self.label)
         salt, iv, ciphertext = body[:16], body[16:28], body[28:]
-        key = Argon2id(salt=salt, length=32, iterations=3, lanes=4, memory_cost=65536).derive(
-            password.encode("utf-8")
-        )
+        # Through the gate: two Argon2id derivations at once deadlock OpenSSL (gates.py).
+        key = gates.argon2id(password.encode("utf-8"), salt, iterations=3, lanes=4, memory_cost=65536)
         try:
             plain = aes_gcm_decrypt(key, iv, ciphertext)
         except InvalidTag as exc:

@@ -18,6 +18,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .. import db as database
+from .. import gates
 from ..config import Settings, bind_port
 from ..devices import registry
 from ..files import create_once
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None, test_config: dict | None = None
     """Build the app for `settings` (environment variables by default)."""
     settings = settings or Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    gates.configure(settings.data_dir / "locks")  # costly work is bounded across workers
     if not logging.getLogger().handlers:  # under gunicorn: our INFO and up to stderr, with gunicorn's
         logging.basicConfig(level=logging.INFO, format="[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s")
     app = Flask("authvault", root_path=str(REPO), template_folder="templates", static_folder="static")
