@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 from .errors import N_, AuthVaultError
 
 _lock_dir: Path | None = None
+_gates: list["Gate"] = []
 
 
 class ServerBusy(AuthVaultError):
@@ -46,6 +47,9 @@ def configure(lock_dir: str | os.PathLike[str]) -> None:
     global _lock_dir
     path = Path(lock_dir)
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for gate in _gates:  # made now, so no request leaves a new file behind
+        for i in range(gate.slots):
+            os.close(os.open(path / f"{gate.name}.{i}.lock", os.O_RDWR | os.O_CREAT, 0o600))
     _lock_dir = path
 
 
@@ -58,6 +62,7 @@ class Gate:
         self.wait = wait
         # Without a lock folder (a script, a unit test) the gate still holds within the process.
         self._local = threading.BoundedSemaphore(slots)
+        _gates.append(self)
 
     @contextmanager
     def hold(self) -> Iterator[None]:

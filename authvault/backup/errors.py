@@ -6,6 +6,7 @@ error shape. Messages name the backup account by kind and location, never by its
 """
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from ..errors import N_, AuthVaultError
@@ -74,11 +75,26 @@ class BackupServerError(BackupError):
                             "(%(detail)s)."), where=where, detail=detail)
 
 
+#: The longest holder name shown (a device name is at most 60 characters: devices/registry.py).
+MAX_SHOWN_NAME = 60
+
+
+def shown_name(value: str) -> str:
+    """A holder's device name as it may be shown: the readable part comes from a backup account
+    anyone with its password can write, so control and format characters (bidi overrides among
+    them) go, spaces collapse, and it is cut to MAX_SHOWN_NAME characters with an ellipsis."""
+    text = "".join(ch if unicodedata.category(ch)[0] not in "CZ" else " " for ch in value[:1000])
+    text = " ".join(text.split())
+    if len(text) > MAX_SHOWN_NAME:
+        text = text[:MAX_SHOWN_NAME - 1].rstrip() + "\u2026"
+    return text or "?"
+
+
 def holder_json(holder: Any) -> dict[str, Any] | None:
     """The public description of a holder for an error body (no ids, nothing secret)."""
     if holder is None:
         return None
-    return {"device_name": holder.device_name, "updated_at": holder.updated_at,
+    return {"device_name": shown_name(str(holder.device_name)), "updated_at": holder.updated_at,
             "count": holder.count, "generation": holder.generation}
 
 

@@ -21,12 +21,13 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
+from .. import gates
 from ..errors import N_
 from ..otp import Account
 from ..vault import entries, envelope
 from ..vault import slots as vault_slots
-from ..vault.errors import VaultDamaged, VaultError, WrongPassphrase
-from .errors import BackupError, BackupTampered, WrongRecoveryKey
+from ..vault.errors import KdfCostTooHigh, VaultDamaged, VaultError, WrongPassphrase
+from .errors import BackupError, BackupTampered, WrongRecoveryKey, shown_name
 
 log = logging.getLogger(__name__)
 
@@ -109,10 +110,10 @@ def parse(data: bytes, etag: str) -> Parsed:
                                    "%(version)s). Update AuthVault to use it."), version=version)
             newer.status = 422  # nothing is wrong with the backup account (not a 502)
             raise newer
-        holder = Holder(device_id=_s(obj["holder"]["device_id"]),
-                        device_name=_s(obj["holder"]["device_name"]),
-                        count=_i(obj["count"]), updated_at=_s(obj["updated_at"]),
-                        generation=_i(obj["generation"]), backup_id=_s(obj["backup_id"]))
+        holder = Holder(device_id=_s(obj["holder"]["device_id"], 100),
+                        device_name=shown_name(_s(obj["holder"]["device_name"], 10_000)),
+                        count=_i(obj["count"]), updated_at=_s(obj["updated_at"], 40),
+                        generation=_i(obj["generation"]), backup_id=_s(obj["backup_id"], 100))
         if not isinstance(obj.get("vault"), dict):
             raise ValueError("no vault")
     except BackupError:
@@ -122,9 +123,9 @@ def parse(data: bytes, etag: str) -> Parsed:
     return Parsed(holder, data, etag, obj)
 
 
-def _s(value: Any) -> str:
-    if not isinstance(value, str):
-        raise TypeError("expected a string")
+def _s(value: Any, limit: int) -> str:
+    if not isinstance(value, str) or len(value) > limit:
+        raise TypeError("expected a string of bounded length")
     return value
 
 
@@ -165,13 +166,16 @@ def open_with_recovery_key(parsed: Parsed,
         raise WrongRecoveryKey() from exc
     try:
         found = envelope.aegis_slots(parsed.obj["vault"])
+    except KdfCostTooHigh as exc:  # AuthVault writes N=2^15, r=8, p=1: this is not its backup
+        raise BackupTampered(N_("its key slot asks for more computation than AuthVault does")) from exc
     except (VaultDamaged, VaultError) as exc:
         raise BackupTampered(N_("the backup's key slot is damaged")) from exc
     if not found:
         raise BackupTampered(N_("the backup has no recovery slot"))
     for slot in found:
         try:
-            kek = vault_slots.derive_passphrase_kek(slot, canonical)
+            with gates.KDF_GATE.hold():
+                kek = vault_slots.derive_passphrase_kek(slot, canonical)
             master_key = vault_slots.unwrap_with_kek(slot, kek)
         except WrongPassphrase:
             continue

@@ -15,8 +15,15 @@ from ..errors import N_
 from ..otp import new_id
 from ..vault.entries import DB_VERSION, account_from_entry
 from ..vault.envelope import read_aegis_vault
-from ..vault.errors import UnsupportedVaultVersion, VaultDamaged, VaultError, WrongPassphrase
+from ..vault.errors import (
+    KdfCostTooHigh,
+    UnsupportedVaultVersion,
+    VaultDamaged,
+    VaultError,
+    WrongPassphrase,
+)
 from .base import (
+    CostTooHigh,
     DamagedFile,
     EntryCollector,
     EntryRejected,
@@ -55,6 +62,8 @@ class AegisImporter(Importer):
             db = read_aegis_vault(vault, password or "")
         except WrongPassphrase as exc:
             raise WrongPassword(self.label) from exc
+        except KdfCostTooHigh as exc:
+            raise CostTooHigh(self.label) from exc
         except UnsupportedVaultVersion as exc:
             raise UnsupportedFormatVersion(self.label, N_("a newer vault format")) from exc
         except VaultDamaged as exc:

@@ -105,6 +105,44 @@ class UnsupportedFormatVersion(ImporterError):
         )
 
 
+class CostTooHigh(ImporterError):
+    """The file asks for more key derivation than AuthVault computes for one import."""
+
+    status = 422
+
+    def __init__(self, label: str) -> None:
+        super().__init__(
+            "kdf_cost_too_high",
+            N_("This %(format)s file asks for more password-key computation than AuthVault does "
+               "for one import. Export it again from the app with its usual settings."),
+            format=label,
+        )
+
+
+class KdfCostRefused(ValueError):
+    """Raised inside a parser when the file asks for a key-derivation cost beyond our bounds;
+    `Importer.parse` turns it into `CostTooHigh` for the format."""
+
+
+class DatabaseLimit(ValueError):
+    """Raised while reading an SQLite file that goes over a bound (value length, rows, data, time);
+    `Importer.parse` turns it into `DatabaseTooLarge` for the format."""
+
+
+class DatabaseTooLarge(ImporterError):
+    """An app database holds more (or asks more work) than any real authenticator database."""
+
+    status = 422
+
+    def __init__(self, label: str) -> None:
+        super().__init__(
+            "database_too_large",
+            N_("This %(format)s database holds more than any authenticator's database (too many "
+               "rows, too long values, or too much work to read). It was not imported."),
+            format=label,
+        )
+
+
 class FileTooLarge(ImporterError):
     """The file is larger than any real export file."""
 
@@ -233,6 +271,10 @@ class Importer:
             self._parse(data, password or None, collector)
         except ImporterError:
             raise
+        except KdfCostRefused as exc:
+            raise CostTooHigh(self.label) from exc
+        except DatabaseLimit as exc:
+            raise DatabaseTooLarge(self.label) from exc
         except (MemoryError, RecursionError) as exc:
             raise DamagedFile(self.label) from exc
         except Exception as exc:  # noqa: BLE001 - untrusted input: any fault is a damaged file

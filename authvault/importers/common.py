@@ -13,6 +13,7 @@ import contextlib
 import json
 import re
 import sqlite3
+import time
 import xml.parsers.expat
 from typing import Any, Iterator
 
@@ -22,9 +23,10 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 
+from .. import gates
 from ..errors import N_
 from ..otp import ALGORITHMS, Account
-from .base import EntryRejected, unsupported_type
+from .base import DatabaseLimit, EntryRejected, KdfCostRefused, unsupported_type
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 _B32_RE = re.compile(r"^[A-Z2-7]*$")
@@ -255,9 +257,29 @@ def is_android_prefs(data: bytes) -> bool:
 # -- SQLite ------------------------------------------------------------------------------------
 
 
-#: Upper bounds for reading an SQLite file: virtual machine steps and rows.
-_SQLITE_MAX_STEPS = 50_000_000
-_SQLITE_MAX_ROWS = 100_000
+#: Bounds for reading an SQLite file another app wrote (Google Authenticator, Microsoft
+#: Authenticator, Stratum). Real ones hold tens of accounts in a few KB; a hostile one can declare a
+#: generated column that computes a 900 MB blob from an 8 KB file, or a schema that loops. So:
+#: every string or blob at most 64 KiB (SQLite itself refuses to make a longer one), at most 10,000
+#: rows and 16 MiB of values read, at most 10 M virtual machine steps and 5 s, and no ATTACH.
+SQLITE_MAX_VALUE_BYTES = 64 * 1024
+SQLITE_MAX_ROWS = 10_000
+SQLITE_MAX_TOTAL_BYTES = 16 * 1024 * 1024
+SQLITE_MAX_STEPS = 10_000_000
+SQLITE_MAX_SECONDS = 5.0
+_SQLITE_LIMITS = {
+    sqlite3.SQLITE_LIMIT_LENGTH: SQLITE_MAX_VALUE_BYTES,
+    sqlite3.SQLITE_LIMIT_SQL_LENGTH: 100_000,
+    sqlite3.SQLITE_LIMIT_COLUMN: 200,
+    sqlite3.SQLITE_LIMIT_EXPR_DEPTH: 100,
+    sqlite3.SQLITE_LIMIT_COMPOUND_SELECT: 10,
+    sqlite3.SQLITE_LIMIT_FUNCTION_ARG: 16,
+    sqlite3.SQLITE_LIMIT_ATTACHED: 0,
+    sqlite3.SQLITE_LIMIT_LIKE_PATTERN_LENGTH: 1_000,
+    sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER: 100,
+    sqlite3.SQLITE_LIMIT_TRIGGER_DEPTH: 1,
+    sqlite3.SQLITE_LIMIT_WORKER_THREADS: 0,
+}
 
 
 @contextlib.contextmanager
@@ -265,7 +287,9 @@ def sqlite_db(data: bytes) -> Iterator[sqlite3.Connection]:
     """Open SQLite database bytes in memory (the secrets never touch the disk), read-only.
 
     A WAL-mode file is switched to the rollback journal in the copy (SQLite cannot open a WAL
-    database from memory); `trusted_schema` is off and a step budget stops a hostile schema.
+    database from memory). The limits above are set before the file's schema is read;
+    `trusted_schema` is off; a progress handler stops a query after its step or time budget.
+    Going over a limit raises `DatabaseLimit` (a clear refusal), never a long wait.
     """
     if not data.startswith(SQLITE_MAGIC):
         raise ValueError("not an SQLite database")
@@ -274,18 +298,31 @@ def sqlite_db(data: bytes) -> Iterator[sqlite3.Connection]:
         image[18:20] = b"\x01\x01"
     conn = sqlite3.connect(":memory:")
     try:
+        for limit, value in _SQLITE_LIMITS.items():
+            conn.setlimit(limit, value)
         conn.deserialize(bytes(image))
         conn.execute("PRAGMA query_only = ON")
         conn.execute("PRAGMA trusted_schema = OFF")
+        conn.execute("PRAGMA cache_size = -2048")  # 2 MiB of page cache at most
         steps = [0]
+        deadline = time.monotonic() + SQLITE_MAX_SECONDS
 
         def budget() -> int:
             steps[0] += 1
-            return 1 if steps[0] * 1000 > _SQLITE_MAX_STEPS else 0
+            return 1 if steps[0] * 1000 > SQLITE_MAX_STEPS or time.monotonic() > deadline else 0
 
         conn.set_progress_handler(budget, 1000)
         conn.row_factory = sqlite3.Row
-        yield conn
+        try:
+            yield conn
+        except sqlite3.DataError as exc:  # "string or blob too big": a value over the length limit
+            raise DatabaseLimit("a value is too long") from exc
+        except sqlite3.OperationalError as exc:
+            if "interrupted" in str(exc):
+                raise DatabaseLimit("the query took too long") from exc
+            if "too big" in str(exc) or "too many" in str(exc) or "too long" in str(exc):
+                raise DatabaseLimit("the schema is too large") from exc
+            raise
     finally:
         conn.close()
 
@@ -295,38 +332,52 @@ def sqlite_tables(data: bytes) -> dict[str, set[str]]:
     tables: dict[str, set[str]] = {}
     with sqlite_db(data) as conn:
         names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        for name in names:
+        for name in names[:200]:
             cols = {r[1] for r in conn.execute(f'PRAGMA table_info("{name.replace(chr(34), "")}")')}
             tables[name] = cols
     return tables
 
 
 def sqlite_rows(data: bytes, table: str) -> list[dict[str, Any]]:
-    """Every row of the real table `table` (not a view) as a dict."""
+    """Every row of the real table `table` (not a view) as a dict, within the bounds above."""
     with sqlite_db(data) as conn:
         kind = conn.execute("SELECT type FROM sqlite_master WHERE name = ?", (table,)).fetchone()
         if kind is None or kind[0] != "table":
             raise ValueError("no such table")
         cur = conn.execute(f'SELECT * FROM "{table}"')
-        rows = cur.fetchmany(_SQLITE_MAX_ROWS + 1)
-        if len(rows) > _SQLITE_MAX_ROWS:
-            raise ValueError("too many rows")
-        return [dict(row) for row in rows]
+        rows: list[dict[str, Any]] = []
+        total = 0
+        for row in cur:
+            if len(rows) >= SQLITE_MAX_ROWS:
+                raise DatabaseLimit("too many rows")
+            total += sum(len(v) if isinstance(v, (str, bytes)) else 8 for v in row)
+            if total > SQLITE_MAX_TOTAL_BYTES:
+                raise DatabaseLimit("too much data")
+            rows.append(dict(row))
+        return rows
 
 
 # -- crypto ------------------------------------------------------------------------------------
 
 
+#: The most PBKDF2 iterations a file may ask for: the apps write 1,000 (Authy) to 160,000
+#: (andOTP, FreeOTP 100,000); one million takes 1-2 s here. A file asking more is refused.
+PBKDF2_MAX_ITERATIONS = 1_000_000
+
+
 def pbkdf2(
     password: bytes, salt: bytes, iterations: int, algorithm: str = "SHA1", length: int = 32
 ) -> bytes:
-    """PBKDF2-HMAC with bounded iterations (a file cannot make us spin forever)."""
-    if not 1 <= iterations <= 10_000_000:
+    """PBKDF2-HMAC with bounded iterations (a file cannot make us spin), through the KDF gate."""
+    if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 1:
         raise ValueError("iteration count out of range")
+    if iterations > PBKDF2_MAX_ITERATIONS:
+        raise KdfCostRefused("iteration count too high")
     algo = {"SHA1": hashes.SHA1(), "SHA256": hashes.SHA256(), "SHA512": hashes.SHA512()}[algorithm]
-    return PBKDF2HMAC(algorithm=algo, length=length, salt=salt, iterations=iterations).derive(
-        password
-    )
+    with gates.KDF_GATE.hold():
+        return PBKDF2HMAC(algorithm=algo, length=length, salt=salt, iterations=iterations).derive(
+            password
+        )
 
 
 def aes_gcm_decrypt(

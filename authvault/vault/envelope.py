@@ -37,12 +37,15 @@ import json
 from dataclasses import dataclass
 from typing import Any, Sequence
 
+from .. import gates
 from ..errors import N_
 from . import crypto
 from .crypto import DEFAULT_SCRYPT, ScryptParams
-from .errors import UnsupportedVaultVersion, VaultDamaged, VaultError, WrongPassphrase
+from .errors import KdfCostTooHigh, UnsupportedVaultVersion, VaultDamaged, VaultError, WrongPassphrase
 from .slots import (
+    FILE_MAX_SLOTS,
     Slot,
+    check_file_slots,
     normalize_recovery_key,
     passphrase_slot,
     unwrap_passkey,
@@ -293,7 +296,11 @@ def aegis_slots(vault: dict[str, Any]) -> list[Slot]:
             raise TypeError("slots must be a list")
     except (KeyError, TypeError) as exc:
         raise VaultDamaged() from exc
-    return [slot for slot in map(Slot.from_aegis_json, slots) if slot is not None]
+    if len(slots) > FILE_MAX_SLOTS:
+        raise KdfCostTooHigh()
+    found = [slot for slot in map(Slot.from_aegis_json, slots) if slot is not None]
+    check_file_slots(found, len(slots))  # a file from elsewhere chooses no cost beyond ours
+    return found
 
 
 def open_aegis_db(vault: dict[str, Any], master_key: bytes) -> dict[str, Any]:
@@ -330,7 +337,9 @@ def read_aegis_vault(vault: dict[str, Any], password: str) -> dict[str, Any]:
     if not slots:
         raise VaultError("slot_missing",
                          N_("This Aegis vault has no password slot; export it with a password."))
-    return open_aegis_db(vault, unwrap_passphrase(slots, password))
+    with gates.KDF_GATE.hold():
+        master_key = unwrap_passphrase(slots, password)
+    return open_aegis_db(vault, master_key)
 
 
 def read_aegis_vault_with_recovery_key(vault: dict[str, Any], recovery_key: str) -> dict[str, Any]:

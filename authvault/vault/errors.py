@@ -47,3 +47,18 @@ class UnsupportedVaultVersion(VaultError):
                "Update AuthVault to open it."),
             version=str(version),
         )
+
+
+class KdfCostTooHigh(VaultError):
+    """A file from elsewhere (an Aegis import, a backup object) asks for more key derivation than
+    AuthVault computes for one file: its scrypt cost or its number of password slots."""
+
+    status = 422
+
+    def __init__(self) -> None:
+        super().__init__(
+            "kdf_cost_too_high",
+            N_("This file asks for more password-key computation than AuthVault does for one file "
+               "(scrypt up to 64 MiB and four times the work Aegis uses, at most 4 password slots). "
+               "Export it again from its app with the usual settings."),
+        )

@@ -19,7 +19,7 @@ from typing import Any, Literal, Sequence
 from ..errors import N_
 from . import crypto
 from .crypto import DEFAULT_SCRYPT, ScryptParams
-from .errors import VaultDamaged, VaultError, WrongPassphrase
+from .errors import KdfCostTooHigh, VaultDamaged, VaultError, WrongPassphrase
 
 SlotType = Literal["passphrase", "passkey", "recovery"]
 SLOT_TYPES: tuple[str, ...] = ("passphrase", "passkey", "recovery")
@@ -29,6 +29,16 @@ RECOVERY_KEY_BYTES = 32
 RECOVERY_GROUP = 4
 _B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 # Characters people type for base32 letters that are not in the alphabet.
+# What a file from elsewhere (an Aegis vault to import, a backup object read from a backup account)
+# may make the server compute. Aegis and AuthVault write N=2^15, r=8, p=1 (0.1-0.2 s, 32 MiB):
+# one slot may cost twice that memory and four times that work, all slots of a file together eight
+# times; at most 4 password slots are tried. A hostile file with N=2^18, p=16 took 12.6 s per slot.
+FILE_SCRYPT_MAX_MEMORY = 64 * 1024 * 1024  # 128 * N * r bytes
+FILE_SCRYPT_MAX_WORK = 2**15 * 8 * 4  # N * r * p of one slot
+FILE_SCRYPT_MAX_TOTAL_WORK = 2**15 * 8 * 8  # of all the slots a file offers
+FILE_MAX_PASSWORD_SLOTS = 4
+FILE_MAX_SLOTS = 32  # of any type (Aegis adds one biometric slot per phone)
+
 _LOOKALIKES = str.maketrans({"0": "O", "1": "I", "8": "B"})
 
 
@@ -189,6 +199,25 @@ def derive_passphrase_kek(slot: Slot, passphrase: str) -> bytes:
         raise VaultDamaged()
     secret = normalize_recovery_key(passphrase) if slot.type == "recovery" else passphrase
     return crypto.scrypt_kek(secret.encode("utf-8"), bytes.fromhex(slot.salt), params)
+
+
+def check_file_slots(slots: Sequence[Slot], total: int | None = None) -> None:
+    """KdfCostTooHigh unless the password slots of a file from elsewhere are within the bounds
+    above (`total`: how many slots of any type the file lists). Call before any scrypt runs."""
+    scrypt = [s for s in slots if s.type != "passkey"]
+    if len(scrypt) > FILE_MAX_PASSWORD_SLOTS or (total or 0) > FILE_MAX_SLOTS:
+        raise KdfCostTooHigh()
+    work = 0
+    for slot in scrypt:
+        params = slot.scrypt_params()
+        if not params.is_sane():
+            raise VaultDamaged()
+        if (128 * params.n * params.r > FILE_SCRYPT_MAX_MEMORY
+                or params.n * params.r * params.p > FILE_SCRYPT_MAX_WORK):
+            raise KdfCostTooHigh()
+        work += params.n * params.r * params.p
+    if work > FILE_SCRYPT_MAX_TOTAL_WORK:
+        raise KdfCostTooHigh()
 
 
 def derive_recovery_kek(slot: Slot, recovery_key: str) -> bytes:
