@@ -65,6 +65,10 @@ class Settings:
     rp_id: str | None = field(default_factory=lambda: os.environ.get("AUTHVAULT_RP_ID") or None)
     origin: str | None = field(default_factory=lambda: os.environ.get("AUTHVAULT_ORIGIN") or None)
     lock_minutes: int = field(default_factory=lambda: _int("AUTHVAULT_LOCK_MINUTES", 5))
+    # Tests only: lock after this many seconds, instead of lock_minutes and each device's own
+    # choice, so a test need not sit out a minute. No environment variable or page sets it; only
+    # code that builds Settings itself (tests/browser/apps.py) can.
+    lock_seconds_for_tests: float | None = None
     # How many superseded backups a backup account keeps under versions/ (Aegis keeps 5 too).
     backup_versions: int = field(default_factory=lambda: _int("AUTHVAULT_BACKUP_VERSIONS", 5))
     behind_proxy: bool = field(default_factory=lambda: os.environ.get("AUTHVAULT_BEHIND_PROXY", "") in ("1", "true", "yes"))

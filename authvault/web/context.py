@@ -66,7 +66,10 @@ def current_device() -> registry.Device | None:
 
 def lock_seconds(device_id: str) -> float:
     """The idle time after which this device locks itself."""
-    default = current_app.config["AUTHVAULT"].lock_minutes
+    settings = current_app.config["AUTHVAULT"]
+    if settings.lock_seconds_for_tests is not None:
+        return float(settings.lock_seconds_for_tests)
+    default = settings.lock_minutes
     minutes = registry.get_setting(db(), device_id, "lock_minutes", str(default))
     return float(minutes or default) * 60
 

@@ -97,6 +97,7 @@ def _starter(
         threads: int | None = None,
         extra_args: tuple[str, ...] = (),
         access_log: bool = False,
+        app: str = "app:app",
     ) -> GunicornServer:
         base = tmp_path_factory.mktemp("server")
         server = GunicornServer.start(
@@ -106,6 +107,7 @@ def _starter(
             env=env,
             extra_args=extra_args,
             access_log=access_log,
+            app=app,
         )
         started.append(server)
         return server
