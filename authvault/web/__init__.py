@@ -18,7 +18,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .. import db as database
-from .. import gates
+from .. import first_run, gates
 from ..config import Settings, bind_port
 from ..devices import registry
 from ..files import create_once
@@ -98,8 +98,9 @@ def ensure_setup_token(settings: Settings, conn) -> str | None:  # type: ignore[
     if _first_to_print(settings):
         port = bind_port(settings.bind or "") if settings.bind else None
         base = settings.origin or f"http://localhost:{port or 8000}"
-        # Printed on purpose (design.md: "the server prints a one-time setup URL"), not logged.
-        print(f"AuthVault is not set up yet. Open this address to set it up:\n  {base}/setup?token={token}",
+        # Printed on purpose (the one-time setup address, with a QR code of it), never logged.
+        print(first_run.setup_message(f"{base}/setup?token={token}", host_name=settings.host_name,
+                                      local_ca=settings.tls_mode == "local-ca", ansi=sys.stderr.isatty()),
               file=sys.stderr, flush=True)
     return token
 
