@@ -14,13 +14,13 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # `import authvault` from any working folder
 
 from authvault import tls  # noqa: E402
-from authvault.config import Settings  # noqa: E402
+from authvault.config import Settings, whole_number  # noqa: E402
 
-_settings = Settings()
+_settings = Settings()  # refuses to start, naming the variable to change, on a contradiction
 
 bind = [_settings.bind]
-workers = int(os.environ.get("AUTHVAULT_WORKERS", "2"))
-threads = int(os.environ.get("AUTHVAULT_THREADS", "4"))
+workers = whole_number("AUTHVAULT_WORKERS", 2, low=1)
+threads = whole_number("AUTHVAULT_THREADS", 4, low=1)
 control_socket_disable = True
 accesslog = "-"
 # Never log query strings: the setup and add-a-device links carry one-time tokens.
@@ -50,6 +50,15 @@ def _ensure_certificate(log: logging.Logger) -> None:
 def on_starting(server):  # type: ignore[no-untyped-def]
     """In the master, before listening: make or renew the certificate, say where to go."""
     log = server.log
+    # Once per start, in the master (as Radicale does): what is in force, and what is insecure.
+    lines, warnings = _settings.summary()
+    cfg = getattr(server, "cfg", None)
+    lines.append(f"gunicorn: {getattr(cfg, 'workers', workers)} worker(s) x {getattr(cfg, 'threads', threads)} "
+                 f"thread(s), bound to {', '.join(getattr(cfg, 'bind', bind))}")
+    for line in lines:
+        log.info("AuthVault setting: %s", line)
+    for warning in warnings:
+        log.warning("AuthVault insecure setting: %s", warning)
     mode = _settings.tls_mode
     if mode == "local-ca":
         _ensure_certificate(log)
@@ -60,13 +69,6 @@ def on_starting(server):  # type: ignore[no-untyped-def]
             log.error("AUTHVAULT_TLS_CERT %s holds no readable certificate", _settings.tls_cert)
         elif not_after - dt.datetime.now(dt.timezone.utc) < dt.timedelta(days=14):
             log.warning("The certificate in %s expires on %s: renew it", _settings.tls_cert, not_after.date())
-        if not _settings.host_name:
-            log.warning("AUTHVAULT_TLS_CERT is set but AUTHVAULT_HOST_NAME is not: passkeys need the host name")
-    elif mode == "proxy":
-        log.info("AuthVault behind a reverse proxy: plain HTTP on %s, X-Forwarded-Proto/Host trusted", bind[0])
-    else:
-        log.warning("AUTHVAULT_HOST_NAME is not set: plain HTTP; passkeys work only on http://localhost. "
-                    "To reach AuthVault from a phone, see the README, 'Reaching it from a phone'.")
 
 
 def pre_request(worker, req):  # type: ignore[no-untyped-def]

@@ -12,7 +12,8 @@ from authvault import tls
 from authvault.config import Settings, bind_port
 
 REPO = Path(__file__).resolve().parents[1]
-ADDRESS_VARS = ("AUTHVAULT_HOST_NAME", "AUTHVAULT_RP_ID", "AUTHVAULT_ORIGIN", "AUTHVAULT_BIND",
+ADDRESS_VARS = ("AUTHVAULT_HOST_NAME", "AUTHVAULT_RP_ID", "AUTHVAULT_ORIGIN", "AUTHVAULT_BIND", "AUTHVAULT_SETUP_TOKEN",
+                "AUTHVAULT_LOCK_MINUTES", "AUTHVAULT_BACKUP_VERSIONS",
                 "AUTHVAULT_BEHIND_PROXY", "AUTHVAULT_TLS_CERT", "AUTHVAULT_TLS_KEY", "AUTHVAULT_DATA_DIR")
 
 
@@ -117,3 +118,87 @@ def test_gunicorn_rechecks_the_certificate_on_requests_at_most_twice_a_day(env, 
     conf["pre_request"].__globals__["_last_check"] -= 13 * 3600
     conf["pre_request"](Worker(), None)
     assert files.cert.exists()
+
+
+# -- contradictions are refused, naming the variable to change --------------------------------
+
+@pytest.mark.parametrize("values, names", [
+    ({"host_name": "nas.local", "origin": "http://nas.local:8443"}, ["AUTHVAULT_ORIGIN", "https://nas.local:8443"]),
+    ({"host_name": "nas.local", "tls_cert": "/c.pem", "tls_key": "/k.pem", "origin": "http://nas.local"},
+     ["AUTHVAULT_ORIGIN", "AUTHVAULT_TLS_CERT"]),
+    ({"host_name": "nas.local", "origin": "https://other.local:8443"}, ["AUTHVAULT_ORIGIN", "AUTHVAULT_HOST_NAME"]),
+    ({"host_name": "nas.local", "rp_id": "example.com"}, ["AUTHVAULT_RP_ID", "nas.local"]),
+    ({"rp_id": "192.168.1.10"}, ["AUTHVAULT_RP_ID", "IP address"]),
+    ({"origin": "https://nas.local/authvault"}, ["AUTHVAULT_ORIGIN", "scheme, host"]),
+    ({"origin": "nas.local:8443"}, ["AUTHVAULT_ORIGIN"]),
+    ({"host_name": "https://nas.local"}, ["AUTHVAULT_HOST_NAME", "a name only"]),
+    ({"host_name": "nas.local:8443"}, ["AUTHVAULT_HOST_NAME", "AUTHVAULT_BIND"]),
+    ({"host_name": "v.example.com", "behind_proxy": "1", "tls_cert": "/c.pem", "tls_key": "/k.pem"},
+     ["AUTHVAULT_BEHIND_PROXY", "AUTHVAULT_TLS_CERT"]),
+    ({"behind_proxy": "enabled"}, ["AUTHVAULT_BEHIND_PROXY", "'enabled'"]),
+    ({"lock_minutes": "0"}, ["AUTHVAULT_LOCK_MINUTES", "1 to 1440"]),
+    ({"lock_minutes": "five"}, ["AUTHVAULT_LOCK_MINUTES", "whole number"]),
+    ({"backup_versions": "-1"}, ["AUTHVAULT_BACKUP_VERSIONS"]),
+])
+def test_contradictions_refuse_to_start_naming_what_to_change(env, values: dict[str, str],  # type: ignore[no-untyped-def]
+                                                               names: list[str]) -> None:
+    env(**values)
+    with pytest.raises(SystemExit) as exc:
+        Settings()
+    for name in names:
+        assert name in str(exc.value)
+
+
+@pytest.mark.parametrize("value, expected", [("1", True), ("TRUE", True), ("on", True), ("yes", True),
+                                             ("0", False), ("off", False), ("", False), ("No", False)])
+def test_behind_proxy_reads_the_usual_spellings(env, value: str, expected: bool) -> None:  # type: ignore[no-untyped-def]
+    env(behind_proxy=value, host_name="v.example.com")
+    assert Settings().behind_proxy is expected
+
+
+def test_gunicorn_refuses_to_start_on_a_contradiction(tmp_path: Path) -> None:
+    """As a person meets it: the server exits at once with the message, and serves nothing."""
+    import os
+    import subprocess
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTHVAULT_")}
+    env.update(AUTHVAULT_DATA_DIR=str(tmp_path / "data"), AUTHVAULT_HOST_NAME="nas.local",
+               AUTHVAULT_ORIGIN="http://nas.local:8443", AUTHVAULT_BIND="127.0.0.1:0")
+    gunicorn = REPO / ".venv" / "bin" / "gunicorn"
+    proc = subprocess.run([str(gunicorn) if gunicorn.exists() else "gunicorn", "-c", "gunicorn.conf.py", "app:app"],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=30)
+    assert proc.returncode != 0
+    assert "Change AUTHVAULT_ORIGIN to https://nas.local:8443 or unset it" in proc.stdout + proc.stderr
+
+
+# -- the effective settings, logged once at start ----------------------------------------------
+
+def test_start_logs_the_effective_settings_once_without_secrets(env, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                caplog: pytest.LogCaptureFixture) -> None:
+    env(host_name="authvault.local", setup_token="very-secret-setup-token-42")
+    conf = _gunicorn_conf()
+    with caplog.at_level(logging.INFO, logger="test.gunicorn"):
+        conf["on_starting"](_Server())
+    settings = [r.getMessage() for r in caplog.records if r.getMessage().startswith("AuthVault setting: ")]
+    assert f"AuthVault setting: data folder: {(tmp_path / 'data').resolve()}" in settings
+    assert "AuthVault setting: address people open: https://authvault.local:8443" in settings
+    assert "AuthVault setting: passkeys bound to (RP ID): authvault.local" in settings
+    assert any("listening on: 0.0.0.0:8443; HTTPS with a certificate for authvault.local" in s for s in settings)
+    assert len(settings) == len(set(settings)) >= 7
+    assert "very-secret-setup-token-42" not in caplog.text
+    assert "insecure" not in caplog.text
+
+
+@pytest.mark.parametrize("values, warning", [
+    ({"bind": "0.0.0.0:8000"}, "plain HTTP on 0.0.0.0:8000: passphrases and codes cross the network unencrypted"),
+    ({"host_name": "v.example.com", "behind_proxy": "1", "bind": "0.0.0.0:8000"}, "can forge X-Forwarded-*"),
+    ({"origin": "http://192.168.1.10:8000"}, "is plain HTTP: passkeys work only over HTTPS"),
+    ({"tls_cert": "/c.pem", "tls_key": "/k.pem"}, "passkeys need the host name"),
+])
+def test_insecure_settings_are_warned_about(env, values: dict[str, str], warning: str) -> None:  # type: ignore[no-untyped-def]
+    env(**values)
+    _, warnings = Settings().summary()
+    assert any(warning in w for w in warnings), warnings
+
+
+def test_safe_defaults_warn_about_nothing(env) -> None:  # type: ignore[no-untyped-def]
+    assert Settings().summary()[1] == []

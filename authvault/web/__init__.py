@@ -185,5 +185,5 @@ def create_app(settings: Settings | None = None, test_config: dict | None = None
     app.register_blueprint(transfer_api.bp)
     app.register_blueprint(transfer_pages.bp)
     security.init_app(app)
-    log.info("AuthVault data folder: %s; lock after %s minutes", settings.data_dir, settings.lock_minutes)
+    log.debug("AuthVault data folder: %s; lock after %s minutes", settings.data_dir, settings.lock_minutes)
     return app
