@@ -4,7 +4,7 @@
   `browser`; the modules in SLOW_MODULES (crash recovery, several worker processes, concurrency)
   are `slow`. The quick loop is `-m "not browser and not slow"` (README, "Test it").
 - Third-party fixtures (tests/paths.py: ../shared/fixtures or $AUTHVAULT_FIXTURES): when the folder
-  is missing, the tests that read it skip, saying once where the fixtures come from, and the
+  is missing, the tests that read it skip, saying where the fixtures come from, and the
   others run. Under CI=true a missing folder stops the run.
 - `missing(reason)`: what a test does when something it needs is not installed: skip, or fail
   under CI (scripts/test installs everything, so CI cannot pass without running every test).
@@ -23,9 +23,18 @@ TESTS = Path(__file__).resolve().parents[1]
 # Modules whose tests take seconds each: real crashes (kill -9), several gunicorn workers, many
 # processes or threads racing. Their names, not their paths, so r10's moves keep them.
 SLOW_MODULES = frozenset({
-    "test_crash_safety.py",
-    "test_multiworker.py",
-    "test_db.py",
+    "test_crash_safety.py",   # kill -9 of a gunicorn under load, many times (about 40-70 s)
+    "test_multiworker.py",    # several gunicorn workers serving one device
+    "test_db.py",             # many processes opening one new database at once
+})
+# Single tests of several seconds each elsewhere (names, so they stay marked when modules move):
+# killed processes, twenty racing writers, and the largest photo decodes.
+SLOW_TESTS = frozenset({
+    "test_pusher_killed_at_random_moments_leaves_a_complete_backup",
+    "test_twenty_concurrent_enables_leave_exactly_one_holder",
+    "test_server_stopped_mid_backup_is_unreachable_and_nothing_is_lost",
+    "test_decodes_heic_photo_from_a_phone_sized_frame",
+    "test_decodes_google_migration_qr_codes_from_scito_export",
 })
 
 FIXTURES_LINE = (
@@ -63,6 +72,12 @@ def _is_fixture_file(exc: BaseException) -> bool:
     return True
 
 
+def skip_for_fixtures() -> None:
+    """Skip the current test or module for want of the fixture folder (one place, so pytest's
+    summary shows one line for all of them)."""
+    pytest.skip(FIXTURES_LINE, allow_module_level=True)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     if in_ci() and not fixtures_present():
         raise pytest.UsageError(FIXTURES_LINE + " (CI is set: the fixtures must be there)")
@@ -82,7 +97,7 @@ class _FixtureAwareModule(pytest.Module):
             return super()._getobj()
         except FileNotFoundError as exc:
             if not fixtures_present() and _is_fixture_file(exc):
-                pytest.skip(FIXTURES_LINE, allow_module_level=True)
+                skip_for_fixtures()
             raise
 
 
@@ -99,7 +114,7 @@ def pytest_runtest_call(item: pytest.Item) -> Any:
         return (yield)
     except FileNotFoundError as exc:
         if not fixtures_present() and _is_fixture_file(exc):
-            pytest.skip(FIXTURES_LINE)
+            skip_for_fixtures()
         raise
 
 
@@ -109,5 +124,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         path = Path(str(item.path))
         if browser_dir in path.parents:
             item.add_marker(pytest.mark.browser)
-        if path.name in SLOW_MODULES:
+        name = getattr(item, "originalname", None) or item.name
+        if path.name in SLOW_MODULES or name in SLOW_TESTS:
             item.add_marker(pytest.mark.slow)
