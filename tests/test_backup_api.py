@@ -313,7 +313,7 @@ def _device_db(api: Api):  # type: ignore[no-untyped-def]
 
 
 def _make_retry_due(api: Api) -> None:
-    from authvault import device_backup as dbk
+    from authvault.backup import device as dbk
     with _device_db(api) as (conn, device_id):
         status = dbk.read_status(conn, device_id)
         status["retry_at"] = 0
@@ -322,7 +322,7 @@ def _make_retry_due(api: Api) -> None:
 
 
 def _claim_retry(api: Api) -> bool:
-    from authvault import device_backup as dbk
+    from authvault.backup import device as dbk
     with _device_db(api) as (conn, device_id):
         return dbk.claim_retry(conn, device_id)
 

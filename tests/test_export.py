@@ -15,9 +15,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from authvault.importers import ImporterError, import_file, is_duplicate
-from authvault.otp import Account
-from authvault.transfer.export import (
+from authvault.interop.export import (
     ExportError,
     export_aegis_encrypted,
     export_aegis_plain,
@@ -25,7 +23,9 @@ from authvault.transfer.export import (
     export_uris,
     exportable,
 )
-from authvault.transfer.google_migration import parse_migration_uri
+from authvault.interop.google_migration import parse_migration_uri
+from authvault.interop.importers import ImporterError, import_file, is_duplicate
+from authvault.otp import Account
 from authvault.vault.crypto import DEFAULT_SCRYPT, TEST_SCRYPT
 from tests.paths import FIXTURES
 

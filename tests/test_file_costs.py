@@ -19,7 +19,7 @@ import pytest
 
 from authvault.backup import objects
 from authvault.backup.errors import BackupTampered
-from authvault.importers import ImporterError, import_file
+from authvault.interop.importers import ImporterError, import_file
 from authvault.otp import Account
 from authvault.vault import crypto, slots
 from tests.paths import FIXTURES

@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from authvault import gates
-from authvault.importers.stratum import StratumImporter
+from authvault.interop.importers.stratum import StratumImporter
 from tests.browser.gunicorn_server import PASSPHRASE, SETUP_TOKEN, GunicornServer
 from tests.paths import FIXTURES
 

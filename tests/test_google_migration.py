@@ -1,4 +1,4 @@
-"""Tests for authvault.transfer.google_migration: Google Authenticator export URIs, both ways."""
+"""Tests for authvault.interop.google_migration: Google Authenticator export URIs, both ways."""
 from __future__ import annotations
 
 import base64
@@ -10,8 +10,8 @@ import pytest
 
 from authvault import otp
 from authvault.errors import AuthVaultError
+from authvault.interop import google_migration as gm
 from authvault.otp import Account, OtpError
-from authvault.transfer import google_migration as gm
 from tests.paths import FIXTURES
 
 BASE = FIXTURES / "google-migration"
@@ -235,7 +235,7 @@ def test_build_with_nothing_exportable() -> None:
 
 
 def test_build_known_answer(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("authvault.transfer.google_migration.secrets.randbits", lambda bits: 42)
+    monkeypatch.setattr("authvault.interop.google_migration.secrets.randbits", lambda bits: 42)
     account = Account(secret=HELLO_KEY, issuer="Example", name="alice@google.com")
     entry = ("0a0a" + HELLO_KEY.hex() + "1210" + b"alice@google.com".hex() + "1a07" + b"Example".hex()
              + "2001" + "2801" + "3002")               # SHA1, six digits, TOTP
@@ -245,7 +245,7 @@ def test_build_known_answer(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_build_hotp_counter_known_answer(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("authvault.transfer.google_migration.secrets.randbits", lambda bits: 1)
+    monkeypatch.setattr("authvault.interop.google_migration.secrets.randbits", lambda bits: 1)
     account = Account(secret=HELLO_KEY, type="hotp", name="h", algorithm="SHA512", digits=8, counter=300)
     entry = "0a0a" + HELLO_KEY.hex() + "120168" + "2003" + "2802" + "3001" + "38ac02"
     payload = _entry(entry) + "1001" + "1801" + "2801"

@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from authvault import importers
-from authvault.importers import (
+from authvault.interop import importers
+from authvault.interop.importers import (
     IMPORTERS,
     ImporterError,
     ImportResult,
@@ -28,7 +28,7 @@ from authvault.importers import (
     import_file,
     is_duplicate,
 )
-from authvault.importers.base import MAX_FILE_BYTES
+from authvault.interop.importers.base import MAX_FILE_BYTES
 from authvault.otp import Account, validate
 from tests.paths import FIXTURES, REPO
 
@@ -350,8 +350,8 @@ def test_newer_aegis_content_version_is_refused_as_unsupported_version() -> None
 
 
 def test_google_transfer_qr_image_is_imported() -> None:
+    from authvault.interop.google_migration import build_migration_uris
     from authvault.qr import make_qr_png
-    from authvault.transfer.google_migration import build_migration_uris
 
     accounts = import_file(_data(RECORDS[0])).accounts  # plain.txt: 7 vectors
     uris, left_out = build_migration_uris(accounts)

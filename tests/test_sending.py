@@ -12,11 +12,10 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from authvault import accounts as accts
 from authvault import db as database
-from authvault.devices import registry
+from authvault.devices import registry, sending
 from authvault.otp import Account
-from authvault.transfer import sending
+from authvault.vault import store as accts
 from authvault.vault.crypto import ScryptParams
 
 # RFC 7748, section 6.1: Alice's key is the ephemeral key, Bob's the receiving device's.

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from authvault import accounts as accts
-from authvault import importers, qr
+from authvault import qr
 from authvault.db import connect, transaction
 from authvault.devices import registry
+from authvault.interop import google_migration, importers
 from authvault.otp import Account, to_uri
-from authvault.transfer import google_migration
+from authvault.vault import store as accts
 from authvault.vault.crypto import ScryptParams
 
 from .conftest import PASSPHRASE, Api

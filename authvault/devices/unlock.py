@@ -28,10 +28,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import accounts as accts
 from ..db import audit, transaction
 from ..errors import N_, AuthVaultError
 from ..vault import crypto
+from ..vault import store as accts
 from ..vault.errors import WrongPassphrase
 from . import passkeys, registry, sessions
 

@@ -12,14 +12,14 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
-from .. import accounts as accts
 from .. import otp, qr
 from ..db import audit, transaction
 from ..devices import registry, sessions
 from ..devices import unlock as unlocking
 from ..errors import N_, AuthVaultError
+from ..interop import google_migration
 from ..otp import Account, OtpError
-from ..transfer import google_migration
+from ..vault import store as accts
 from ..vault.crypto import ScryptParams
 from . import context
 from .views import account_view, codes_payload

@@ -8,8 +8,8 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user, login_required
 
-from .. import device_backup as dbk
 from ..backup import BackupService, load
+from ..backup import device as dbk
 from ..backup.errors import holder_json
 from ..errors import N_, AuthVaultError
 from ..qr import make_qr_svg

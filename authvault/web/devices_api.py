@@ -17,13 +17,13 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
-from .. import accounts as accts
 from .. import qr
 from ..config import Settings
 from ..db import audit, transaction
 from ..devices import enrollment, passkeys, registry
 from ..devices import unlock as unlocking
 from ..errors import N_
+from ..vault import store as accts
 from . import context
 from .api import ApiError, body, check_passphrase, device_json, scrypt_params, start_session
 

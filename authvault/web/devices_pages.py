@@ -6,10 +6,10 @@ import datetime as dt
 from flask import Blueprint, has_request_context, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from .. import accounts as accts
 from ..db import transaction
 from ..devices import passkeys
 from ..devices import unlock as unlocking
+from ..vault import store as accts
 from . import context
 from .api import session_state
 from .devices_api import (

@@ -7,7 +7,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 
-from .. import accounts as accts
+from ..vault import store as accts
 from . import context
 from .api import session_state
 from .views import account_view, group_code

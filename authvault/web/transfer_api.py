@@ -1,7 +1,7 @@
 """Moving in and moving out (issue 5): import files, export files and QR codes, send to own devices.
 
-Thin handlers over `authvault.importers`, `authvault.transfer.export` and
-`authvault.transfer.sending`:
+Thin handlers over `authvault.interop.importers`, `authvault.interop.export` and
+`authvault.devices.sending`:
 - `POST /api/import`: multipart `file`, optional `password` and `format`; answers a preview
   (what would be added, what is skipped and why) and writes nothing unless `confirm` is true.
 - `POST /api/export`: after re-authenticating with the device's passphrase; a download
@@ -22,15 +22,15 @@ from flask import Blueprint, Response, current_app, jsonify, request, session
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
-from .. import accounts as accts
-from .. import importers, qr
+from .. import qr
 from ..db import audit, transaction
-from ..devices import registry, sessions
+from ..devices import registry, sending, sessions
 from ..devices import unlock as unlocking
 from ..errors import N_
+from ..interop import export as exporter
+from ..interop import importers
 from ..otp import Account, to_uri
-from ..transfer import export as exporter
-from ..transfer import sending
+from ..vault import store as accts
 from . import context
 from .api import (
     ApiError,

@@ -9,8 +9,8 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
-from .. import accounts as accts
-from ..transfer import sending
+from ..devices import sending
+from ..vault import store as accts
 from . import context
 from .views import account_view
 
@@ -27,7 +27,7 @@ def _accounts() -> list:  # type: ignore[type-arg]
 @login_required
 def import_page():  # type: ignore[no-untyped-def]
     """Settings > Import: choose a file, password if asked, preview, confirm."""
-    from .. import importers
+    from ..interop import importers
     formats = sorted(((imp.name, imp.label) for imp in importers.IMPORTERS), key=lambda f: f[1].lower())
     return render_template("import.html", formats=formats)
 

@@ -21,8 +21,8 @@ import pytest
 import qrcode
 from PIL import Image, ImageDraw, ImageFilter
 
+from authvault.interop.google_migration import build_migration_uris
 from authvault.otp import Account
-from authvault.transfer.google_migration import build_migration_uris
 
 from .conftest import (
     PASSPHRASE,

@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from authvault import importers
+from authvault.interop import importers
+from authvault.interop.google_migration import parse_migration_uri
 from authvault.qr import decode_image
-from authvault.transfer.google_migration import parse_migration_uri
 
 from ..paths import FIXTURES
 from .conftest import PASSPHRASE, Device, open_with_script_held

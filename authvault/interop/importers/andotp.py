@@ -14,7 +14,7 @@ import struct
 from typing import Any
 
 from .base import DamagedFile, EntryCollector, Importer, PasswordRequired, WrongPassword
-from .common import (
+from .support.decode import (
     InvalidTag,
     account,
     aes_gcm_decrypt,

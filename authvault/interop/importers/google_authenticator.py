@@ -10,7 +10,14 @@ from functools import partial
 from typing import Any
 
 from .base import EntryCollector, Importer, unsupported_type
-from .common import SQLITE_MAGIC, account, b32decode, split_label, sqlite_rows, sqlite_tables
+from .support.decode import (
+    SQLITE_MAGIC,
+    account,
+    b32decode,
+    split_label,
+    sqlite_rows,
+    sqlite_tables,
+)
 
 
 def _is_google_db(data: bytes) -> bool:

@@ -10,10 +10,10 @@ import csv
 import io
 from typing import Any
 
-from ..errors import N_
+from ...errors import N_
 from .base import DamagedFile, EntryCollector, Importer, UnsupportedFormatVersion
-from .common import account, b32decode, looks_like_text, peek_json, text
-from .uris import account_from_uri, uri_label
+from .support.decode import account, b32decode, looks_like_text, peek_json, text
+from .support.uris import account_from_uri, uri_label
 
 _CSV_COLUMN = "login_totp"
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 from functools import partial
 from urllib.parse import unquote, urlsplit
 
-from ..errors import N_
-from ..otp import Account, OtpError, parse_uri
-from ..transfer.google_migration import parse_migration_uri
-from .base import EntryCollector, EntryRejected, unsupported_type
-from .common import account, b32decode, split_label
+from ....errors import N_
+from ....otp import Account, OtpError, parse_uri
+from ...google_migration import parse_migration_uri
+from ..base import EntryCollector, EntryRejected, unsupported_type
+from .decode import account, b32decode, split_label
 
 
 def uri_lines(content: str) -> list[str]:

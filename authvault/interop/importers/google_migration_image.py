@@ -7,10 +7,10 @@ is refused with the QR reader's own reason.
 
 from __future__ import annotations
 
-from ..errors import N_
-from ..qr import QrError, decode_image
+from ...errors import N_
+from ...qr import QrError, decode_image
 from .base import DamagedFile, EntryCollector, Importer, ImporterError
-from .uris import add_uri
+from .support.uris import add_uri
 
 _IMAGE_MAGICS = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM")
 

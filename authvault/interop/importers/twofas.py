@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import N_
+from ...errors import N_
 from .base import (
     DamagedFile,
     EntryCollector,
@@ -20,7 +20,7 @@ from .base import (
     UnsupportedFormatVersion,
     WrongPassword,
 )
-from .common import (
+from .support.decode import (
     InvalidTag,
     account,
     aes_gcm_decrypt,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import N_
+from ...errors import N_
 from .base import (
     DamagedFile,
     EntryCollector,
@@ -22,7 +22,7 @@ from .base import (
     PasswordRequired,
     WrongPassword,
 )
-from .common import (
+from .support.decode import (
     InvalidTag,
     account,
     aes_gcm_decrypt,
@@ -33,7 +33,7 @@ from .common import (
     signed_bytes,
     split_label,
 )
-from .javaser import is_java_serialized, read_string_hashmap
+from .support.javaser import is_java_serialized, read_string_hashmap
 
 _KDFS = {
     "PBKDF2withHmacSHA1": "SHA1",

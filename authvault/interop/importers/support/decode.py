@@ -23,10 +23,10 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 
-from .. import gates
-from ..errors import N_
-from ..otp import ALGORITHMS, Account
-from .base import DatabaseLimit, EntryRejected, KdfCostRefused, unsupported_type
+from .... import gates
+from ....errors import N_
+from ....otp import ALGORITHMS, Account
+from ..base import DatabaseLimit, EntryRejected, KdfCostRefused, unsupported_type
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 _B32_RE = re.compile(r"^[A-Z2-7]*$")

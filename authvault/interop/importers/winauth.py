@@ -8,8 +8,8 @@ label becomes the issuer and the name is "WinAuth".
 from __future__ import annotations
 
 from .base import EntryCollector, Importer
-from .common import text
 from .otpauth_text import read_uri_text
+from .support.decode import text
 
 
 class WinAuthImporter(Importer):

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import gates
-from ..errors import N_
+from ... import gates
+from ...errors import N_
 from .base import (
     DamagedFile,
     EntryCollector,
@@ -20,7 +20,7 @@ from .base import (
     WrongPassword,
     unsupported_type,
 )
-from .common import (
+from .support.decode import (
     SQLITE_MAGIC,
     BadPadding,
     InvalidTag,

@@ -13,12 +13,12 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from .db import transaction
-from .devices import registry
-from .errors import N_, AuthVaultError
-from .otp import Account
-from .vault import entries, envelope, slots
-from .vault.crypto import ScryptParams, new_master_key
+from ..db import transaction
+from ..devices import registry
+from ..errors import N_, AuthVaultError
+from ..otp import Account
+from . import entries, envelope, slots
+from .crypto import ScryptParams, new_master_key
 
 
 class AccountError(AuthVaultError):

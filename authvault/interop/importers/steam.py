@@ -10,9 +10,9 @@ import base64
 from functools import partial
 from typing import Any
 
-from ..errors import N_
+from ...errors import N_
 from .base import DamagedFile, EntryCollector, EntryRejected, Importer
-from .common import account, b64decode, load_json, peek_json
+from .support.decode import account, b64decode, load_json, peek_json
 
 
 def _accounts(doc: Any) -> list[Any] | None:

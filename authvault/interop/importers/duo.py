@@ -9,9 +9,9 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from ..errors import N_
+from ...errors import N_
 from .base import DamagedFile, EntryCollector, EntryRejected, Importer
-from .common import account, b32decode, load_json, peek_json
+from .support.decode import account, b32decode, load_json, peek_json
 
 
 def _is_duo(doc: Any) -> bool:

@@ -13,8 +13,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar
 
-from ..errors import N_, AuthVaultError
-from ..otp import Account, OtpError, validate
+from ...errors import N_, AuthVaultError
+from ...otp import Account, OtpError, validate
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from ..errors import N_
+from ...errors import N_
 from .base import (
     DamagedFile,
     EntryCollector,
@@ -19,7 +19,7 @@ from .base import (
     PasswordRequired,
     WrongPassword,
 )
-from .common import (
+from .support.decode import (
     BadPadding,
     account,
     aes_cbc_decrypt,

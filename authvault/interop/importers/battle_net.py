@@ -7,10 +7,10 @@ the serial is the account name, "Battle.net" the issuer.
 
 from __future__ import annotations
 
-from ..errors import N_
-from ..otp import Account
+from ...errors import N_
+from ...otp import Account
 from .base import DamagedFile, EntryCollector, EntryRejected, Importer
-from .common import account, android_prefs, hexdecode, is_android_prefs
+from .support.decode import account, android_prefs, hexdecode, is_android_prefs
 
 _PREFIX = "com.blizzard.messenger."
 _SECRET = _PREFIX + "AUTHENTICATOR_DEVICE_SECRET"

@@ -12,7 +12,7 @@ import re
 from functools import partial
 from typing import Any
 
-from ..errors import N_
+from ...errors import N_
 from .base import (
     DamagedFile,
     EntryCollector,
@@ -21,7 +21,7 @@ from .base import (
     PasswordRequired,
     WrongPassword,
 )
-from .common import (
+from .support.decode import (
     BadPadding,
     account,
     aes_cbc_decrypt,

@@ -9,10 +9,10 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from ..errors import N_
+from ...errors import N_
 from .base import DamagedFile, EntryCollector, Importer
-from .common import load_json, peek_json
 from .freeotp import read_tokens_xml, token_account
+from .support.decode import load_json, peek_json
 
 
 def _is_freeotp_plus(doc: Any) -> bool:

@@ -11,11 +11,11 @@ from __future__ import annotations
 from functools import partial
 from typing import Any, Mapping
 
-from ..errors import N_
-from ..otp import new_id
-from ..vault.entries import DB_VERSION, account_from_entry
-from ..vault.envelope import read_aegis_vault
-from ..vault.errors import (
+from ...errors import N_
+from ...otp import new_id
+from ...vault.entries import DB_VERSION, account_from_entry
+from ...vault.envelope import read_aegis_vault
+from ...vault.errors import (
     KdfCostTooHigh,
     UnsupportedVaultVersion,
     VaultDamaged,
@@ -32,7 +32,7 @@ from .base import (
     UnsupportedFormatVersion,
     WrongPassword,
 )
-from .common import load_json, peek_json
+from .support.decode import load_json, peek_json
 
 
 def _is_aegis(doc: Any) -> bool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 
-from ..otp import Account
+from ...otp import Account
 from .aegis import AegisImporter
 from .andotp import AndOtpImporter, looks_encrypted
 from .authenticator_plus import AuthenticatorPlusImporter

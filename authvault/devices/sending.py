@@ -41,11 +41,11 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 
-from .. import accounts as accts
 from ..db import transaction
 from ..errors import N_, AuthVaultError
 from ..otp import Account, new_id
 from ..vault import entries, envelope
+from ..vault import store as accts
 
 log = logging.getLogger(__name__)
 

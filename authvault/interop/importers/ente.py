@@ -6,10 +6,10 @@ recognised and refused with a clear message: export the plain text file from Ent
 
 from __future__ import annotations
 
-from ..errors import N_
+from ...errors import N_
 from .base import EntryCollector, Importer, UnsupportedFormatVersion
-from .common import peek_json, text
 from .otpauth_text import mostly_uris, read_uri_text
+from .support.decode import peek_json, text
 
 
 def _is_encrypted_export(data: bytes) -> bool:

@@ -8,10 +8,10 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from ..errors import N_
+from ...errors import N_
 from .base import DamagedFile, EntryCollector, Importer, UnsupportedFormatVersion
-from .common import as_str, load_json, peek_json
-from .uris import account_from_uri, uri_label
+from .support.decode import as_str, load_json, peek_json
+from .support.uris import account_from_uri, uri_label
 
 
 def _is_proton(doc: Any) -> bool:

@@ -7,10 +7,10 @@ single otpauth line is not this format.
 
 from __future__ import annotations
 
-from ..errors import N_
+from ...errors import N_
 from .base import DamagedFile, EntryCollector, Importer
-from .common import looks_like_text, text
-from .uris import add_uri, uri_lines
+from .support.decode import looks_like_text, text
+from .support.uris import add_uri, uri_lines
 
 
 def read_uri_text(content: str, out: EntryCollector, label: str) -> None:

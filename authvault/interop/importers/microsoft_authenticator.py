@@ -10,9 +10,9 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from ..errors import N_
+from ...errors import N_
 from .base import EntryCollector, EntryRejected, Importer, unsupported_type
-from .common import SQLITE_MAGIC, account, b32decode, b64decode, sqlite_rows, sqlite_tables
+from .support.decode import SQLITE_MAGIC, account, b32decode, b64decode, sqlite_rows, sqlite_tables
 
 
 def _is_microsoft_db(data: bytes) -> bool:

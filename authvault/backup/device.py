@@ -19,8 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import accounts as accts
-from .backup import (
+from ..db import audit, transaction
+from ..db import connect as connect_db
+from ..devices import registry
+from ..errors import N_, AuthVaultError
+from ..otp import Account
+from ..vault import entries, envelope
+from ..vault import store as accts
+from . import (
     BackupError,
     BackupMissing,
     BackupReplaced,
@@ -34,15 +40,9 @@ from .backup import (
     WrongRecoveryKey,
     load,
 )
-from .backup.errors import holder_json
-from .backup.objects import Holder
-from .backup.service import Version
-from .db import audit, transaction
-from .db import connect as connect_db
-from .devices import registry
-from .errors import N_, AuthVaultError
-from .otp import Account
-from .vault import entries, envelope
+from .errors import holder_json
+from .objects import Holder
+from .service import Version
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""Helpers the importers share: decoding, Android preferences, SQLite, crypto, Java serialization, URIs."""
