@@ -247,6 +247,12 @@ function setupPage() {
     meter.value = s;
     if (form.passphrase.value) text.textContent = [T.weak, T.weak, T.fair, T.strong][s];
   });
+  // "How do you want to start?": a new vault, or restore a backup right after this device is made.
+  const submit = form.querySelector("button[type=submit]");
+  const restoring = () => form.elements.start && form.elements.start.value === "restore";
+  for (const radio of form.querySelectorAll("input[name=start]")) {
+    radio.addEventListener("change", () => { submit.textContent = restoring() ? submit.dataset.restore : submit.dataset.new; });
+  }
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     showError(form, "");
@@ -255,8 +261,9 @@ function setupPage() {
     try {
       await api("POST", "/api/setup", { setup_token: form.setup_token.value, device_name: name.value,
                                         passphrase: form.passphrase.value });
+      const next = restoring() ? "/backup/restore?first=1" : "/";
       if (window.AuthVault.afterSetup) await window.AuthVault.afterSetup();   // passkeys.js: offer a passkey
-      location.href = "/";
+      location.href = next;
     } catch (e) { showError(form, e.message); busy(form, false); }
   });
 }

@@ -59,7 +59,8 @@ def setup():  # type: ignore[no-untyped-def]
     """The one-time setup form (from the address the server printed)."""
     if session_state() != "setup":
         return redirect(url_for("pages.index"))
-    return render_template("setup.html", token=request.args.get("token", ""))
+    return render_template("setup.html", token=request.args.get("token", ""),
+                           start="restore" if request.args.get("start") == "restore" else "new")
 
 
 @bp.get("/add")
@@ -96,5 +97,6 @@ def backup():  # type: ignore[no-untyped-def]
 @bp.get("/backup/restore")
 @login_required
 def restore():  # type: ignore[no-untyped-def]
-    """Restore a backup onto this device (shows whose backup it is before writing anything)."""
-    return render_template("restore.html")
+    """Restore a backup onto this device (shows whose backup it is before writing anything);
+    `?first=1` when setup sent a new device here, the second step of "Restore from a backup"."""
+    return render_template("restore.html", first=request.args.get("first") == "1")
