@@ -1,6 +1,6 @@
 """Settings from environment variables, each with a default (the README lists them).
 
-How the address settings fit together (design.md, "Reaching it from a phone"):
+How the address settings fit together (README, "Reaching it from a phone"):
 
 - `AUTHVAULT_HOST_NAME` (e.g. `authvault.local`, `vault.example.com`) is the name phones open. It
   must be a name, never an IP address: WebAuthn refuses IP addresses as RP IDs.
@@ -96,7 +96,7 @@ class Settings:
     bind: str | None = field(default_factory=lambda: _env("AUTHVAULT_BIND"))
     tls_cert: Path | None = field(default_factory=lambda: Path(v) if (v := _env("AUTHVAULT_TLS_CERT")) else None)
     tls_key: Path | None = field(default_factory=lambda: Path(v) if (v := _env("AUTHVAULT_TLS_KEY")) else None)
-    # scrypt cost for new passphrase slots; tests lower it (design.md fixes N=2^15, r=8, p=1).
+    # scrypt cost for new passphrase slots (N=2^15, r=8, p=1, as Aegis); tests lower it.
     scrypt_n: int = 2**15
     max_upload_bytes: int = 20 * 1024 * 1024
 

@@ -2,7 +2,7 @@
 the fixtures that start and stop them are the plugin tests/plugins/backup_servers.py).
 
 - wsgidav, in process (cheroot in a thread), with a content-hash ETag provider (wsgidav's own
-  ETag misses a same-size change within one second) and HTTP Basic auth (recipes.md, section 3).
+  ETag misses a same-size change within one second) and HTTP Basic auth (measured: same size, same second).
 - Apache httpd with mod_dav/mod_dav_fs from Debian, with its own self-contained config in a temp
   folder (`FileETag Digest` for strong content-hash ETags), stopped by its PID.
 - moto's server, an S3 *emulator* (not AWS), as a subprocess, stopped by its PID.
