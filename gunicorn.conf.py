@@ -13,8 +13,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # `import authvault` from any working folder
 
-from authvault import tls  # noqa: E402
+from authvault import data_folder, tls  # noqa: E402
 from authvault.config import Settings, whole_number  # noqa: E402
+from authvault.devices.sessions import IdlePurger  # noqa: E402
 
 _settings = Settings()  # refuses to start, naming the variable to change, on a contradiction
 
@@ -50,6 +51,8 @@ def _ensure_certificate(log: logging.Logger) -> None:
 def on_starting(server):  # type: ignore[no-untyped-def]
     """In the master, before listening: make or renew the certificate, say where to go."""
     log = server.log
+    # A data folder that cannot be written stops the server here, with one line (no traceback).
+    data_folder.prepare(_settings.data_dir, _settings.db_path)
     # Once per start, in the master (as Radicale does): what is in force, and what is insecure.
     lines, warnings = _settings.summary()
     cfg = getattr(server, "cfg", None)
@@ -87,3 +90,8 @@ def on_reload(server):  # type: ignore[no-untyped-def]
     """`kill -HUP` the master: the configuration is read again, and the certificate checked now."""
     if _settings.tls_mode == "local-ca":
         _ensure_certificate(server.log)
+
+
+def post_worker_init(worker):  # type: ignore[no-untyped-def]
+    """In each worker: delete idle unlock sessions on time, even if their browser never returns."""
+    IdlePurger(_settings.db_path, _settings.lock_minutes * 60).start()

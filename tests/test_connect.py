@@ -224,3 +224,17 @@ def test_behind_a_proxy_session_cookies_are_secure(tmp_path: Path) -> None:
     resp = client.get("/api/session", base_url="http://127.0.0.1:8000", headers=FORWARDED)
     cookies = resp.headers.getlist("Set-Cookie")
     assert cookies and all("Secure" in c for c in cookies)
+
+
+def test_hsts_only_over_https(local_ca_app: Flask, tmp_path: Path) -> None:
+    """Issue 12, item 7: no HSTS over HTTPS. A year, for this name only; never over plain HTTP
+    (a browser ignores it there, and localhost must stay reachable over HTTP)."""
+    client = local_ca_app.test_client()
+    for path in ("/", "/connect", "/api/session", "/connect/ca.pem"):
+        assert client.get(path, base_url="https://authvault.local:8443").headers["Strict-Transport-Security"] \
+            == "max-age=31536000", path
+        assert "Strict-Transport-Security" not in client.get(path, base_url="http://localhost:8000").headers
+    proxied = make_app(tmp_path / "proxy", host_name="vault.example.com", behind_proxy=True).test_client()
+    assert proxied.get("/api/session", base_url="http://127.0.0.1:8000",
+                       headers=FORWARDED).headers["Strict-Transport-Security"] == "max-age=31536000"
+    assert "Strict-Transport-Security" not in proxied.get("/api/session", base_url="http://127.0.0.1:8000").headers

@@ -6,10 +6,17 @@ workers through SQLite. Idle sessions expire; locking deletes the row.
 """
 from __future__ import annotations
 
+import logging
 import sqlite3
+import threading
 import time
+from pathlib import Path
 
+from ..db import connect, transaction
 from ..vault import session_keys
+
+log = logging.getLogger(__name__)
+PURGE_EVERY = 10.0  # seconds: an idle session's wrapped key is gone at most this long after its lock time
 
 
 def open_session(conn: sqlite3.Connection, device_id: str, master_key: bytes) -> str:
@@ -62,3 +69,35 @@ def purge_idle(conn: sqlite3.Connection, idle_seconds: float) -> None:
     conn.execute("DELETE FROM unlock_sessions WHERE last_seen_at < ? - 60 * COALESCE("
                  "(SELECT CAST(value AS REAL) FROM device_settings s WHERE s.device_id = unlock_sessions.device_id "
                  "AND s.key = 'lock_minutes'), ?)", (time.time(), idle_seconds / 60))
+
+
+class IdlePurger:
+    """Deletes idle sessions on time, whether or not their browser ever comes back: a daemon thread
+    in each server process (gunicorn.conf.py starts one per worker), sharing the database."""
+
+    def __init__(self, db_path: Path, idle_seconds: float, every: float = PURGE_EVERY) -> None:
+        self.db_path, self.idle_seconds, self.every = db_path, idle_seconds, every
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> IdlePurger:
+        """Start purging every `every` seconds."""
+        self._thread = threading.Thread(target=self._run, name="authvault-idle-purge", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop the thread (it ends within one period)."""
+        self._stop.set()
+
+    def _run(self) -> None:
+        conn = connect(self.db_path)
+        try:
+            while not self._stop.wait(self.every):
+                try:
+                    with transaction(conn):
+                        purge_idle(conn, self.idle_seconds)
+                except sqlite3.Error as exc:  # a full or read-only disk: try again next time
+                    log.warning("could not purge idle sessions: %s", type(exc).__name__)
+        finally:
+            conn.close()

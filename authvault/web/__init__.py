@@ -17,6 +17,7 @@ from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from .. import data_folder
 from .. import db as database
 from .. import first_run, gates
 from ..config import Settings, bind_port
@@ -117,7 +118,7 @@ class InMemoryRequest(Request):
 def create_app(settings: Settings | None = None, test_config: dict | None = None) -> Flask:
     """Build the app for `settings` (environment variables by default)."""
     settings = settings or Settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    data_folder.prepare(settings.data_dir, settings.db_path)  # 0700/0600, writable, or one line and exit
     gates.configure(settings.data_dir / "locks")  # costly work is bounded across workers
     if not logging.getLogger().handlers:  # under gunicorn: our INFO and up to stderr, with gunicorn's
         logging.basicConfig(level=logging.INFO, format="[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import sqlite3
 import time
 from typing import Any
 
@@ -22,6 +23,7 @@ from ..otp import Account, OtpError
 from ..vault import store as accts
 from ..vault.crypto import ScryptParams
 from . import context
+from .errors import storage_failure
 from .views import account_view, codes_payload
 
 log = logging.getLogger(__name__)
@@ -223,15 +225,25 @@ def unlock():  # type: ignore[no-untyped-def]
 
 @bp.post("/lock")
 def lock():  # type: ignore[no-untyped-def]
-    """Lock this browser now (forget its unlock session)."""
+    """Lock this browser now (forget its unlock session).
+
+    The token that unwraps the session's key lives only in this browser's cookie, so dropping it
+    locks even when the server's disk is full or read-only and the row cannot be deleted at once
+    (it is purged with the idle sessions once the disk takes writes again)."""
+    token = session.pop(context.SESSION_TOKEN, None)
     conn = context.db()
-    with transaction(conn):
-        sessions.close_session(conn, session.pop(context.SESSION_TOKEN, None))
-        device = context.current_device()
-        if device is not None:
-            audit(conn, "lock", device_id=device.id, client=context.client_address())
-    return jsonify({"state": "locked" if context.current_device() else session_state(),
-                    "csrf_token": generate_csrf()})
+    device = context.current_device()
+    try:
+        with transaction(conn):
+            sessions.close_session(conn, token)
+            if device is not None:
+                audit(conn, "lock", device_id=device.id, client=context.client_address())
+    except sqlite3.OperationalError as exc:
+        refused = storage_failure(exc)
+        if refused is None:
+            raise
+        log.warning("locked without deleting the session row (%s)", refused[0])
+    return jsonify({"state": "locked" if device else session_state(), "csrf_token": generate_csrf()})
 
 
 # --- codes and accounts ---------------------------------------------------------------------

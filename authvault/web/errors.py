@@ -1,7 +1,9 @@
 """One place that turns errors into JSON (for /api/ and scripts) or a page (for a person)."""
 from __future__ import annotations
 
+import errno
 import logging
+import sqlite3
 import traceback
 from datetime import datetime
 from typing import Any
@@ -12,7 +14,7 @@ from flask_babel import format_datetime, gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from ..errors import AuthVaultError
+from ..errors import N_, AuthVaultError
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +77,37 @@ def _as_response(page: Any, status: int) -> tuple[Response, int]:
     return Response(body, code, mimetype="text/html"), code
 
 
+DISK_FULL = N_("The server's disk is full, so nothing was saved. Free some space on the server and try again. "
+               "Locking still works.")
+READ_ONLY = N_("The server's data folder has become read-only, so nothing was saved. Check the server's disk, "
+               "then restart AuthVault.")
+
+
+def storage_failure(err: BaseException) -> tuple[str, str, int] | None:
+    """A write the server's own disk refused: full (507) or read-only (503), else None.
+
+    SQLite says "database or disk is full" (SQLITE_FULL) and "attempt to write a readonly database";
+    files written directly raise OSError with ENOSPC, EDQUOT or EROFS.
+    """
+    seen: BaseException | None = err
+    for _ in range(5):  # the error itself and what it was raised from
+        if seen is None:
+            break
+        if isinstance(seen, sqlite3.OperationalError):
+            text = str(seen).lower()
+            if "disk is full" in text or "database or disk is full" in text:
+                return "disk_full", DISK_FULL, 507
+            if "readonly" in text or "read-only" in text:
+                return "data_folder_read_only", READ_ONLY, 503
+        if isinstance(seen, OSError):
+            if seen.errno in (errno.ENOSPC, errno.EDQUOT):
+                return "disk_full", DISK_FULL, 507
+            if seen.errno == errno.EROFS:
+                return "data_folder_read_only", READ_ONLY, 503
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 def init_app(app: Flask) -> None:
     """Register the error handlers."""
 
@@ -111,6 +144,13 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(err: Exception):  # type: ignore[no-untyped-def]
+        storage = storage_failure(err)
+        if storage is not None:  # not a bug: the server's disk refused the write
+            code, message, status = storage
+            log.error("%s at %s %s", code, request.method, request.path)
+            if wants_json():
+                return error_response(code, gettext(message), status)
+            return _page(status, gettext(message))
         # A 500 is always a bug. Log the type and where it happened, never the message or the
         # values (they can carry input, a secret among them).
         frames = " < ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}"

@@ -1,7 +1,13 @@
-"""Security headers on every response: a strict CSP without inline scripts, no framing, no caching."""
+"""Security headers on every response: a strict CSP without inline scripts, no framing, no caching,
+and HSTS over HTTPS."""
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, request
+
+# A year, the name only (no includeSubDomains: the host name may sit under a domain whose other
+# names are not ours to force onto HTTPS). Browsers ignore it on a connection whose certificate
+# they do not trust, so the first visit of /connect (before the local CA is trusted) is unaffected.
+HSTS = "max-age=31536000"
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
@@ -17,6 +23,8 @@ def init_app(app: Flask) -> None:
         resp.headers.setdefault("Referrer-Policy", "no-referrer")
         resp.headers.setdefault("X-Frame-Options", "DENY")
         resp.headers.setdefault("Permissions-Policy", "camera=(self), microphone=(), geolocation=()")
+        if request.is_secure:  # served over HTTPS here, or by the trusted proxy (X-Forwarded-Proto)
+            resp.headers.setdefault("Strict-Transport-Security", HSTS)
         if resp.mimetype != "text/css" and resp.mimetype not in ("application/javascript", "text/javascript") \
                 and not resp.mimetype.startswith("image/"):
             # Pages and API answers can hold codes: never keep them in a cache.

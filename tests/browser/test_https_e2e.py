@@ -152,6 +152,18 @@ def test_gunicorn_serves_the_generated_certificate(https_server: GunicornServer)
     assert f"{_origin(https_server)}/setup?token=" in log  # the setup address printed is the HTTPS one
     for key in (files.ca_key, files.key):
         assert key.stat().st_mode & 0o777 == 0o600
+    # HSTS from the real server over HTTPS (issue 12, item 7)
+    with socket.create_connection(("127.0.0.1", https_server.port), timeout=5) as raw:
+        with ctx.wrap_socket(raw, server_hostname=HOST) as conn:
+            conn.sendall(f"GET /api/session HTTP/1.1\r\nHost: {HOST}:{https_server.port}\r\n"
+                         "Connection: close\r\n\r\n".encode())
+            head = b""
+            while b"\r\n\r\n" not in head:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    break
+                head += chunk
+    assert b"\r\nStrict-Transport-Security: max-age=31536000\r\n" in head, head
 
 
 def test_page_loads_with_a_valid_certificate_in_a_secure_context(trusting_browser: Any,

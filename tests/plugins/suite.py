@@ -26,6 +26,8 @@ SLOW_MODULES = frozenset({
     "test_crash_safety.py",   # kill -9 of a gunicorn under load, many times (about 40-70 s)
     "test_multiworker.py",    # several gunicorn workers serving one device
     "test_db.py",             # many processes opening one new database at once
+    "test_unlock_race.py",    # two gunicorn workers, 24 wrong unlocks at once
+    "test_server_faults.py",  # gunicorn on real full and read-only file systems, an idle purge
 })
 # Single tests of several seconds each elsewhere (names, so they stay marked when modules move):
 # killed processes, twenty racing writers, and the largest photo decodes.
