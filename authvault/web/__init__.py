@@ -17,9 +17,8 @@ from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .. import data_folder
+from .. import data_folder, first_run, gates
 from .. import db as database
-from .. import first_run, gates
 from ..config import Settings, bind_port
 from ..devices import registry
 from ..files import create_once
