@@ -162,16 +162,20 @@ def write_status(conn: sqlite3.Connection, device_id: str, status: dict[str, Any
 def status_after_success(config: Config, state: BackupState) -> dict[str, Any]:
     """The status after a backup was written."""
     return {"state": "on", "last_backup_at": state.updated_at, "count": state.count,
-            "generation": state.generation, "target": public_target(config.target)}
+            "generation": state.generation, "target": public_target(config.target),
+            "key_origin": state.key_origin.to_json() if state.key_origin else None}
 
 
 def status_after_failure(previous: dict[str, Any], config: Config, err: BackupError) -> dict[str, Any]:
     """The status after a backup failed: which state, what failed, and when it retries."""
     state = next((name for cls, name in FAILURE_STATES if isinstance(err, cls)), "error")
     status = dict(previous)
+    now = time.time()
     status.update(state=state, target=public_target(config.target),
                   error={"code": err.code, "message": err.message, "params": _jsonable(err.params)},
-                  failed_at=time.time())
+                  failed_at=now)
+    # Since when the backup has been failing without a success in between (the health mark).
+    status.setdefault("failing_since", previous.get("failed_at", now))
     status.pop("retry_started_at", None)
     if state in RETRYING:
         status["retry_at"] = time.time() + RETRY_SECONDS
@@ -179,6 +183,7 @@ def status_after_failure(previous: dict[str, Any], config: Config, err: BackupEr
         status.pop("retry_at", None)
     if isinstance(err, BackupReplaced):
         status["holder"] = holder_json(err.holder)
+        status["holder_read_at"] = now
     return status
 
 
@@ -232,15 +237,30 @@ def push(conn: sqlite3.Connection, device_id: str, master_key: bytes, service: B
 
 
 def verify(conn: sqlite3.Connection, device_id: str, master_key: bytes, service: BackupService) -> dict[str, Any]:
-    """Check that the backup account still holds this device's intact backup; record what it found."""
+    """Check that the backup account still holds this device's intact backup; record what it found.
+
+    A device whose backup was taken over reads the holder again: the conflict screen shows the
+    backup as it is now (the other device may have backed up many times since it took over)."""
     status = read_status(conn, device_id)
-    if status.get("state") != "on":
+    if status.get("state") not in ("on", "replaced"):
         return status
     config = read_config(conn, device_id, master_key)
     if config is None or config.state is None:
         return status
+    store = load(config.target)
+    if status.get("state") == "replaced":
+        try:
+            holder = service.inspect(store)
+        except BackupError as err:  # unreachable now: the last holder seen stays, and says when
+            log.info("backup of device %s: holder not read again (%s)", device_id, err.code)
+            return status
+        status["holder"] = holder_json(holder)
+        status["holder_read_at"] = time.time()
+        with transaction(conn):
+            write_status(conn, device_id, status)
+        return status
     try:
-        service.verify(load(config.target), config.state)
+        service.verify(store, config.state)
     except BackupError as err:
         status = status_after_failure(status, config, err)
         with transaction(conn):
@@ -267,24 +287,39 @@ def claim_retry(conn: sqlite3.Connection, device_id: str) -> bool:
 # --- one device's backup: every choice the person makes, as one call each ------------------------
 
 @dataclass
-class Enabled:
-    """What turning backup on (or a conflict choice) did, for the page to show."""
-
-    status: dict[str, Any]
-    holder: Holder | None
-    recovery_key: str | None = None
-    superseded: str | None = None
-    added: list[Account] = field(default_factory=list)
-    restored: list[Account] | None = None  # set by the "restore" choice (nothing taken over)
-
-
-@dataclass
 class Restored:
     """What a restore added to this device, and from whose backup."""
 
     holder: Holder
     added: list[Account]
     total: int  # accounts in the backup
+
+    @property
+    def already_here(self) -> int:
+        """Accounts of the backup that this device held already (nothing to add)."""
+        return self.total - len(self.added)
+
+    @property
+    def action_required(self) -> int:
+        """Accounts added without their secret (kept on their device only): scan a new QR code."""
+        return sum(1 for a in self.added if a.action_required)
+
+
+@dataclass
+class Enabled:
+    """What turning backup on (or a conflict choice) did, for the page to show.
+
+    `recovery_key` is set only when a new key was made (shown once with its sheet); otherwise
+    the key on `holder.key_origin`'s sheet keeps opening the backup. `displaced` is the other
+    device whose backup this choice took over: it is told, and can choose again."""
+
+    status: dict[str, Any]
+    holder: Holder | None
+    recovery_key: str | None = None
+    superseded: str | None = None
+    added: list[Account] = field(default_factory=list)
+    displaced: Holder | None = None
+    restored: Restored | None = None  # set by the "restore" choice (nothing taken over)
 
 
 class DeviceBackup:
@@ -361,15 +396,28 @@ class DeviceBackup:
                 raise TargetRequired()
             target = config.target
         mine = accts.load_accounts(self.conn, self.device_id, self.master_key)
+        added: list[Account] = []
+
+        def merge_here(theirs: list[Account]) -> list[Account]:
+            # Under the backup lock: the backup's accounts go onto this device first, and the
+            # device's complete list is what the merged backup holds (its count is the truth).
+            def apply(existing: list[Account]) -> list[Account]:
+                result, done, _ = accts.merge_new(existing, theirs)
+                added.extend(done)
+                return result
+            return accts.change_accounts(self.conn, self.device_id, self.master_key, apply)
+
         result = self.service.enable(load(target), device_id=self.device_id, device_name=self.device_name,
                                      accounts=mine, resolution=resolution,  # type: ignore[arg-type]
-                                     recovery_key=recovery_key, expected_generation=expected_generation)
+                                     recovery_key=recovery_key, expected_generation=expected_generation,
+                                     merge=merge_here)
         if resolution == "restore":
-            added = self._add(result.accounts or [])
+            backup_accounts = result.accounts or []
+            added = self._add(backup_accounts)
             with transaction(self.conn):
                 audit(self.conn, "backup_restored", device_id=self.device_id, detail=f"{len(added)} accounts")
-            return Enabled(read_status(self.conn, self.device_id), result.holder, restored=added)
-        added = self._add(result.accounts) if resolution == "merge" and result.accounts is not None else []
+            return Enabled(read_status(self.conn, self.device_id), result.holder,
+                           restored=Restored(result.holder, added, len(backup_accounts)))
         config = Config(target=target, state=result.state)
         write_config(self.conn, self.device_id, self.master_key, config)
         status = status_after_success(config, result.state) if result.state else {"state": "off"}
@@ -377,10 +425,8 @@ class DeviceBackup:
             write_status(self.conn, self.device_id, status)
             audit(self.conn, "backup_enabled", device_id=self.device_id,
                   detail=f"{target['kind']} {resolution or 'new'}")
-        if added:  # the merged accounts are on this device now: back the complete list up
-            status = self.push()
         return Enabled(status, result.holder, recovery_key=result.recovery_key,
-                       superseded=result.superseded, added=added)
+                       superseded=result.superseded, added=added, displaced=result.displaced)
 
     def disable(self, *, delete_remote: bool) -> dict[str, Any]:
         """Turn backup off, keeping or deleting the backup at the backup account."""

@@ -94,8 +94,11 @@ def holder_json(holder: Any) -> dict[str, Any] | None:
     """The public description of a holder for an error body (no ids, nothing secret)."""
     if holder is None:
         return None
+    origin = getattr(holder, "key_origin", None)
     return {"device_name": shown_name(str(holder.device_name)), "updated_at": holder.updated_at,
-            "count": holder.count, "generation": holder.generation}
+            "count": holder.count, "generation": holder.generation,
+            "key_origin": {"device_name": shown_name(str(origin.device_name)), "created_at": origin.created_at}
+            if origin is not None else None}
 
 
 class BackupTaken(BackupError):
@@ -104,7 +107,8 @@ class BackupTaken(BackupError):
     status = 409
     CHOICES: tuple[str, ...] = ("replace", "merge", "restore", "other", "cancel")
 
-    def __init__(self, holder: Any, choices: tuple[str, ...] = CHOICES) -> None:
+    def __init__(self, holder: Any, choices: tuple[str, ...] = CHOICES, *,
+                 expected_generation: int | None = None) -> None:
         super().__init__("backup_taken",
                          N_("This backup account already holds the backup of %(device)s "
                             "(accounts: %(count)s; last updated %(updated_at)s). One backup "
@@ -114,6 +118,10 @@ class BackupTaken(BackupError):
         self.holder = holder
         self.choices = choices
         self.extra = {"holder": holder_json(holder), "choices": list(choices)}
+        if expected_generation is not None:
+            # The person chose against the backup as it was at this generation; it changed
+            # since, and nothing was written: the page says what changed and asks again.
+            self.extra["expected_generation"] = expected_generation
 
 
 class BackupReplaced(BackupError):

@@ -5,7 +5,14 @@ Shape::
     {"format": "authvault-backup", "format_version": 1,
      "backup_id": "...", "holder": {"device_id": "...", "device_name": "iPhone"},
      "count": 20, "updated_at": "2026-11-22T02:10:00Z", "generation": 7,
+     "key_origin": {"device_name": "iPhone", "created_at": "2026-11-20T08:00:00.000Z"},
      "vault": <an encrypted Aegis vault file: one password slot (the recovery slot)>}
+
+`key_origin` says whose recovery sheet holds the key that opens this backup: the device that
+made the key (at its first enable, or a Replace without the old key) and when. A Merge, or a
+Replace with the holder's key, keeps the key and so keeps its origin: after the iPad merges
+into the iPhone's backup, the key is still the one on the iPhone's sheet. Objects written
+before it existed have none (the pages then say "the recovery key of this backup").
 
 The readable part lets a device say whose backup it is before it can decrypt anything. It is
 repeated inside the encrypted Aegis db under the top-level key "authvault" (Aegis ignores it on
@@ -19,7 +26,7 @@ import dataclasses
 import json
 import logging
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 from .. import gates
 from ..errors import N_
@@ -37,7 +44,30 @@ OBJECT_NAME = "authvault-backup.json"
 VERSIONS_PREFIX = "versions"
 CLAIMS_PREFIX = "claims"
 _READABLE_KEYS = ("format", "format_version", "backup_id", "holder", "count", "updated_at",
-                  "generation")
+                  "generation", "key_origin")
+
+
+@dataclass(frozen=True)
+class KeyOrigin:
+    """Whose recovery sheet the key of a backup is printed on, and when that key was made."""
+
+    device_name: str
+    created_at: str
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON for the readable part and the pages."""
+        return {"device_name": self.device_name, "created_at": self.created_at}
+
+    @classmethod
+    def from_json(cls, data: Any) -> KeyOrigin | None:
+        """The origin a readable part or a stored state carries; None if absent or malformed."""
+        if not isinstance(data, dict):
+            return None
+        name, created = data.get("device_name"), data.get("created_at")
+        if not isinstance(name, str) or not isinstance(created, str) or len(created) > 40 \
+                or len(name) > 10_000:
+            return None
+        return cls(shown_name(name), created)
 
 
 @dataclass(frozen=True)
@@ -50,10 +80,13 @@ class Holder:
     updated_at: str
     generation: int
     backup_id: str
+    key_origin: KeyOrigin | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The holder as plain JSON (for the web layer)."""
-        return dataclasses.asdict(self)
+        data = dataclasses.asdict(self)
+        data["key_origin"] = self.key_origin.to_json() if self.key_origin else None
+        return data
 
 
 @dataclass(frozen=True)
@@ -74,10 +107,13 @@ def is_placeholder(account: Account) -> bool:
 
 def readable_part(holder: Holder) -> dict[str, Any]:
     """The readable part of an object for `holder`."""
-    return {"format": FORMAT, "format_version": FORMAT_VERSION, "backup_id": holder.backup_id,
-            "holder": {"device_id": holder.device_id, "device_name": holder.device_name},
-            "count": holder.count, "updated_at": holder.updated_at,
-            "generation": holder.generation}
+    part: dict[str, Any] = {
+        "format": FORMAT, "format_version": FORMAT_VERSION, "backup_id": holder.backup_id,
+        "holder": {"device_id": holder.device_id, "device_name": holder.device_name},
+        "count": holder.count, "updated_at": holder.updated_at, "generation": holder.generation}
+    if holder.key_origin is not None:
+        part["key_origin"] = holder.key_origin.to_json()
+    return part
 
 
 def build(holder: Holder, accounts: Sequence[Account], master_key: bytes,
@@ -113,7 +149,8 @@ def parse(data: bytes, etag: str) -> Parsed:
         holder = Holder(device_id=_s(obj["holder"]["device_id"], 100),
                         device_name=shown_name(_s(obj["holder"]["device_name"], 10_000)),
                         count=_i(obj["count"]), updated_at=_s(obj["updated_at"], 40),
-                        generation=_i(obj["generation"]), backup_id=_s(obj["backup_id"], 100))
+                        generation=_i(obj["generation"]), backup_id=_s(obj["backup_id"], 100),
+                        key_origin=KeyOrigin.from_json(obj.get("key_origin")))
         if not isinstance(obj.get("vault"), dict):
             raise ValueError("no vault")
     except BackupError:
@@ -205,30 +242,3 @@ def accounts_of(db: dict[str, Any]) -> list[Account]:
             kwargs["id"] = item["id"]
         accounts.append(Account(**kwargs))
     return accounts
-
-
-def merge_accounts(mine: Iterable[Account], theirs: Iterable[Account]) -> list[Account]:
-    """This device's accounts, then the other backup's accounts that are not already here.
-
-    Two accounts are the same when type, secret, issuer and name match (placeholders: issuer
-    and name); an incoming account whose id is taken gets a fresh id.
-    """
-    out = list(mine)
-    seen = {_identity(a) for a in out}
-    ids = {a.id for a in out}
-    for acc in theirs:
-        key = _identity(acc)
-        if key in seen:
-            continue
-        if acc.id in ids:
-            acc = dataclasses.replace(acc, id=Account(secret=b"").id)
-        out.append(acc)
-        seen.add(key)
-        ids.add(acc.id)
-    return out
-
-
-def _identity(acc: Account) -> tuple[Any, ...]:
-    if is_placeholder(acc):
-        return ("placeholder", acc.issuer.casefold(), acc.name.casefold())
-    return (acc.type, acc.secret, acc.issuer.casefold(), acc.name.casefold())

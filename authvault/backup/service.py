@@ -47,6 +47,7 @@ from ..otp import Account
 from ..vault import crypto
 from ..vault import slots as vault_slots
 from ..vault.crypto import DEFAULT_SCRYPT, ScryptParams
+from ..vault.store import merge_new
 from . import objects
 from .base import Store, check_name
 from .errors import (
@@ -60,7 +61,7 @@ from .errors import (
     BackupTampered,
     RecoveryKeyRequired,
 )
-from .objects import CLAIMS_PREFIX, OBJECT_NAME, VERSIONS_PREFIX, Holder, Parsed
+from .objects import CLAIMS_PREFIX, OBJECT_NAME, VERSIONS_PREFIX, Holder, KeyOrigin, Parsed
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,7 @@ class BackupState:
     count: int
     master_key: bytes
     recovery_slot: dict[str, Any]
+    key_origin: KeyOrigin | None = None  # whose sheet holds the recovery key, and since when
 
     def __repr__(self) -> str:  # never show the key, even in a traceback
         return (f"BackupState(backup_id={self.backup_id!r}, device_id={self.device_id!r}, "
@@ -99,6 +101,7 @@ class BackupState:
         """Plain JSON for the caller's encrypted vault (master key as hex)."""
         data = dataclasses.asdict(self)
         data["master_key"] = self.master_key.hex()
+        data["key_origin"] = self.key_origin.to_json() if self.key_origin else None
         return data
 
     @classmethod
@@ -107,6 +110,7 @@ class BackupState:
         fields = {f.name for f in dataclasses.fields(cls)}
         values = {k: v for k, v in data.items() if k in fields}
         values["master_key"] = bytes.fromhex(data["master_key"])
+        values["key_origin"] = KeyOrigin.from_json(data.get("key_origin"))
         return cls(**values)
 
     def slot(self) -> vault_slots.Slot:
@@ -120,10 +124,12 @@ class EnableResult:
 
     - `state`: the new BackupState to persist (None after `restore`: nothing was taken over).
     - `recovery_key`: only when a new recovery key was made; show it once, never store it.
+      Otherwise the key of `holder.key_origin`'s sheet keeps opening the backup.
     - `accounts`: the merged list after `merge`, the backup's accounts after `restore`
       (the caller puts them into the device's vault), else None.
     - `holder`: who holds the backup account now (for `restore`: whose backup was read).
     - `superseded`: the versions/ name the previous object was kept under, if any.
+    - `displaced`: the other device whose backup this choice took over (replace, merge).
     """
 
     state: BackupState | None
@@ -131,6 +137,7 @@ class EnableResult:
     recovery_key: str | None = None
     accounts: list[Account] | None = None
     superseded: str | None = None
+    displaced: Holder | None = None
 
 
 @dataclass(frozen=True)
@@ -336,7 +343,7 @@ class BackupService:
 
     def _commit(self, store: Store, current: Parsed | None, *, device_id: str,
                 device_name: str, backup_id: str, accounts: Sequence[Account],
-                master_key: bytes, slot: vault_slots.Slot,
+                master_key: bytes, slot: vault_slots.Slot, key_origin: KeyOrigin | None,
                 archive: bool) -> tuple[BackupState, str | None]:
         """Claim the next generation, keep the superseded object if asked, write, read back."""
         generation, started = self._claim_next(store, current, device_id, device_name,
@@ -345,7 +352,8 @@ class BackupService:
         if archive and current is not None:
             superseded = self._archive(store, current)
         holder = Holder(device_id=device_id, device_name=device_name, count=len(accounts),
-                        updated_at=now_iso(), generation=generation, backup_id=backup_id)
+                        updated_at=now_iso(), generation=generation, backup_id=backup_id,
+                        key_origin=key_origin)
         data = objects.build(holder, accounts, master_key, slot)
         store.write(f"{CLAIMS_PREFIX}/{generation}/{CLAIM_COPY}", data)
         if time.monotonic() - started > self.claim_lease / 2:
@@ -373,7 +381,7 @@ class BackupService:
         state = BackupState(backup_id=backup_id, device_id=device_id, device_name=device_name,
                             generation=generation, etag=back[1], updated_at=holder.updated_at,
                             count=holder.count, master_key=master_key,
-                            recovery_slot=slot.to_json())
+                            recovery_slot=slot.to_json(), key_origin=key_origin)
         return state, superseded
 
     def _forget_claims(self, store: Store, generation: int, *, thorough: bool) -> None:
@@ -442,17 +450,22 @@ class BackupService:
     def enable(self, store: Store, *, device_id: str, device_name: str,
                accounts: Sequence[Account], resolution: Resolution | None = None,
                recovery_key: str | None = None,
-               expected_generation: int | None = None) -> EnableResult:
+               expected_generation: int | None = None,
+               merge: Callable[[list[Account]], Sequence[Account]] | None = None) -> EnableResult:
         """Turn backup on for this device at `store`.
 
         Empty account: a new backup with a new recovery key (returned once). Taken account:
         BackupTaken(holder) unless `resolution` says what to do: "replace" (this device's
         accounts; the superseded backup is kept under versions/; a new recovery key unless the
-        holder's is given), "merge" (needs the holder's recovery key; returns the merged list),
-        "restore" (needs the key; returns the holder's accounts; takes nothing over).
+        holder's is given), "merge" (needs the holder's recovery key), "restore" (needs the
+        key; returns the holder's accounts; takes nothing over).
         `expected_generation`: the generation of the backup the person saw in the conflict
         dialog; if the account changed since, BackupTaken is raised again with the new holder,
         so a choice is never applied to a backup the person was not shown.
+        `merge`: given the backup's accounts, puts them on this device and returns the device's
+        complete list, which becomes the merged backup, so the backup holds exactly what the
+        device lists (one rule for "the same account": the device's). Without it, the backup's
+        accounts are added to `accounts` by that same rule.
         """
         if resolution is not None and resolution not in RESOLUTIONS:
             raise ValueError(f"unknown resolution {resolution!r}")
@@ -466,7 +479,8 @@ class BackupService:
                 raise BackupTaken(current.holder)
             if expected_generation is not None and \
                     current.holder.generation != expected_generation:
-                raise BackupTaken(current.holder)
+                raise BackupTaken(current.holder, expected_generation=expected_generation)
+            displaced = current.holder if current.holder.device_id != device_id else None
             if resolution == "restore":
                 key = _need(recovery_key)
                 _, _, db = objects.open_with_recovery_key(current, key)
@@ -474,35 +488,43 @@ class BackupService:
             if resolution == "merge":
                 key = _need(recovery_key)
                 master_key, slot, db = objects.open_with_recovery_key(current, key)
-                merged = objects.merge_accounts(accounts, objects.accounts_of(db))
+                theirs = objects.accounts_of(db)
+                merged = list(merge(theirs) if merge is not None
+                              else accts_merge(list(accounts), theirs))
                 state, superseded = self._guarded(
                     store, current, device_id=device_id, device_name=device_name,
                     backup_id=current.holder.backup_id, accounts=merged,
-                    master_key=master_key, slot=slot, archive=True)
+                    master_key=master_key, slot=slot, key_origin=current.holder.key_origin,
+                    archive=True)
                 log.info("backup at %s: merged into generation %d", store.describe(),
                          state.generation)
                 return EnableResult(state, _holder(state), accounts=merged,
-                                    superseded=superseded)
+                                    superseded=superseded, displaced=displaced)
             # replace
             if recovery_key:
                 master_key, slot, _ = objects.open_with_recovery_key(current, recovery_key)
                 state, superseded = self._guarded(
                     store, current, device_id=device_id, device_name=device_name,
                     backup_id=current.holder.backup_id, accounts=accounts,
-                    master_key=master_key, slot=slot, archive=True)
-                return EnableResult(state, _holder(state), superseded=superseded)
-            return self._create(store, device_id, device_name, accounts, current=current)
+                    master_key=master_key, slot=slot, key_origin=current.holder.key_origin,
+                    archive=True)
+                return EnableResult(state, _holder(state), superseded=superseded,
+                                    displaced=displaced)
+            result = self._create(store, device_id, device_name, accounts, current=current)
+            return dataclasses.replace(result, displaced=displaced)
 
     def _create(self, store: Store, device_id: str, device_name: str,
                 accounts: Sequence[Account], *, current: Parsed | None) -> EnableResult:
-        """A new backup (new key, master key and id) replacing `current` (kept) or nothing."""
+        """A new backup (new key, master key and id) replacing `current` (kept) or nothing.
+
+        The new key is printed on this device's sheet, made now: that is its origin."""
         key = vault_slots.new_recovery_key()
         master_key = crypto.new_master_key()
         slot = vault_slots.recovery_slot(master_key, key, self.scrypt)
         state, superseded = self._guarded(
             store, current, device_id=device_id, device_name=device_name,
             backup_id=uuid.uuid4().hex, accounts=accounts, master_key=master_key, slot=slot,
-            archive=current is not None)
+            key_origin=KeyOrigin(device_name, now_iso()), archive=current is not None)
         log.info("backup at %s: device %s holds it (generation %d)", store.describe(),
                  device_id, state.generation)
         return EnableResult(state, _holder(state), recovery_key=key, superseded=superseded)
@@ -539,7 +561,7 @@ class BackupService:
                 new_state, _ = self._commit(
                     store, current, device_id=state.device_id, device_name=state.device_name,
                     backup_id=state.backup_id, accounts=accounts, master_key=state.master_key,
-                    slot=state.slot(), archive=False)
+                    slot=state.slot(), key_origin=state.key_origin, archive=False)
             except _LostClaim:
                 latest = self._wait_for_change(store, current)
                 if latest is None:
@@ -621,7 +643,12 @@ def _need(recovery_key: str | None) -> str:
 def _holder(state: BackupState) -> Holder:
     return Holder(device_id=state.device_id, device_name=state.device_name, count=state.count,
                   updated_at=state.updated_at, generation=state.generation,
-                  backup_id=state.backup_id)
+                  backup_id=state.backup_id, key_origin=state.key_origin)
+
+
+def accts_merge(mine: list[Account], theirs: list[Account]) -> list[Account]:
+    """`mine` plus the accounts of `theirs` that are not already in it, by the device's rule."""
+    return merge_new(mine, theirs)[0]
 
 
 __all__ = ["BackupService", "BackupState", "EnableResult", "Version", "Resolution",

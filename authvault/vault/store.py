@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from ..db import transaction
 from ..devices import registry
 from ..errors import N_, AuthVaultError
-from ..otp import Account
+from ..otp import Account, new_id
 from . import entries, envelope, slots
 from .crypto import ScryptParams, new_master_key
 
@@ -105,6 +105,7 @@ def merge_new(existing: list[Account], new: Iterable[Account]) -> tuple[list[Acc
     added: list[Account] = []
     skipped: list[Skipped] = []
     have = {(bytes(e.secret), e.type) for e in result if not e.action_required}
+    ids = {e.id for e in result}
     placeholders: dict[tuple[str, str], list[int]] = {}  # identity -> indexes in result, ascending
     for i, e in enumerate(result):
         if e.action_required:
@@ -124,8 +125,11 @@ def merge_new(existing: list[Account], new: Iterable[Account]) -> tuple[list[Acc
             acc.backup_policy = result[i].backup_policy
             result[i] = acc
         else:
+            if acc.id in ids:  # another account here has this id (both copied from one device)
+                acc.id = new_id()
             i = len(result)
             result.append(acc)
+        ids.add(acc.id)
         if acc.action_required:
             bisect.insort(placeholders.setdefault(_identity(acc), []), i)
         else:

@@ -140,9 +140,11 @@ def enable():  # type: ignore[no-untyped-def]
     key = recovery_key_from(data)
     done = device().enable(target, resolution=resolution, recovery_key=key, expected_generation=expected)
     if done.restored is not None:
-        return jsonify({"state": done.status.get("state", "off"), "holder": holder_json(done.holder),
-                        "restored": [account_view(a) for a in done.restored]})
+        return jsonify({"state": done.status.get("state", "off"), **restored_json(done.restored)})
     out = status_json(done.status)
+    out["recovery_key_new"] = bool(done.recovery_key)
+    out["key_origin"] = done.holder.key_origin.to_json() if done.holder and done.holder.key_origin else None
+    out["displaced"] = holder_json(done.displaced)
     if done.recovery_key:
         out["recovery_key"] = done.recovery_key  # shown once, never stored
         out["recovery_key_qr"] = make_qr_svg(done.recovery_key)
@@ -180,7 +182,8 @@ def restored_json(done: dbk.Restored) -> dict[str, Any]:
     """What a restore added, for the page's result message."""
     now = time.time()
     return {"holder": holder_json(done.holder), "restored": [account_view(a, now) for a in done.added],
-            "skipped": done.total - len(done.added)}
+            "total": done.total, "already_here": done.already_here, "action_required": done.action_required,
+            "skipped": done.already_here}
 
 
 @bp.post("/restore")
