@@ -52,10 +52,9 @@ from authvault.vault import (
     with_slots,
     wrap_for_session,
 )
-from tests.paths import FIXTURES
+from tests.paths import FIXTURES, fixture_json
 
 AEGIS = FIXTURES / "importers" / "aegis-fixtures"
-EXPECTED = json.loads((FIXTURES / "importers" / "expected.json").read_text())
 PASSPHRASE = "correct horse battery"
 DB: dict[str, Any] = {"version": 3, "entries": [], "groups": []}
 
@@ -406,7 +405,7 @@ def test_errors_never_carry_the_passphrase(envelope: dict[str, Any]) -> None:
 
 
 def _vectors_of(name: str) -> list[dict[str, Any]]:
-    return next(f for f in EXPECTED["fixtures"] if f["file"] == f"aegis-fixtures/{name}")[
+    return next(f for f in fixture_json("importers/expected.json")["fixtures"] if f["file"] == f"aegis-fixtures/{name}")[
         "expected_entries"]
 
 

@@ -17,10 +17,9 @@ from authvault.vault import (
     db_from_accounts,
 )
 from authvault.vault.entries import group_uuid
-from tests.paths import FIXTURES
+from tests.paths import FIXTURES, fixture_json
 
 AEGIS = FIXTURES / "importers" / "aegis-fixtures"
-EXPECTED = json.loads((FIXTURES / "importers" / "expected.json").read_text())
 
 
 def _b32(secret: bytes) -> str:
@@ -36,7 +35,7 @@ def _summary(acc: Account) -> dict[str, Any]:
 
 
 def _expected(name: str) -> list[dict[str, Any]]:
-    return next(f for f in EXPECTED["fixtures"] if f["file"] == f"aegis-fixtures/{name}")[
+    return next(f for f in fixture_json("importers/expected.json")["fixtures"] if f["file"] == f"aegis-fixtures/{name}")[
         "expected_entries"]
 
 
