@@ -16,5 +16,5 @@ install_reqs() {  # $1 = requirements file
   fi
 }
 compile_translations() {
-  .venv/bin/pybabel compile -q -d authvault/translations 2>/dev/null || .venv/bin/pybabel compile -d authvault/translations
+  .venv/bin/pybabel -q compile -d authvault/translations
 }
