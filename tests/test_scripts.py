@@ -50,7 +50,8 @@ def run_install(tmp_path: Path, *, uid: int, sudo: bool = True, present: tuple[s
     record = tmp_path / "record"
     record.touch()
     env = {"PATH": str(bin_dir), "RECORD": str(record), "HOME": str(tmp_path)}
-    proc = subprocess.run([BASH, "-c", 'set -euo pipefail; source scripts/_system_packages.sh; install_system_packages'],
+    script = "set -euo pipefail; source scripts/_apt.sh; source scripts/_system_packages.sh; install_system_packages"
+    proc = subprocess.run([BASH, "-c", script],
                           cwd=REPO, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=30)
     return proc.returncode, proc.stderr, record.read_text()
 
@@ -63,7 +64,8 @@ def test_as_root_apt_get_runs_directly_and_noninteractively(tmp_path: Path) -> N
     assert re.fullmatch(r"apt-get DEBIAN_FRONTEND=noninteractive install -y -qq chromium libnss3-tools( apache2-bin)?",
                         lines[1]), lines
     assert not any(line.startswith("sudo") for line in lines)
-    assert "installing Debian packages for the tests: chromium libnss3-tools" in err
+    assert "the tests need Debian packages: chromium libnss3-tools" in err
+    assert "installing Debian packages: chromium libnss3-tools" in err
 
 
 def test_as_a_user_apt_get_runs_through_sudo_without_waiting_for_a_password(tmp_path: Path) -> None:
@@ -82,6 +84,47 @@ def test_without_root_or_sudo_it_says_what_to_install_and_goes_on(tmp_path: Path
     assert code == 0
     assert record == ""
     assert "not root and no sudo; as root run: apt-get install -y chromium libnss3-tools" in err
+
+
+FAKE_PYTHON = """#!/bin/bash
+# Debian's python3 without its venv module's pip (package python3-venv missing)
+case "$*" in
+  *"import ensurepip"*) exit 1 ;;
+  "-m venv .venv") mkdir -p .venv/bin && printf '#!/bin/bash\\nexit 0\\n' > .venv/bin/python
+                   chmod +x .venv/bin/python; echo "venv made" >> "$RECORD" ;;
+  *) exit 0 ;;
+esac
+"""
+
+
+def test_python_without_its_venv_module_gets_python3_venv_then_a_new_venv(tmp_path: Path) -> None:
+    """scripts/_venv.sh in a copy of the scripts, with a python3 that lacks ensurepip and a
+    half-made .venv (a python without pip) left by an earlier failed try."""
+    repo = tmp_path / "repo"
+    (repo / "scripts").mkdir(parents=True)
+    for name in ("_apt.sh", "_venv.sh"):
+        (repo / "scripts" / name).write_text((REPO / "scripts" / name).read_text())
+    _exe(repo / "scripts" / "probe", '#!/bin/bash\nsource "$(dirname "$0")/_venv.sh"\necho ready\n')
+    (repo / ".venv" / "bin").mkdir(parents=True)
+    _exe(repo / ".venv" / "bin" / "python", "#!/bin/bash\nexit 1\n")  # no pip in it
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("env", "rm", "mkdir", "chmod", "dirname", "cat", "sha256sum", "cut", "basename"):
+        real = next(Path(d, tool) for d in ("/usr/bin", "/bin") if Path(d, tool).exists())
+        (bin_dir / tool).symlink_to(real)
+    _exe(bin_dir / "id", "#!/bin/bash\necho 0\n")
+    _exe(bin_dir / "apt-get", RECORDER)
+    _exe(bin_dir / "python3", FAKE_PYTHON)
+    record = tmp_path / "record"
+    record.touch()
+    proc = subprocess.run([BASH, str(repo / "scripts" / "probe")], env={"PATH": str(bin_dir), "RECORD": str(record)},
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=30)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ready", proc.stderr
+    assert record.read_text().splitlines() == [
+        "apt-get DEBIAN_FRONTEND=noninteractive update -qq",
+        "apt-get DEBIAN_FRONTEND=noninteractive install -y -qq python3-venv",
+        "venv made",
+    ]
 
 
 def test_nothing_is_installed_when_nothing_is_missing(tmp_path: Path) -> None:
