@@ -16,7 +16,7 @@ from authvault.web import create_app
 HOST = "authvault.local"
 ORIGIN = "https://authvault.local:8443"
 BANNER_PATH = "/test-banner"
-BANNER = '{% from "_connect_banner.html" import connect_banner %}{{ connect_banner() }}'
+BANNER = '{% from "connect/_banner.html" import connect_banner %}{{ connect_banner() }}'
 
 
 def make_app(tmp_path: Path, *, make_ca: bool = True, **overrides: Any) -> Flask:

@@ -555,10 +555,10 @@ def test_banner_partial_names_what_arrived(app, two: tuple[Api, Api]) -> None:  
     cookie = "; ".join(f"{name}={pad.client.get_cookie(name).value}"
                        for name in ("authvault_device", "authvault_session"))
     with app.test_request_context("/", headers={"Cookie": cookie}):
-        html = render_template_string('{% include "_transfer_banner.html" %}')
+        html = render_template_string('{% include "sending/_inbox_banner.html" %}')
     assert 'id="transfer-banner"' in html and "2 accounts arrived from iPhone" in html
     with app.test_request_context("/"):
-        assert "transfer-banner" not in render_template_string('{% include "_transfer_banner.html" %}')
+        assert "transfer-banner" not in render_template_string('{% include "sending/_inbox_banner.html" %}')
 
 
 # --- odd input: a clear 4xx, never a 500 ---------------------------------------------------------

@@ -361,7 +361,7 @@ def test_every_form_is_sent_as_post_without_its_script() -> None:
     import re
 
     from tests.paths import REPO
-    forms = [(t.name, tag) for t in sorted((REPO / "templates").glob("*.html"))
+    forms = [(t.name, tag) for t in sorted((REPO / "templates").rglob("*.html"))
              for tag in re.findall(r"<form\b[^>]*>", t.read_text())]
     assert len(forms) >= 15
     assert [f for f in forms if 'method="post"' not in f[1]] == []

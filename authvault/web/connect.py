@@ -88,7 +88,7 @@ def page():  # type: ignore[no-untyped-def]
     reach = passkey_reach()
     address = reach.address
     return render_template(
-        "connect.html", settings=settings, mode=settings.tls_mode, address=address, reach=reach,
+        "connect/connect.html", settings=settings, mode=settings.tls_mode, address=address, reach=reach,
         address_qr=_svg_data_url(qr.make_qr_svg(address)) if address else None,
         ca_name=tls.common_name(ca) if ca else None,
         ca_fingerprint=tls.fingerprint(ca) if ca else None,

@@ -55,7 +55,7 @@ def devices():  # type: ignore[no-untyped-def]
     mine = accts.load_accounts(conn, device.id, current_user.master_key)
     with transaction(conn):
         record_account_count(conn, device.id, len(mine))
-    return render_template("devices.html", passkeys=passkeys.list_passkeys(conn, device.id),
+    return render_template("devices/devices.html", passkeys=passkeys.list_passkeys(conn, device.id),
                            unlock_mode=unlock_summary(conn, device.id), devices=devices_payload(conn),
                            events=recent_events(conn))
 
@@ -65,7 +65,7 @@ def enroll():  # type: ignore[no-untyped-def]
     """The add-a-device page a new phone or tablet opens from the link or QR code."""
     if session_state() == "setup":
         return redirect(url_for("pages.index"))
-    return render_template("enroll.html")
+    return render_template("devices/enroll.html")
 
 
 @bp.get("/signin")
@@ -74,4 +74,4 @@ def signin():  # type: ignore[no-untyped-def]
     device's name and passphrase. No device is listed: the page is open to anyone on the network."""
     if session_state() == "setup":
         return redirect(url_for("pages.index"))
-    return render_template("signin.html", retry_after=unlocking.signin_wait(context.db(), context.client_address()))
+    return render_template("devices/signin.html", retry_after=unlocking.signin_wait(context.db(), context.client_address()))

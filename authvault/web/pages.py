@@ -40,9 +40,9 @@ def index():  # type: ignore[no-untyped-def]
     """The account list when unlocked; otherwise unlock or setup."""
     state = session_state()
     if state == "setup":
-        return render_template("setup_wait.html")
+        return render_template("unlock/setup_wait.html")
     if state == "locked":
-        return render_template("unlock.html")
+        return render_template("unlock/unlock.html")
     now = time.time()
     views = [account_view(a, now) for a in accts.load_accounts(context.db(), current_user.device.id,
                                                                 current_user.master_key)]
@@ -50,7 +50,7 @@ def index():  # type: ignore[no-untyped-def]
     clock = [{k: v[k] for k in ("id", "type", "period", "code", "next_code", "action_required")} for v in views]
     for v in views:
         v["name_html"] = _name_html(v["name"])
-    return render_template("list.html", accounts=views, clock=clock, server_time=now,
+    return render_template("accounts/list.html", accounts=views, clock=clock, server_time=now,
                            lock_seconds=context.lock_seconds(current_user.device.id))
 
 
@@ -59,7 +59,7 @@ def setup():  # type: ignore[no-untyped-def]
     """The one-time setup form (from the address the server printed)."""
     if session_state() != "setup":
         return redirect(url_for("pages.index"))
-    return render_template("setup.html", token=request.args.get("token", ""),
+    return render_template("unlock/setup.html", token=request.args.get("token", ""),
                            start="restore" if request.args.get("start") == "restore" else "new")
 
 
@@ -67,7 +67,7 @@ def setup():  # type: ignore[no-untyped-def]
 @login_required
 def add():  # type: ignore[no-untyped-def]
     """Add accounts: upload a QR image, paste a URI, or type the fields."""
-    return render_template("add.html")
+    return render_template("accounts/add.html")
 
 
 @bp.get("/accounts/<account_id>")
@@ -76,14 +76,14 @@ def edit(account_id: str):  # type: ignore[no-untyped-def]
     """Edit one account: issuer, label, note, keep on this device only; delete."""
     accounts = accts.load_accounts(context.db(), current_user.device.id, current_user.master_key)
     acc = accts.find(accounts, account_id)
-    return render_template("edit.html", account=account_view(acc), label=accts.label_of(acc))
+    return render_template("accounts/edit.html", account=account_view(acc), label=accts.label_of(acc))
 
 
 @bp.get("/settings")
 @login_required
 def settings():  # type: ignore[no-untyped-def]
     """This device's settings."""
-    return render_template("settings.html", lock_minutes=int(context.lock_seconds(current_user.device.id) // 60),
+    return render_template("devices/settings.html", lock_minutes=int(context.lock_seconds(current_user.device.id) // 60),
                            chosen_language=request.cookies.get("authvault_lang", "auto"))
 
 
@@ -91,7 +91,7 @@ def settings():  # type: ignore[no-untyped-def]
 @login_required
 def backup():  # type: ignore[no-untyped-def]
     """Settings > Backup: state, turn on (with the conflict choices), versions, turn off."""
-    return render_template("backup.html")
+    return render_template("backup/backup.html")
 
 
 @bp.get("/backup/restore")
@@ -99,4 +99,4 @@ def backup():  # type: ignore[no-untyped-def]
 def restore():  # type: ignore[no-untyped-def]
     """Restore a backup onto this device (shows whose backup it is before writing anything);
     `?first=1` when setup sent a new device here, the second step of "Restore from a backup"."""
-    return render_template("restore.html", first=request.args.get("first") == "1")
+    return render_template("backup/restore.html", first=request.args.get("first") == "1")

@@ -29,14 +29,14 @@ def import_page():  # type: ignore[no-untyped-def]
     """Settings > Import: choose a file, password if asked, preview, confirm."""
     from ..interop import importers
     formats = sorted(((imp.name, imp.label) for imp in importers.IMPORTERS), key=lambda f: f[1].lower())
-    return render_template("import.html", formats=formats)
+    return render_template("moving/import.html", formats=formats)
 
 
 @bp.get("/export")
 @login_required
 def export_page():  # type: ignore[no-untyped-def]
     """Settings > Export: choose a format, re-enter the passphrase, download or show QR codes."""
-    return render_template("export.html", count=len(_accounts()))
+    return render_template("moving/export.html", count=len(_accounts()))
 
 
 @bp.get("/send")
@@ -44,7 +44,7 @@ def export_page():  # type: ignore[no-untyped-def]
 def send_page():  # type: ignore[no-untyped-def]
     """Send accounts to another of this person's devices."""
     views = [account_view(a) for a in _accounts()]
-    return render_template("send.html", accounts=views)
+    return render_template("sending/send.html", accounts=views)
 
 
 @bp.get("/inbox")
@@ -52,7 +52,7 @@ def send_page():  # type: ignore[no-untyped-def]
 def inbox_page():  # type: ignore[no-untyped-def]
     """Accounts other devices sent to this one: keep or decline each."""
     session[INBOX_SHOWN_KEY] = session.get(context.SESSION_TOKEN, "")[:16]
-    return render_template("inbox.html")
+    return render_template("sending/inbox.html")
 
 
 @bp.get("/accounts/<account_id>/qr")
@@ -60,7 +60,7 @@ def inbox_page():  # type: ignore[no-untyped-def]
 def account_qr_page(account_id: str):  # type: ignore[no-untyped-def]
     """One account's QR code, shown after the passphrase again (to move it to another app or phone)."""
     acc = accts.find(_accounts(), account_id)
-    return render_template("account_qr.html", account=account_view(acc), label=accts.label_of(acc))
+    return render_template("moving/account_qr.html", account=account_view(acc), label=accts.label_of(acc))
 
 
 @bp.app_context_processor
