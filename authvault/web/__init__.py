@@ -11,8 +11,6 @@ from pathlib import Path
 
 from flask import Flask, Request, request
 from flask_babel import Babel
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -29,7 +27,6 @@ LANGUAGES = ("en", "ja")
 log = logging.getLogger(__name__)
 
 csrf = CSRFProtect()
-limiter = Limiter(get_remote_address, default_limits=[], storage_uri="memory://")
 login_manager = LoginManager()
 
 
@@ -153,7 +150,6 @@ def create_app(settings: Settings | None = None, test_config: dict | None = None
 
     Babel(app, locale_selector=select_locale)
     csrf.init_app(app)
-    limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.request_loader(lambda _req: context.load_unlocked())
     login_manager.user_loader(lambda _uid: None)  # no user id in the session: the cookie pair decides
