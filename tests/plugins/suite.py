@@ -28,6 +28,7 @@ SLOW_MODULES = frozenset({
     "test_db.py",             # many processes opening one new database at once
     "test_unlock_race.py",    # two gunicorn workers, 24 wrong unlocks at once
     "test_server_faults.py",  # gunicorn on real full and read-only file systems, an idle purge
+    "test_backup_random.py",  # two devices' conflict choices in many seeded orders (about 30 s)
 })
 # Single tests of several seconds each elsewhere (names, so they stay marked when modules move):
 # killed processes, twenty racing writers, and the largest photo decodes.
