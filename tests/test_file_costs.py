@@ -12,14 +12,16 @@ from __future__ import annotations
 import json
 import sqlite3
 import struct
-import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from authvault import gates
 from authvault.backup import objects
 from authvault.backup.errors import BackupTampered
 from authvault.interop.importers import ImporterError, import_file
+from authvault.interop.importers.support import decode
 from authvault.otp import Account
 from authvault.vault import crypto, slots
 from tests.paths import FIXTURES
@@ -34,11 +36,31 @@ def _aegis(**slot_changes: int) -> bytes:
     return json.dumps(doc).encode()
 
 
+KDF_CALLS: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+def _count_kdf_calls(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Record every key derivation started (the real ones still run), so a test can say the cost was
+    not paid: a count, not a clock (a busy machine makes any time bound flaky)."""
+    KDF_CALLS.clear()
+
+    def counted(name: str, real: Any) -> Any:
+        def derive_with(*args: Any, **kwargs: Any) -> Any:
+            KDF_CALLS.append(name)
+            return real(*args, **kwargs)
+        return derive_with
+
+    monkeypatch.setattr(crypto, "Scrypt", counted("scrypt", crypto.Scrypt))
+    monkeypatch.setattr(decode, "PBKDF2HMAC", counted("pbkdf2", decode.PBKDF2HMAC))
+    monkeypatch.setattr(gates, "Argon2id", counted("argon2id", gates.Argon2id))
+
+
 def _import_error(data: bytes, password: str | None = "test", fmt: str | None = None) -> ImporterError:
-    start = time.monotonic()
+    KDF_CALLS.clear()
     with pytest.raises(ImporterError) as err:
         import_file(data, password=password, format=fmt)
-    assert time.monotonic() - start < 1.0, "the cost was paid before the refusal"
+    assert KDF_CALLS == [], "the cost was paid before the refusal"
     return err.value
 
 
@@ -113,10 +135,10 @@ def _backup_object(tmp_path: Path, **slot_changes: int) -> objects.Parsed:
 
 def test_backup_object_with_a_raised_scrypt_cost_is_refused_before_scrypt(tmp_path: Path) -> None:
     parsed = _backup_object(tmp_path, n=2**18, r=8, p=16)
-    start = time.monotonic()
+    KDF_CALLS.clear()  # building the object derived its recovery slot's key
     with pytest.raises(BackupTampered) as err:
         objects.open_with_recovery_key(parsed, slots.new_recovery_key())
-    assert time.monotonic() - start < 1.0
+    assert KDF_CALLS == [], "scrypt ran before the refusal"
     assert "computation" in err.value.text()
 
 
