@@ -16,7 +16,7 @@ from tests.paths import REPO
 
 
 def pytest_run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    full = {k: v for k, v in os.environ.items() if k not in ("CI", "AUTHVAULT_FIXTURES")}
+    full = {k: v for k, v in os.environ.items() if k != "CI"}
     full.update(env)
     return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args], cwd=REPO, env=full,
                           capture_output=True, text=True, timeout=300)
