@@ -175,7 +175,8 @@ class Settings:
         lines = [
             f"data folder: {self.data_dir.resolve()}",
             f"listening on: {self.bind}; {mode}",
-            f"address people open: {self.origin or 'http://localhost:PORT (no host name set)'}",
+            "address people open: " + (self.origin or f"http://localhost:{bind_port(self.bind or '') or 8000} "
+                                       "(no host name set: only a browser on this computer)"),
             f"passkeys bound to (RP ID): {self.rp_id or 'the name the page is opened at (localhost)'}",
             f"lock after: {self.lock_minutes} idle minutes (each device may choose its own)",
             f"previous backups kept: {self.backup_versions}",
