@@ -1,96 +1,7 @@
 /* AuthVault pages: no framework, no build step. Each page is chosen by <body data-page>. */
 "use strict";
 
-const T = JSON.parse(document.getElementById("i18n").textContent);
-const csrf = () => document.querySelector('meta[name="csrf-token"]').content;
-
-function toast(text, ms = 1800) {
-  const el = document.getElementById("toast");
-  el.textContent = text;
-  el.classList.add("show");
-  clearTimeout(toast.timer);
-  toast.timer = setTimeout(() => el.classList.remove("show"), ms);
-}
-
-/* Call the JSON API; resolve with the body, or throw an Error whose message is for a person. */
-async function api(method, url, body, extraHeaders) {
-  const headers = Object.assign({ "X-CSRFToken": csrf(), Accept: "application/json" }, extraHeaders || {});
-  const opts = { method, headers, credentials: "same-origin" };
-  if (body instanceof FormData) opts.body = body;
-  else if (body !== undefined) { opts.headers["Content-Type"] = "application/json"; opts.body = JSON.stringify(body); }
-  let resp;
-  try { resp = await fetch(url, opts); } catch (e) { throw new Error(T.network); }
-  let data = null;
-  try { data = await resp.json(); } catch (e) { /* not JSON */ }
-  if (!resp.ok) {
-    const err = new Error((data && data.error && data.error.message) || T.network);
-    err.code = data && data.error && data.error.code;
-    err.status = resp.status;
-    err.body = data;
-    throw err;
-  }
-  return data;
-}
-
-function formJSON(form) {
-  const out = {};
-  for (const [k, v] of new FormData(form).entries()) out[k] = typeof v === "string" ? v : v;
-  return out;
-}
-
-function showError(form, message) {
-  const el = form.querySelector(".error") || document.getElementById("form-error");
-  if (el) el.textContent = message || "";
-}
-
-function busy(form, on) {
-  for (const b of form.querySelectorAll("button")) b.disabled = on;
-}
-
-function groupCode(code) {
-  if (!code) return "";
-  if (/^\d+$/.test(code) && (code.length === 6 || code.length === 8)) {
-    const h = code.length / 2; return code.slice(0, h) + " " + code.slice(h);
-  }
-  if (/^\d{7}$/.test(code)) return code.slice(0, 3) + " " + code.slice(3);
-  return code;
-}
-
-async function copyText(text) {
-  try {
-    await navigator.clipboard.writeText(text);
-  } catch (e) {
-    const ta = document.createElement("textarea");   // older Safari, or clipboard not permitted
-    ta.value = text; ta.setAttribute("readonly", ""); ta.style.position = "absolute"; ta.style.left = "-9999px";
-    document.body.appendChild(ta); ta.select();
-    const ok = document.execCommand && document.execCommand("copy");
-    ta.remove();
-    if (!ok) throw e;
-  }
-}
-
-/* Every unlocked page locks itself after the idle time: it hides what it shows and goes to the
-   unlock page (the server forgets the key after the same time without activity). */
-function idleLock() {
-  const meta = document.querySelector('meta[name="idle-lock-seconds"]');
-  if (!meta) return;
-  const limit = parseInt(meta.content, 10) * 1000;
-  let last = Date.now();
-  for (const ev of ["pointerdown", "keydown", "scroll"]) addEventListener(ev, () => { last = Date.now(); }, { passive: true });
-  const timer = setInterval(() => {
-    if (Date.now() - last < limit) return;
-    clearInterval(timer);
-    document.querySelector("main").innerHTML = "";
-    api("POST", "/api/lock").finally(() => { location.href = "/"; });
-  }, 1000);
-}
-
-function wireLock() {
-  for (const id of ["lock-btn", "lock-now"]) {
-    const b = document.getElementById(id);
-    if (b) b.addEventListener("click", async () => { try { await api("POST", "/api/lock"); } finally { location.href = "/"; } });
-  }
-}
+const { T, api, toast, busy, formJSON, showError, groupCode, copyText } = window.AuthVault;   // static/js/core.js
 
 /* ---- the account list: codes flip exactly on time, by the server's clock ---------------------- */
 // This device's clock (seconds) when the first byte of this page arrived: the server read its
@@ -370,19 +281,5 @@ function settingsPage() {
   });
 }
 
-/* Other scripts (loaded with defer after this one) add their pages to AuthVault.pages. */
-window.AuthVault = { api, toast, T, showError, busy, copyText, groupCode,
-  pages: { list: listPage, setup: setupPage, unlock: unlockPage, add: addPage, edit: editPage, settings: settingsPage } };
-
-document.addEventListener("DOMContentLoaded", () => {
-  try {
-    wireLock();
-    idleLock();
-    const run = window.AuthVault.pages[document.body.dataset.page];
-    if (run) run();
-  } finally {
-    // Submit buttons come disabled in the HTML: sent before this script ran, a form would go
-    // to the server without the page's handling (or hang on a slow phone). Wired now: enable.
-    for (const b of document.querySelectorAll("button[data-wait-script]")) b.disabled = false;
-  }
-});
+Object.assign(window.AuthVault.pages, {
+  list: listPage, setup: setupPage, unlock: unlockPage, add: addPage, edit: editPage, settings: settingsPage });

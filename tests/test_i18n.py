@@ -159,3 +159,33 @@ def test_language_chosen_in_settings_wins_over_the_browser(ja_app: Any) -> None:
     assert resp.status_code == 200
     page = api.client.get("/", headers={"Accept-Language": "en"}).text
     assert '<html lang="ja">' in page and "アカウントを追加" in page
+
+
+def test_script_strings_are_one_dictionary() -> None:
+    """static/js/core.js merges base.html's #i18n and every page's `class="i18n"` block into one
+    dictionary: a key may appear in two blocks only with the same message, or one page's string
+    would silently replace another's."""
+    import re
+
+    from tests.paths import REPO
+    seen: dict[str, tuple[str, str]] = {}
+    clashes = []
+    blocks = 0
+    for path in sorted((REPO / "templates").rglob("*.html")):
+        text = path.read_text()
+        for tag, body in re.findall(r'(<script type="application/json"[^>]*>)\{\{ \{(.*?)\} \| tojson', text, re.S):
+            if 'id="i18n"' not in tag and 'class="i18n"' not in tag:
+                continue
+            blocks += 1
+            for key, message in re.findall(r'^\s*"(\w+)":\s*(.+?),?\s*$', body, re.M):
+                where = str(path.relative_to(REPO))
+                if key in seen and seen[key][1] != message:
+                    clashes.append((key, seen[key][0], where))
+                seen.setdefault(key, (where, message))
+    assert blocks >= 7
+    assert clashes == []
+    # every script reads the one dictionary: no page script parses a strings block of its own
+    for js in (REPO / "static").rglob("*.js"):
+        if "vendor" in js.parts:
+            continue
+        assert not re.search(r'getElementById\("[\w-]*(i18n|strings)"\)', js.read_text()), js

@@ -103,7 +103,7 @@ def test_a_file_picked_before_the_page_script_ran_is_still_read(phone: Device) -
     chosen then must still be read when the script runs (here the script is held back until the
     file is picked; before the fix, nothing happened and CI once timed out on it)."""
     page = phone.page
-    script = open_with_script_held(phone, "/import", "transfer.js")
+    script = open_with_script_held(phone, "/import", "js/moving.js")
     page.set_input_files("#import-file", str(ENCRYPTED))
     assert page.is_hidden("#password-box")  # no script yet: nothing has happened
     script.continue_()

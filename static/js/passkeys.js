@@ -8,8 +8,7 @@
 "use strict";
 (function () {
   const AV = window.AuthVault;
-  const el = document.getElementById("passkey-i18n");
-  const P = el ? JSON.parse(el.textContent) : {};
+  const P = AV.T;   // static/js/core.js: one dictionary
 
   /* ---- base64url <-> bytes -------------------------------------------------------------------- */
   function b64uToBuf(s) {
@@ -155,7 +154,7 @@
       skip.addEventListener("click", () => resolve());
       add.addEventListener("click", async () => {
         error.textContent = ""; add.disabled = skip.disabled = true;
-        try { await register(); AV.toast(P.added); resolve(); }
+        try { await register(); AV.toast(P.passkey_added); resolve(); }
         catch (e) {
           if (e.name === "InvalidStateError") { AV.toast(P.exists, 3000); resolve(); return; }  // it already has one
           error.textContent = e.message; add.disabled = skip.disabled = false;
@@ -164,13 +163,7 @@
     });
   }
 
-  function localTimes() {
-    for (const t of document.querySelectorAll("time[data-ts]")) {
-      const d = new Date(t.dataset.ts);
-      if (!isNaN(d)) t.textContent = d.toLocaleString(document.documentElement.lang || undefined,
-        { dateStyle: "medium", timeStyle: "short" });
-    }
-  }
+  const localTimes = () => AV.localTimes();
 
   /* ---- pages ----------------------------------------------------------------------------------- */
   const basePages = Object.assign({}, AV.pages);
@@ -245,7 +238,7 @@
     if (add && !supported()) { add.hidden = true; showUnavailable(P.unsupported); }
     if (add) add.addEventListener("click", async () => {
       pkError.textContent = ""; add.disabled = true;
-      try { await register(); AV.toast(P.added); location.reload(); }
+      try { await register(); AV.toast(P.passkey_added); location.reload(); }
       catch (e) { pkError.textContent = e.message; add.disabled = false; }
     });
 

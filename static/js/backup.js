@@ -4,19 +4,11 @@
 (function () {
   const AV = window.AuthVault;
 
-  function fill(template, values) {
-    return template.replace(/\{(\w+)\}/g, (m, k) => (k in values ? String(values[k]) : m));
-  }
+  const { fill, when } = AV;   // static/js/core.js
 
   /* "1 account" / "2 accounts" in the page's language (the strings come from ngettext). */
   function counted(S, n) {
     return fill(n === 1 ? S.n_one : S.n_other, { n });
-  }
-
-  function when(iso) {
-    if (!iso) return "";
-    const d = typeof iso === "number" ? new Date(iso * 1000) : new Date(iso);
-    return d.toLocaleString(document.documentElement.lang || undefined, { dateStyle: "medium", timeStyle: "short" });
   }
 
   /* The backup account described by a form that includes _backup_target.html. */
@@ -41,7 +33,7 @@
   }
 
   function backupPage() {
-    const S = JSON.parse(document.getElementById("backup-strings").textContent);
+    const S = AV.T;
     const $ = (id) => document.getElementById(id);
     const enableForm = $("enable-form");
     let pendingTarget = null, pendingHolder = null, myCount = 0;
@@ -243,7 +235,7 @@
 
   /* Restore onto this device: look first (whose, when, how many), then the recovery key. */
   function restorePage() {
-    const S = JSON.parse(document.getElementById("restore-strings").textContent);
+    const S = AV.T;
     const $ = (id) => document.getElementById(id);
     const form = $("restore-form");
     wireKinds(form);

@@ -1,0 +1,180 @@
+/* AuthVault's page core, shared by every page: the JSON API, toasts, busy forms, one i18n
+   dictionary, one date formatter, small DOM helpers, and the page dispatch. No framework, no
+   build step. Each part of the product has its own file (static/js/<part>.js, loaded with defer
+   after this one) that adds its pages to AuthVault.pages; <body data-page> picks the page. */
+"use strict";
+
+(function () {
+  /* One dictionary for every string a script shows: base.html's #i18n plus the blocks of the
+     page (<script type="application/json" class="i18n">), each key defined once. */
+  const T = {};
+  for (const block of document.querySelectorAll('script[type="application/json"]#i18n, script[type="application/json"].i18n')) {
+    Object.assign(T, JSON.parse(block.textContent));
+  }
+  const csrf = () => document.querySelector('meta[name="csrf-token"]').content;
+
+  function toast(text, ms = 1800) {
+    const box = document.getElementById("toast");
+    box.textContent = text;
+    box.classList.add("show");
+    clearTimeout(toast.timer);
+    toast.timer = setTimeout(() => box.classList.remove("show"), ms);
+  }
+
+  /* Call the JSON API; resolve with the body, or throw an Error whose message is for a person. */
+  async function api(method, url, body, extraHeaders) {
+    const headers = Object.assign({ "X-CSRFToken": csrf(), Accept: "application/json" }, extraHeaders || {});
+    const opts = { method, headers, credentials: "same-origin" };
+    if (body instanceof FormData) opts.body = body;
+    else if (body !== undefined) { opts.headers["Content-Type"] = "application/json"; opts.body = JSON.stringify(body); }
+    let resp;
+    try { resp = await fetch(url, opts); } catch (e) { throw new Error(T.network); }
+    let data = null;
+    try { data = await resp.json(); } catch (e) { /* not JSON */ }
+    if (!resp.ok) {
+      const err = new Error((data && data.error && data.error.message) || T.network);
+      err.code = data && data.error && data.error.code;
+      err.status = resp.status;
+      err.body = data;
+      throw err;
+    }
+    return data;
+  }
+
+  function formJSON(form) {
+    const out = {};
+    for (const [k, v] of new FormData(form).entries()) out[k] = v;
+    return out;
+  }
+
+  function showError(form, message) {
+    const box = form.querySelector(".error") || document.getElementById("form-error");
+    if (box) box.textContent = message || "";
+  }
+
+  function busy(form, on) {
+    for (const b of form.querySelectorAll("button")) b.disabled = on;
+  }
+
+  /* "{name} has {n}" with values filled in; an unknown {key} stays as it is. */
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, (m, k) => (k in values ? String(values[k]) : m));
+  }
+
+  /* The one date formatter: a time (ISO text, or seconds since the epoch) in the page's language. */
+  function when(value) {
+    if (value === null || value === undefined || value === "") return "";
+    const d = typeof value === "number" ? new Date(value * 1000) : new Date(value);
+    if (isNaN(d)) return "";
+    return d.toLocaleString(document.documentElement.lang || undefined, { dateStyle: "medium", timeStyle: "short" });
+  }
+
+  /* Every <time data-ts="ISO"> of the page, in the page's language and this device's time zone. */
+  function localTimes(root) {
+    for (const t of (root || document).querySelectorAll("time[data-ts]")) {
+      const text = when(t.dataset.ts);
+      if (text) t.textContent = text;
+    }
+  }
+
+  function groupCode(code) {
+    if (!code) return "";
+    if (/^\d+$/.test(code) && (code.length === 6 || code.length === 8)) {
+      const h = code.length / 2; return code.slice(0, h) + " " + code.slice(h);
+    }
+    if (/^\d{7}$/.test(code)) return code.slice(0, 3) + " " + code.slice(3);
+    return code;
+  }
+
+  async function copyText(text) {
+    try {
+      await navigator.clipboard.writeText(text);
+    } catch (e) {
+      const ta = document.createElement("textarea");   // older Safari, or clipboard not permitted
+      ta.value = text; ta.setAttribute("readonly", ""); ta.style.position = "absolute"; ta.style.left = "-9999px";
+      document.body.appendChild(ta); ta.select();
+      const ok = document.execCommand && document.execCommand("copy");
+      ta.remove();
+      if (!ok) throw e;
+    }
+  }
+
+  /* ---- small DOM helpers for result lists ------------------------------------------------------ */
+  function el(tag, cls, text) {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  function labelOf(a) {
+    return [a.issuer, a.name].filter(Boolean).join(" · ") || "—";
+  }
+
+  /* One row of a preview or result list: the name, then smaller lines under it. */
+  function row(main, ...lines) {
+    const li = el("li");
+    const left = el("span", "row-main");
+    left.appendChild(el("strong", "", main));
+    for (const line of lines) {
+      if (line) { left.appendChild(el("br")); left.appendChild(el("small", "hint", line)); }
+    }
+    li.appendChild(left);
+    return li;
+  }
+
+  /* The entries that were not added, each with its reason. */
+  function skippedRows(list, skipped) {
+    list.innerHTML = "";
+    for (const s of skipped) {
+      const li = el("li", "skip");
+      const left = el("span", "row-main");
+      if (s.issuer || s.name) { left.appendChild(el("strong", "", labelOf(s))); left.appendChild(el("br")); }
+      left.appendChild(el("small", "", s.reason));
+      li.appendChild(left);
+      list.appendChild(li);
+    }
+  }
+
+  /* ---- locking ---------------------------------------------------------------------------------- */
+  /* Every unlocked page locks itself after the idle time: it hides what it shows and goes to the
+     unlock page (the server forgets the key after the same time without activity). */
+  function idleLock() {
+    const meta = document.querySelector('meta[name="idle-lock-seconds"]');
+    if (!meta) return;
+    const limit = parseInt(meta.content, 10) * 1000;
+    let last = Date.now();
+    for (const ev of ["pointerdown", "keydown", "scroll"]) addEventListener(ev, () => { last = Date.now(); }, { passive: true });
+    const timer = setInterval(() => {
+      if (Date.now() - last < limit) return;
+      clearInterval(timer);
+      document.querySelector("main").innerHTML = "";
+      api("POST", "/api/lock").finally(() => { location.href = "/"; });
+    }, 1000);
+  }
+
+  function wireLock() {
+    for (const id of ["lock-btn", "lock-now"]) {
+      const b = document.getElementById(id);
+      if (b) b.addEventListener("click", async () => { try { await api("POST", "/api/lock"); } finally { location.href = "/"; } });
+    }
+  }
+
+  window.AuthVault = Object.assign(window.AuthVault || {}, {
+    T, api, toast, busy, fill, when, localTimes, formJSON, showError, groupCode, copyText,
+    el, labelOf, row, skippedRows, pages: {},
+  });
+
+  document.addEventListener("DOMContentLoaded", () => {
+    try {
+      wireLock();
+      idleLock();
+      const run = window.AuthVault.pages[document.body.dataset.page];
+      if (run) run();
+    } finally {
+      // Submit buttons come disabled in the HTML: sent before the scripts ran, a form would go
+      // to the server without the page's handling (or hang on a slow phone). Wired now: enable.
+      for (const b of document.querySelectorAll("button[data-wait-script]")) b.disabled = false;
+    }
+  });
+})();
