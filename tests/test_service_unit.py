@@ -7,6 +7,7 @@ import pwd
 import re
 import shutil
 import subprocess
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -75,10 +76,10 @@ def test_its_command_serves_as_an_unprivileged_user(tmp_path: Path) -> None:
     if os.geteuid() != 0:
         missing("needs root, to start the command as another user")
     user = pwd.getpwnam("nobody")
-    data = tmp_path / "state" / "authvault"
-    data.mkdir(parents=True)
-    os.chmod(tmp_path, 0o755)
-    os.chmod(tmp_path / "state", 0o755)
+    state = Path(tempfile.mkdtemp(prefix="authvault-state-"))  # pytest's own folders are root's only
+    os.chmod(state, 0o755)
+    data = state / "authvault"
+    data.mkdir()
     os.chown(data, user.pw_uid, user.pw_gid)
     os.chmod(data, 0o700)
     s = settings()
@@ -122,3 +123,4 @@ def test_its_command_serves_as_an_unprivileged_user(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(15)
+        shutil.rmtree(state, ignore_errors=True)
