@@ -20,7 +20,8 @@ CREATE TABLE IF NOT EXISTS devices (
     name TEXT NOT NULL,
     cookie_hash TEXT NOT NULL UNIQUE,
     created_at REAL NOT NULL,
-    last_used_at REAL
+    last_used_at REAL,
+    removed_at REAL
 );
 CREATE TABLE IF NOT EXISTS vaults (
     device_id TEXT PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,
@@ -102,6 +103,12 @@ CREATE TABLE IF NOT EXISTS unlock_failures (
 """
 
 
+# Columns added after a table was first shipped: (table, column, declaration).
+ADDED_COLUMNS = [
+    ("devices", "removed_at", "REAL"),  # a removed device is kept (recoverable) for a grace period
+]
+
+
 def connect(path: Path) -> sqlite3.Connection:
     """Open the database in WAL mode with foreign keys on; autocommit, transactions explicit."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -138,6 +145,10 @@ def init_schema(conn: sqlite3.Connection) -> None:
                 conn.execute(statement)
         conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
                      (str(SCHEMA_VERSION),))
+        for table, column, decl in ADDED_COLUMNS:  # databases made before the column existed
+            have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+            if column not in have:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
 
 
 @contextlib.contextmanager

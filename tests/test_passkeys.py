@@ -463,7 +463,7 @@ def test_removing_a_device_revokes_its_add_a_device_links(unlocked: Api, app) ->
     tablet = enroll_new(app, unlocked, "iPad")
     link = tablet.post("/api/devices/enroll").get_json()
     ipad = tablet.refresh()["device"]["id"]
-    assert unlocked.delete(f"/api/devices/{ipad}", json={"confirm_name": "iPad"}).status_code == 200
+    assert unlocked.delete(f"/api/devices/{ipad}", json={"confirm_name": "iPad", "passphrase": PASSPHRASE}).status_code == 200
     stranger = Api(app.test_client())
     resp = stranger.post("/api/enroll/check", {"token": link["token"]})
     assert resp.status_code == 410 and error_code(resp) == "enroll_token_invalid"
@@ -489,7 +489,7 @@ def test_devices_list_rename_and_remove(unlocked: Api, app) -> None:  # type: ig
     assert unlocked.patch(f"/api/devices/{ipad}", {"name": "Kitchen iPad"}).get_json()["name"] == "Kitchen iPad"
     resp = unlocked.delete(f"/api/devices/{ipad}", json={"confirm_name": "iPad"})
     assert resp.status_code == 400 and error_code(resp) == "confirm_name_required"
-    assert unlocked.delete(f"/api/devices/{ipad}", json={"confirm_name": "Kitchen iPad"}).status_code == 200
+    assert unlocked.delete(f"/api/devices/{ipad}", json={"confirm_name": "Kitchen iPad", "passphrase": PASSPHRASE}).status_code == 200
     assert tablet.refresh()["device"] is None  # its cookie names no device any more
     me = unlocked.refresh()["device"]["id"]
     resp = unlocked.delete(f"/api/devices/{me}", json={"confirm_name": "iPhone"})

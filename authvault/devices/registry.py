@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from ..errors import N_, AuthVaultError
 
 MAX_NAME = 60
+# A removed device (its vault, passkeys and settings) is kept this long, and any other device can
+# restore it meanwhile; then it is deleted for good (README, "Remove a device").
+REMOVED_KEPT_SECONDS = 30 * 24 * 3600
 
 
 class DeviceError(AuthVaultError):
@@ -25,6 +28,12 @@ class Device:
     name: str
     created_at: float
     last_used_at: float | None
+    removed_at: float | None = None
+
+    @property
+    def recoverable_until(self) -> float | None:
+        """Until when a removed device can be restored (None while it is not removed)."""
+        return None if self.removed_at is None else self.removed_at + REMOVED_KEPT_SECONDS
 
 
 def _hash(token: str) -> str:
@@ -53,31 +62,41 @@ def create_device(conn: sqlite3.Connection, name: str) -> tuple[Device, str]:
 
 def _row_to_device(row: sqlite3.Row) -> Device:
     return Device(id=row["id"], name=row["name"], created_at=row["created_at"],
-                  last_used_at=row["last_used_at"])
+                  last_used_at=row["last_used_at"], removed_at=row["removed_at"])
 
 
 def device_by_cookie(conn: sqlite3.Connection, token: str | None) -> Device | None:
     """The device this cookie token belongs to, or None."""
     if not token:
         return None
-    row = conn.execute("SELECT * FROM devices WHERE cookie_hash = ?", (_hash(token),)).fetchone()
+    row = conn.execute("SELECT * FROM devices WHERE cookie_hash = ? AND removed_at IS NULL",
+                       (_hash(token),)).fetchone()
     return _row_to_device(row) if row else None
 
 
-def get_device(conn: sqlite3.Connection, device_id: str) -> Device | None:
-    """The device with this id, or None."""
+def get_device(conn: sqlite3.Connection, device_id: str, *, removed: bool = False) -> Device | None:
+    """The device with this id, or None (a removed one only with `removed`)."""
     row = conn.execute("SELECT * FROM devices WHERE id = ?", (device_id,)).fetchone()
-    return _row_to_device(row) if row else None
+    if row is None or (row["removed_at"] is not None and not removed):
+        return None
+    return _row_to_device(row)
 
 
-def list_devices(conn: sqlite3.Connection) -> list[Device]:
-    """All devices, oldest first."""
-    return [_row_to_device(r) for r in conn.execute("SELECT * FROM devices ORDER BY created_at")]
+def list_devices(conn: sqlite3.Connection, *, removed: bool = False) -> list[Device]:
+    """The enrolled devices, oldest first (with `removed`, the removed ones still kept as well)."""
+    where = "" if removed else " WHERE removed_at IS NULL"
+    return [_row_to_device(r) for r in conn.execute(f"SELECT * FROM devices{where} ORDER BY created_at")]
+
+
+def list_removed(conn: sqlite3.Connection) -> list[Device]:
+    """Removed devices that can still be restored, most recently removed first."""
+    return [_row_to_device(r) for r in conn.execute(
+        "SELECT * FROM devices WHERE removed_at IS NOT NULL ORDER BY removed_at DESC")]
 
 
 def count_devices(conn: sqlite3.Connection) -> int:
     """How many devices are enrolled (0 means the server is not set up yet)."""
-    return conn.execute("SELECT COUNT(*) FROM devices").fetchone()[0]
+    return conn.execute("SELECT COUNT(*) FROM devices WHERE removed_at IS NULL").fetchone()[0]
 
 
 def mark_used(conn: sqlite3.Connection, device_id: str) -> None:
@@ -113,6 +132,70 @@ def rotate_cookie(conn: sqlite3.Connection, device_id: str) -> str:
     return token
 
 
+class DeviceNotFound(DeviceError):
+    """No enrolled device with this id (404)."""
+
+    status = 404
+
+    def __init__(self) -> None:
+        super().__init__("device_not_found", N_("That device is not enrolled (it may have been removed)."))
+
+
+class LastDevice(DeviceError):
+    """The only device cannot be removed (409)."""
+
+    status = 409
+
+
+def removable(conn: sqlite3.Connection, device_id: str, confirm_name: object) -> Device:
+    """The device to remove, if it may be: it exists, `confirm_name` repeats its name, and it is not
+    the only device (DeviceError otherwise)."""
+    target = get_device(conn, device_id)
+    if target is None:
+        raise DeviceNotFound()
+    if confirm_name != target.name:
+        raise DeviceError("confirm_name_required", N_(
+            "To remove %(device)s and delete its vault, send confirm_name with its exact name."), device=target.name)
+    if count_devices(conn) <= 1:
+        raise LastDevice("last_device", N_("%(device)s is your only device. Add another device before removing "
+                                           "this one."), device=target.name)
+    return target
+
+
+def remove_device(conn: sqlite3.Connection, device_id: str, confirm_name: object,
+                  now: float | None = None) -> Device:
+    """Remove a device (inside the caller's transaction): it stops working at once (its cookie names
+    no device, its unlock sessions end, the add-a-device links it made die), while its vault,
+    passkeys and settings are kept for REMOVED_KEPT_SECONDS so that another device can restore it."""
+    target = removable(conn, device_id, confirm_name)
+    now = time.time() if now is None else now
+    conn.execute("UPDATE devices SET removed_at = ? WHERE id = ?", (now, device_id))
+    conn.execute("DELETE FROM unlock_sessions WHERE device_id = ?", (device_id,))
+    conn.execute("DELETE FROM passkey_challenges WHERE device_id = ?", (device_id,))
+    conn.execute("UPDATE enroll_tokens SET created_by = NULL WHERE created_by = ? AND used_at IS NULL", (device_id,))
+    return Device(target.id, target.name, target.created_at, target.last_used_at, now)
+
+
+def restore_device(conn: sqlite3.Connection, device_id: str) -> Device:
+    """Bring a removed device back (inside the caller's transaction): its browser's cookie, passkeys
+    and passphrase work again, and its vault is as it was."""
+    target = get_device(conn, device_id, removed=True)
+    if target is None or target.removed_at is None:
+        raise DeviceError("not_removed", N_("That device is not among the removed devices (it may have been "
+                                            "restored already, or its %(days)s days have passed)."),
+                          days=REMOVED_KEPT_SECONDS // 86400)
+    conn.execute("UPDATE devices SET removed_at = NULL WHERE id = ?", (device_id,))
+    return Device(target.id, target.name, target.created_at, target.last_used_at, None)
+
+
+def purge_removed(conn: sqlite3.Connection, now: float | None = None) -> int:
+    """Delete for good the devices removed more than REMOVED_KEPT_SECONDS ago, and through the foreign
+    keys their vaults, sessions, passkeys and settings (inside the caller's transaction)."""
+    now = time.time() if now is None else now
+    return conn.execute("DELETE FROM devices WHERE removed_at IS NOT NULL AND removed_at < ?",
+                        (now - REMOVED_KEPT_SECONDS,)).rowcount
+
+
 def delete_device(conn: sqlite3.Connection, device_id: str) -> None:
-    """Delete a device and, through the foreign keys, its vault, sessions, passkeys and settings."""
+    """Delete a device now and, through the foreign keys, its vault, sessions, passkeys and settings."""
     conn.execute("DELETE FROM devices WHERE id = ?", (device_id,))

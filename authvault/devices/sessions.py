@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..db import connect, transaction
 from ..vault import session_keys
+from . import registry
 
 log = logging.getLogger(__name__)
 PURGE_EVERY = 10.0  # seconds: an idle session's wrapped key is gone at most this long after its lock time
@@ -72,7 +73,8 @@ def purge_idle(conn: sqlite3.Connection, idle_seconds: float) -> None:
 
 
 class IdlePurger:
-    """Deletes idle sessions on time, whether or not their browser ever comes back: a daemon thread
+    """Deletes idle sessions on time, whether or not their browser ever comes back (and removed
+    devices once their grace period is over): a daemon thread
     in each server process (gunicorn.conf.py starts one per worker), sharing the database."""
 
     def __init__(self, db_path: Path, idle_seconds: float, every: float = PURGE_EVERY) -> None:
@@ -97,6 +99,7 @@ class IdlePurger:
                 try:
                     with transaction(conn):
                         purge_idle(conn, self.idle_seconds)
+                        registry.purge_removed(conn)  # removed devices past their grace period
                 except sqlite3.Error as exc:  # a full or read-only disk: try again next time
                     log.warning("could not purge idle sessions: %s", type(exc).__name__)
         finally:

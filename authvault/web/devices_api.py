@@ -25,7 +25,16 @@ from ..devices import unlock as unlocking
 from ..errors import N_
 from ..vault import store as accts
 from . import context
-from .api import ApiError, body, check_passphrase, device_json, scrypt_params, start_session
+from .api import (
+    ApiError,
+    body,
+    check_passphrase,
+    device_json,
+    mark_reauthenticated,
+    recently_reauthenticated,
+    scrypt_params,
+    start_session,
+)
 
 log = logging.getLogger(__name__)
 bp = Blueprint("devices_api", __name__, url_prefix="/api")
@@ -292,7 +301,8 @@ def list_devices():  # type: ignore[no-untyped-def]
     mine = accts.load_accounts(conn, current_user.device.id, current_user.master_key)
     with transaction(conn):
         record_account_count(conn, current_user.device.id, len(mine))
-    return jsonify({"devices": devices_payload(conn), "this_device": current_user.device.id})
+    return jsonify({"devices": devices_payload(conn), "this_device": current_user.device.id,
+                    "removed": [removed_json(conn, d) for d in registry.list_removed(conn)]})
 
 
 def find_device(conn: Any, device_id: str) -> registry.Device:
@@ -316,10 +326,33 @@ def rename_device(device_id: str):  # type: ignore[no-untyped-def]
     return jsonify(device_json(find_device(conn, device_id)))
 
 
+def removed_json(conn: Any, d: registry.Device) -> dict[str, Any]:
+    """A removed device as the API shows it: when it was removed and until when it can be restored."""
+    return {"id": d.id, "name": d.name, "removed_at": d.removed_at, "recoverable_until": d.recoverable_until,
+            "account_count": account_count(conn, d.id)}
+
+
+def require_reauth(data: dict[str, Any], what: str) -> None:
+    """The person proves it is them again: this device's passphrase in `passphrase` (counted like
+    unlocking), or a passkey or passphrase unlock of this browser within the last minute."""
+    device = current_user.device
+    passphrase = data.get("passphrase")
+    if (passphrase is None or passphrase == "") and recently_reauthenticated(device.id):
+        return
+    if not isinstance(passphrase, str) or not passphrase:
+        raise ApiError(401, "reauth_required", N_(
+            "Confirm it is you: enter this device's passphrase, or use its passkey, to remove %(device)s."),
+            device=what)
+    unlocking.confirm_passphrase(context.db(), device, passphrase, context.client_address())
+    mark_reauthenticated(device.id)
+
+
 @bp.delete("/devices/<device_id>")
 @login_required
 def delete_device(device_id: str):  # type: ignore[no-untyped-def]
-    """Remove a device and delete its vault. `confirm_name` must repeat the device's name."""
+    """Remove a device: `confirm_name` repeats its name, and this device's passphrase (`passphrase`)
+    or a passkey unlock within the last minute confirms the person. The removed device stops
+    working at once; its vault is kept for 30 days and any device can restore it meanwhile."""
     try:
         data = request.get_json(silent=True)
     except RecursionError:  # nested deeper than Python parses: no confirm_name, refused below
@@ -327,27 +360,33 @@ def delete_device(device_id: str):  # type: ignore[no-untyped-def]
     if not isinstance(data, dict):
         data = {}
     conn = context.db()
+    target = registry.removable(conn, device_id, data.get("confirm_name"))
+    require_reauth(data, target.name)
     with transaction(conn):
-        target = find_device(conn, device_id)
-        if data.get("confirm_name") != target.name:
-            raise ApiError(400, "confirm_name_required", N_(
-                "To remove %(device)s and delete its vault, send confirm_name with its exact name."),
-                device=target.name)
-        if registry.count_devices(conn) <= 1:
-            raise ApiError(409, "last_device", N_(
-                "%(device)s is your only device. Add another device before removing this one."),
-                device=target.name)
+        removed = registry.remove_device(conn, device_id, data.get("confirm_name"))
         count = account_count(conn, device_id)
-        registry.delete_device(conn, device_id)
         audit(conn, "device_removed", device_id=current_user.device.id,
-              detail=f"{target.name} ({count if count is not None else '?'} accounts)",
+              detail=f"{removed.name} ({count if count is not None else '?'} accounts)",
               client=context.client_address())
-    resp = jsonify({"deleted": device_id, "this_device": device_id == current_user.device.id})
+    resp = jsonify({"deleted": device_id, "this_device": device_id == current_user.device.id,
+                    "recoverable_until": removed.recoverable_until})
     if device_id == current_user.device.id:
         session.pop(context.SESSION_TOKEN, None)
         resp.delete_cookie(context.DEVICE_COOKIE)
         resp.delete_cookie(DEVICE_KEY_COOKIE, path=DEVICE_KEY_PATH)
     return resp
+
+
+@bp.post("/devices/<device_id>/restore")
+@login_required
+def restore_device(device_id: str):  # type: ignore[no-untyped-def]
+    """Bring back a removed device within its 30 days: its vault, passkeys and browser work again."""
+    conn = context.db()
+    with transaction(conn):
+        device = registry.restore_device(conn, device_id)
+        audit(conn, "device_restored", device_id=current_user.device.id, detail=device.name,
+              client=context.client_address())
+    return jsonify(device_json(device))
 
 
 @bp.get("/devices/events")
@@ -359,7 +398,7 @@ def events():  # type: ignore[no-untyped-def]
 
 def recent_events(conn: Any, limit: int = EVENT_LIMIT) -> list[dict[str, Any]]:
     """The latest audit events, newest first, with the device's name where it still exists."""
-    names = {d.id: d.name for d in registry.list_devices(conn)}
+    names = {d.id: d.name for d in registry.list_devices(conn, removed=True)}
     rows = conn.execute("SELECT at, device_id, kind, detail, client FROM audit_events "
                         "ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
     return [{"at": r["at"], "device_id": r["device_id"], "device_name": names.get(r["device_id"] or ""),

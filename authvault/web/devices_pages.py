@@ -7,7 +7,7 @@ from flask import Blueprint, has_request_context, redirect, render_template, url
 from flask_login import current_user, login_required
 
 from ..db import transaction
-from ..devices import passkeys
+from ..devices import passkeys, registry
 from ..devices import unlock as unlocking
 from ..vault import store as accts
 from . import context
@@ -57,7 +57,7 @@ def devices():  # type: ignore[no-untyped-def]
         record_account_count(conn, device.id, len(mine))
     return render_template("devices/devices.html", passkeys=passkeys.list_passkeys(conn, device.id),
                            unlock_mode=unlock_summary(conn, device.id), devices=devices_payload(conn),
-                           events=recent_events(conn))
+                           removed=registry.list_removed(conn), events=recent_events(conn))
 
 
 @bp.get("/enroll")

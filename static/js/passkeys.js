@@ -274,13 +274,64 @@
           await AV.api("PATCH", `/api/devices/${id}`, { name: next });
           location.reload();
         } else if (ev.target.closest(".remove-device")) {
-          let text = row.dataset.count === "" ? P.remove_device_unknown.replace("{name}", name)
-            : P.remove_device.replace("{name}", name).replace("{count}", row.dataset.count);
-          if (row.dataset.this) text += "\n\n" + P.remove_this_device;
-          if (!confirm(text)) return;
-          const res = await AV.api("DELETE", `/api/devices/${id}`, { confirm_name: name });
-          if (res.this_device) location.href = "/"; else location.reload();
+          askRemove(row);
         }
+      } catch (e) { devError.textContent = e.message; }
+    });
+
+    /* Removing a device asks this device's passphrase or passkey again; the device is kept 30 days. */
+    const dialog = document.getElementById("remove-dialog"), rmForm = document.getElementById("remove-form");
+    const rmError = document.getElementById("remove-error"), rmPass = document.getElementById("remove-passphrase");
+    const rmPasskey = document.getElementById("remove-passkey");
+    let target = null;
+    const askRemove = (row) => {
+      target = row;
+      const name = row.dataset.name;
+      document.getElementById("remove-title").textContent = name;
+      document.getElementById("remove-text").textContent = row.dataset.count === ""
+        ? P.remove_device_unknown.replace("{name}", name)
+        : P.remove_device.replace("{name}", name).replace("{accounts}", row.dataset.accounts);
+      const self = document.getElementById("remove-this");
+      self.hidden = !row.dataset.this; self.textContent = row.dataset.this ? P.remove_this_device : "";
+      rmError.textContent = ""; rmPass.value = "";
+      dialog.showModal();
+      rmPass.focus();
+    };
+    const doRemove = async (body) => {
+      const res = await AV.api("DELETE", `/api/devices/${encodeURIComponent(target.dataset.id)}`,
+        Object.assign({ confirm_name: target.dataset.name }, body));
+      dialog.close();
+      if (res.this_device) { location.href = "/"; return; }
+      AV.toast(P.device_removed);
+      setTimeout(() => location.reload(), 600);
+    };
+    rmForm.addEventListener("submit", async (ev) => {
+      ev.preventDefault(); rmError.textContent = "";
+      if (!rmPass.value) { rmError.textContent = P.passphrase_or_passkey; rmPass.focus(); return; }
+      AV.busy(rmForm, true);
+      try { await doRemove({ passphrase: rmPass.value }); }
+      catch (e) { rmError.textContent = e.message; }
+      AV.busy(rmForm, false);
+    });
+    document.getElementById("remove-cancel").addEventListener("click", () => dialog.close());
+    status().then((st) => {
+      if (!st.available || !st.has_passkeys || !supported()) return;
+      rmPasskey.hidden = false;
+      rmPasskey.addEventListener("click", async () => {
+        rmError.textContent = "";
+        try { await unlock(st); await doRemove({}); }
+        catch (e) { rmError.textContent = e.message; }
+      });
+    }).catch(() => {});
+
+    const removedList = document.getElementById("removed-list");
+    if (removedList) removedList.addEventListener("click", async (ev) => {
+      const row = ev.target.closest(".row");
+      if (!row || !ev.target.closest(".restore-device")) return;
+      try {
+        await AV.api("POST", `/api/devices/${encodeURIComponent(row.dataset.id)}/restore`);
+        AV.toast(P.device_restored);
+        setTimeout(() => location.reload(), 600);
       } catch (e) { devError.textContent = e.message; }
     });
 
