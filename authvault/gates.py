@@ -56,12 +56,13 @@ def configure(lock_dir: str | os.PathLike[str]) -> None:
 class Gate:
     """At most `slots` holders at once on the server (all workers sharing the lock folder)."""
 
-    def __init__(self, name: str, slots: int, wait: float) -> None:
+    def __init__(self, name: str, slots: int, wait: float, per_process: int | None = None) -> None:
         self.name = name
         self.slots = slots
         self.wait = wait
-        # Without a lock folder (a script, a unit test) the gate still holds within the process.
-        self._local = threading.BoundedSemaphore(slots)
+        # At most `per_process` holders in one process (all `slots` when not given); without a
+        # lock folder (a script, a unit test) that is the only bound.
+        self._local = threading.BoundedSemaphore(per_process or slots)
         _gates.append(self)
 
     @contextmanager
@@ -107,8 +108,9 @@ class Gate:
 
 #: Key derivations a file asks for (Argon2id of Stratum, scrypt of Aegis and backups, PBKDF2).
 KDF_GATE = Gate("kdf", slots=2, wait=20.0)
-#: Image decodes (QR uploads): each can hold up to ~100 MB while it runs.
-DECODE_GATE = Gate("decode", slots=2, wait=20.0)
+#: Image decodes (QR uploads): each may use up to qr.DECODE_BUDGET_BYTES while it runs; one per
+#: worker, so a worker's memory ceiling holds, and two on the server.
+DECODE_GATE = Gate("decode", slots=2, wait=20.0, per_process=1)
 
 _argon2_lock = threading.Lock()  # OpenSSL's Argon2 thread pool is per process: one user at a time
 

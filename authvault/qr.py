@@ -8,6 +8,7 @@ an error message.
 """
 from __future__ import annotations
 
+import ctypes
 import io
 import logging
 import re
@@ -22,6 +23,7 @@ import qrcode.image.svg
 import zxingcpp
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from authvault import gates
 from authvault.errors import N_, AuthVaultError
 
 logger = logging.getLogger(__name__)
@@ -32,6 +34,57 @@ logger = logging.getLogger(__name__)
 MAX_IMAGE_PIXELS: Final[int] = 40_000_000
 Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
 pillow_heif.register_heif_opener()
+
+# Memory: one decode may use at most this much (the image, its gray copy and zxing's working
+# copies), estimated before any pixel is decoded from the size and what decoding that format and
+# mode costs per pixel (measured, below). So a 40 MP JPEG photo and a 24 MP HEIC photo are read,
+# and a 40 MP transparent PNG (11 bytes a pixel) or a 20 MP WebP (18) is refused as too large.
+# With at most one decode per worker and two on the server (gates.DECODE_GATE), a worker stays
+# under the ceiling the README states whatever is uploaded.
+DECODE_BUDGET_BYTES: Final[int] = 256 * 1024 * 1024
+_BYTES_PER_PIXEL: Final[dict[str, float]] = {
+    "1": 5.0, "L": 5.0, "P": 5.0, "RGB": 10.0, "YCbCr": 10.0, "CMYK": 11.0, "LA": 11.0,
+    "PA": 11.0, "RGBA": 11.0, "RGBa": 11.0, "La": 11.0, "I;16": 14.0, "I;16B": 14.0,
+    "I;16L": 14.0, "I;16N": 14.0, "I": 16.0, "F": 16.0,
+}
+# Measured peaks (bytes a pixel, 16 MP images, 2026-12-01): gray/palette PNG and GIF 3.3, JPEG of
+# any colour 3.3 (decoded straight to gray), RGB PNG 9.1, RGBA PNG 10.1, 16-bit PNG 12.1, HEIC 9.4,
+# WebP 17.3 (libwebp decodes to RGBA, then Pillow copies it).
+_FORMAT_BYTES_PER_PIXEL: Final[dict[str, float]] = {"JPEG": 5.0, "WEBP": 18.0}
+
+# The formats the README documents, by Pillow's name; Image.open tries no other plugin (so no
+# EPS through Ghostscript, no PSD, TIFF, ICO, SGI, ... whatever Pillow can read), and the magic
+# bytes are checked before Pillow sees the data at all.
+ALLOWED_FORMATS: Final[tuple[str, ...]] = ("PNG", "JPEG", "WEBP", "GIF", "HEIF")
+_HEIF_BRANDS: Final = frozenset({b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm",
+                                  b"hevs", b"mif1", b"msf1", b"mif2"})
+
+
+def sniff_format(data: bytes) -> str | None:
+    """The documented format `data` starts like (by its magic bytes), or None."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if data.startswith((b"GIF87a", b"GIF89a")):
+        return "GIF"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    if data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS:
+        return "HEIF"
+    return None
+
+
+def decode_cost(width: int, height: int, mode: str, fmt: str) -> int:
+    """Estimated peak bytes to decode and read an image of this size, mode and format."""
+    return int(width * height * _per_pixel(mode, fmt))
+
+
+def _per_pixel(mode: str, fmt: str) -> float:
+    if fmt == "JPEG" and mode not in ("L", "RGB", "YCbCr"):
+        return _BYTES_PER_PIXEL.get(mode, 16.0)  # CMYK JPEGs are not decoded straight to gray
+    return _FORMAT_BYTES_PER_PIXEL.get(fmt) or _BYTES_PER_PIXEL.get(mode, 16.0)
+
 
 # The most one QR code holds at error correction M (version 40, byte mode): what is drawn here.
 MAX_QR_BYTES: Final[int] = 2331
@@ -100,17 +153,17 @@ _NOT_ACCOUNT_MESSAGES: Final[dict[str, str]] = {
 def _not_an_image() -> QrError:
     return QrError(
         "not_an_image",
-        N_("This file is not an image AuthVault can read. Upload a PNG, JPEG, WebP, GIF, HEIC or "
-           "AVIF picture of the QR code."),
+        N_("This file is not an image AuthVault can read. Upload a PNG, JPEG, WebP, GIF or HEIC "
+           "picture of the QR code."),
     )
 
 
-def _too_large() -> QrError:
+def _too_large(limit: int = MAX_IMAGE_PIXELS) -> QrError:
     return QrError(
         "image_too_large",
         N_("This image has too many pixels to read safely (the limit is %(limit)d megapixels). "
            "Crop it around the QR code or take a screenshot, and try again."),
-        limit=MAX_IMAGE_PIXELS // 1_000_000,
+        limit=max(1, limit // 1_000_000),
     )
 
 
@@ -131,11 +184,13 @@ def _no_qr_code() -> QrError:
 
 
 def _open(data: bytes) -> Image.Image:
-    """Open the image from its header, refusing what is not an image or has too many pixels."""
-    if not data:
+    """Open the image from its header, refusing what is not a documented image format, has too
+    many pixels, or would cost more than the decode budget."""
+    fmt = sniff_format(data)
+    if fmt is None:
         raise _not_an_image()
     try:
-        image = Image.open(io.BytesIO(data))
+        image = Image.open(io.BytesIO(data), formats=[fmt])
     except Image.DecompressionBombError as exc:
         raise _too_large() from exc
     except Image.DecompressionBombWarning as exc:
@@ -147,6 +202,8 @@ def _open(data: bytes) -> Image.Image:
     # Checked here as well, so the limit holds whatever Image.MAX_IMAGE_PIXELS is set to elsewhere.
     if image.width * image.height > MAX_IMAGE_PIXELS:
         raise _too_large()
+    if decode_cost(image.width, image.height, image.mode, fmt) > DECODE_BUDGET_BYTES:
+        raise _too_large(min(MAX_IMAGE_PIXELS, int(DECODE_BUDGET_BYTES / _per_pixel(image.mode, fmt))))
     return image
 
 
@@ -168,9 +225,15 @@ def _to_grayscale(image: Image.Image) -> Image.Image:
         mode == "P" and "transparency" in upright.info
     ) or (mode in ("L", "RGB") and "transparency" in upright.info):
         # Transparent pixels would turn black; a code drawn in black on transparency would vanish.
-        rgba = upright.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        return Image.alpha_composite(background, rgba).convert("L")
+        # Gray and alpha one byte a pixel each, pasted on white (not three RGBA copies).
+        if mode not in ("RGBA", "LA"):
+            upright = upright.convert("RGBA")
+        alpha = upright.getchannel("A")
+        gray = upright.convert("L")
+        del upright
+        out = Image.new("L", gray.size, 255)
+        out.paste(gray, mask=alpha)
+        return out
     return upright if mode == "L" else upright.convert("L")
 
 
@@ -205,7 +268,20 @@ def _read(gray: Image.Image) -> list[zxingcpp.Barcode]:
 
 
 def decode_image(data: bytes) -> list[str]:
-    """Return the text of every QR code in an image, in reading order; raise QrError otherwise."""
+    """Return the text of every QR code in an image, in reading order; raise QrError otherwise.
+
+    At most one decode per worker process and two on the server run at once (gates.DECODE_GATE;
+    a person gets "busy, try again" after 20 s rather than a wait without end), and the memory
+    of the decode goes back to the system when it is done.
+    """
+    with gates.DECODE_GATE.hold():
+        try:
+            return _decode(data)
+        finally:
+            release_memory()
+
+
+def _decode(data: bytes) -> list[str]:
     with warnings.catch_warnings():
         # Only here: Pillow's bomb warning (above MAX_IMAGE_PIXELS) becomes an error.
         warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -221,13 +297,34 @@ def decode_image(data: bytes) -> list[str]:
         except _DAMAGED_ERRORS as exc:
             logger.info("unreadable %s upload: %s", image.format, type(exc).__name__)
             raise _damaged() from exc
+    fmt, width, height = image.format, gray.width, gray.height
+    image.close()
+    del image
     texts = [barcode.text for barcode in _reading_order(_read(gray))]
+    del gray
     # Counts and sizes only: the texts themselves hold secrets.
-    logger.debug("found %d QR code(s) in a %s image of %dx%d",
-                 len(texts), image.format, gray.width, gray.height)
+    logger.debug("found %d QR code(s) in a %s image of %dx%d", len(texts), fmt, width, height)
     if not texts:
         raise _no_qr_code()
     return texts
+
+
+# glibc keeps freed memory of big allocations in its heaps once its mmap threshold has grown
+# (it does after the first big free), and threads each get a heap: 8 decodes in 8 threads held
+# gigabytes. A fixed threshold makes every block over 1 MiB (Pillow allocates images in 16 MiB
+# blocks) its own mapping, returned when freed; malloc_trim gives back what the heaps still hold.
+_M_MMAP_THRESHOLD: Final = -3
+try:
+    _libc: ctypes.CDLL | None = ctypes.CDLL("libc.so.6")
+    _libc.mallopt(_M_MMAP_THRESHOLD, 1024 * 1024)
+except (OSError, AttributeError):  # not glibc: nothing to tune
+    _libc = None
+
+
+def release_memory() -> None:
+    """Give memory freed by a decode back to the operating system (glibc), now."""
+    if _libc is not None:
+        _libc.malloc_trim(0)
 
 
 def classify(text: str) -> str:
