@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import json
 import os
 import random
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -22,8 +24,22 @@ from .conftest import PASSPHRASE, Api
 from .paths import FIXTURES
 
 AEGIS = FIXTURES / "importers" / "aegis-fixtures"
-PLAIN = (AEGIS / "aegis_plain.json").read_bytes()
-ENCRYPTED = (AEGIS / "aegis_encrypted.json").read_bytes()
+
+
+@functools.cache
+def fixture_bytes(name: str) -> bytes:
+    """An Aegis fixture file, read when a test needs it (without the fixture folder only those
+    tests are skipped, tests/plugins/suite.py)."""
+    return (AEGIS / name).read_bytes()
+
+
+def plain() -> bytes:
+    return fixture_bytes("aegis_plain.json")
+
+
+def encrypted() -> bytes:
+    return fixture_bytes("aegis_encrypted.json")
+
 FIXTURE_COUNT = 7
 
 
@@ -62,7 +78,7 @@ def secret_uri(n: int, issuer: str = "Service") -> str:
 # --- import ----------------------------------------------------------------------------------------
 
 def test_import_previews_without_writing(unlocked: Api) -> None:
-    resp = upload(unlocked, PLAIN)
+    resp = upload(unlocked, plain())
     assert resp.status_code == 200, resp.get_json()
     body = resp.get_json()
     assert body["preview"] is True and body["format"] == "aegis" and body["count"] == FIXTURE_COUNT
@@ -75,14 +91,14 @@ def test_import_previews_without_writing(unlocked: Api) -> None:
 
 
 def test_import_confirm_adds_and_twice_adds_nothing(unlocked: Api) -> None:
-    first = upload(unlocked, PLAIN, confirm=True)
+    first = upload(unlocked, plain(), confirm=True)
     assert first.status_code == 201, first.get_json()
     assert first.get_json()["count"] == FIXTURE_COUNT
     assert len(codes(unlocked)) == FIXTURE_COUNT
-    again_preview = upload(unlocked, PLAIN).get_json()
+    again_preview = upload(unlocked, plain()).get_json()
     assert again_preview["count"] == 0 and len(again_preview["skipped"]) == FIXTURE_COUNT
     assert {s["code"] for s in again_preview["skipped"]} == {"duplicate"}
-    second = upload(unlocked, PLAIN, confirm=True)
+    second = upload(unlocked, plain(), confirm=True)
     assert second.status_code == 200 and second.get_json()["count"] == 0
     assert len(codes(unlocked)) == FIXTURE_COUNT
     assert audit_kinds(unlocked.client.application, "import") == [
@@ -90,23 +106,23 @@ def test_import_confirm_adds_and_twice_adds_nothing(unlocked: Api) -> None:
 
 
 def test_import_encrypted_needs_its_password(unlocked: Api) -> None:
-    resp = upload(unlocked, ENCRYPTED)
+    resp = upload(unlocked, encrypted())
     assert resp.status_code == 400
     err = resp.get_json()["error"]
     assert err["code"] == "password_required" and "Aegis" in err["message"]
-    wrong = upload(unlocked, ENCRYPTED, password="not-the-password")
+    wrong = upload(unlocked, encrypted(), password="not-the-password")
     assert wrong.status_code == 400 and wrong.get_json()["error"]["code"] == "wrong_password"
-    ok = upload(unlocked, ENCRYPTED, password="test")
+    ok = upload(unlocked, encrypted(), password="test")
     assert ok.status_code == 200 and ok.get_json()["count"] == FIXTURE_COUNT
     assert codes(unlocked) == []
     # the confirm call carries the file and its password again: the server kept nothing
-    assert upload(unlocked, ENCRYPTED, confirm=True).get_json()["error"]["code"] == "password_required"
-    done = upload(unlocked, ENCRYPTED, password="test", confirm=True)
+    assert upload(unlocked, encrypted(), confirm=True).get_json()["error"]["code"] == "password_required"
+    done = upload(unlocked, encrypted(), password="test", confirm=True)
     assert done.status_code == 201 and len(codes(unlocked)) == FIXTURE_COUNT
 
 
 def test_import_preview_names_duplicates_unsupported_and_damaged_entries(unlocked: Api) -> None:
-    doc = json.loads(PLAIN)
+    doc = json.loads(plain())
     entries = doc["db"]["entries"]
     motp = dict(entries[0], type="motp", name="Motp")
     broken = dict(entries[1], name="Broken")
@@ -122,9 +138,17 @@ def test_import_preview_names_duplicates_unsupported_and_damaged_entries(unlocke
     assert all(s["reason"] for s in body["skipped"])
 
 
-@pytest.mark.parametrize("data", [ENCRYPTED[: len(ENCRYPTED) // 2], PLAIN[:200], b"hello, world\n",
-                                  bytes(random.Random(5).randrange(256) for _ in range(3000))])
-def test_import_of_a_bad_file_is_a_clear_error_and_adds_nothing(unlocked: Api, data: bytes) -> None:
+BAD_FILES: dict[str, Callable[[], bytes]] = {
+    "half-an-encrypted-vault": lambda: encrypted()[: len(encrypted()) // 2],
+    "start-of-a-plain-vault": lambda: plain()[:200],
+    "text": lambda: b"hello, world\n",
+    "noise": lambda: bytes(random.Random(5).randrange(256) for _ in range(3000)),
+}
+
+
+@pytest.mark.parametrize("bad", sorted(BAD_FILES))
+def test_import_of_a_bad_file_is_a_clear_error_and_adds_nothing(unlocked: Api, bad: str) -> None:
+    data = BAD_FILES[bad]()
     for confirm in (False, True):
         resp = upload(unlocked, data, password="test", confirm=confirm)
         assert 400 <= resp.status_code < 500, resp.get_json()
@@ -155,8 +179,8 @@ def test_import_a_google_transfer_qr_image(unlocked: Api) -> None:
 
 
 def test_import_with_a_chosen_format(unlocked: Api) -> None:
-    assert upload(unlocked, PLAIN, format="aegis").get_json()["count"] == FIXTURE_COUNT
-    resp = upload(unlocked, PLAIN, format="no-such-app")
+    assert upload(unlocked, plain(), format="aegis").get_json()["count"] == FIXTURE_COUNT
+    resp = upload(unlocked, plain(), format="no-such-app")
     assert resp.status_code == 400 and resp.get_json()["error"]["code"] == "unknown_format"
 
 
@@ -164,7 +188,7 @@ def test_import_refuses_no_file_and_a_locked_device(unlocked: Api) -> None:
     resp = unlocked.post("/api/import", json=None, data={}, content_type="multipart/form-data")
     assert resp.status_code == 400 and resp.get_json()["error"]["code"] == "file_required"
     unlocked.post("/api/lock")
-    assert upload(unlocked, PLAIN).status_code == 401
+    assert upload(unlocked, plain()).status_code == 401
 
 
 def test_import_formats_lists_every_importer(unlocked: Api) -> None:
@@ -177,7 +201,7 @@ def test_import_formats_lists_every_importer(unlocked: Api) -> None:
 @pytest.fixture
 def stocked(unlocked: Api) -> Api:
     """An unlocked device holding the 7 accounts of the Aegis fixture."""
-    assert upload(unlocked, PLAIN, confirm=True).status_code == 201
+    assert upload(unlocked, plain(), confirm=True).status_code == 201
     return unlocked
 
 
@@ -527,7 +551,7 @@ def test_import_an_image_without_a_qr_code(unlocked: Api) -> None:
 
 def test_import_fills_an_action_required_placeholder(app, unlocked: Api) -> None:  # type: ignore[no-untyped-def]
     """An account waiting for a new QR code (as a restore leaves it) is completed by an import, not doubled."""
-    first = json.loads(PLAIN)["db"]["entries"][0]
+    first = json.loads(plain())["db"]["entries"][0]
     conn = connect(app.config["AUTHVAULT"].db_path)
     try:
         device = registry.list_devices(conn)[0]
@@ -537,10 +561,10 @@ def test_import_fills_an_action_required_placeholder(app, unlocked: Api) -> None
         accts.change_accounts(conn, device.id, key, lambda existing: existing + [placeholder])
     finally:
         conn.close()
-    preview = upload(unlocked, PLAIN).get_json()
+    preview = upload(unlocked, plain()).get_json()
     (item,) = [a for a in preview["add"] if a["issuer"] == first["issuer"]]
     assert item["completes_action_required"] is True
-    assert upload(unlocked, PLAIN, confirm=True).status_code == 201
+    assert upload(unlocked, plain(), confirm=True).status_code == 201
     listed = codes(unlocked)
     assert len(listed) == FIXTURE_COUNT and not any(a["action_required"] for a in listed)
     (done,) = [a for a in listed if a["issuer"] == first["issuer"]]
@@ -584,7 +608,7 @@ def test_add_account_with_a_lone_surrogate_is_refused(unlocked: Api, body: dict[
 
 
 def test_import_entry_with_a_lone_surrogate_is_skipped_not_a_failed_confirm(unlocked: Api) -> None:
-    doc = json.loads(PLAIN)
+    doc = json.loads(plain())
     doc["db"]["entries"][0]["issuer"] = "Bad\ud800"
     data = json.dumps(doc).encode()  # ASCII JSON with a "\ud800" escape, as any JSON tool writes it
     preview = upload(unlocked, data).get_json()
@@ -639,7 +663,7 @@ def test_an_hotp_counter_without_a_next_code_is_refused_before_it_is_stored(unlo
     resp = unlocked.post("/api/accounts", {"uri": f"otpauth://hotp/Max:me?secret=GEZDGNBVGY3TQOJQ&counter={2**63 - 1}"})
     assert resp.status_code == 400 and resp.get_json()["error"]["code"] == "invalid_counter"
     assert [a["issuer"] for a in codes(unlocked)] == ["Kept"]  # the list still shows (nothing half-added)
-    doc = json.loads(PLAIN)
+    doc = json.loads(plain())
     entry = dict(doc["db"]["entries"][0], type="hotp", name="Max counter")
     entry["info"] = {"secret": "GEZDGNBVGY3TQOJQ", "algo": "SHA1", "digits": 6, "counter": 2**63 - 1}
     doc["db"]["entries"].append(entry)

@@ -110,15 +110,26 @@ def pytest_pycollect_makemodule(module_path: Path, parent: Any) -> pytest.Module
     return _FixtureAwareModule.from_parent(parent, path=module_path)
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item: pytest.Item) -> Any:
-    """A test that opens a fixture file while the folder is missing is skipped, not failed."""
+def _skipping_for_fixtures() -> Any:
+    """Run a test phase; a fixture file opened while the folder is missing skips, not fails."""
     try:
         return (yield)
     except FileNotFoundError as exc:
         if not fixtures_present() and _is_fixture_file(exc):
             skip_for_fixtures()
         raise
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Any:
+    """A fixture (pytest's kind) that reads a fixture file: the test is skipped."""
+    return (yield from _skipping_for_fixtures())
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Any:
+    """A test that opens a fixture file while the folder is missing is skipped, not failed."""
+    return (yield from _skipping_for_fixtures())
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
