@@ -171,3 +171,41 @@ def test_restore_that_adds_nothing_says_so_in_words(iphone: Api, ipad: Api, fold
     assert resp.status_code == 200
     body = resp.get_json()
     assert body["restored"] == [] and body["already_here"] == 1 and body["action_required"] == 0
+
+
+@pytest.mark.parametrize("status, count, now, reason", [
+    ({"state": "off"}, 0, 0, None),
+    ({"state": "off"}, 3, 0, "never"),
+    ({"state": "on", "last_backup_at": "x"}, 3, 0, None),
+    ({"state": "unreachable", "last_backup_at": "x", "failing_since": 1000.0}, 3, 1000.0 + 23 * 3600, None),
+    ({"state": "unreachable", "last_backup_at": "x", "failing_since": 1000.0}, 3, 1000.0 + 25 * 3600, "failing"),
+    ({"state": "error", "last_backup_at": "x", "failed_at": 1000.0}, 3, 1000.0 + 25 * 3600, "failing"),
+    ({"state": "replaced", "holder": {"device_name": "iPad"}}, 3, 0, "taken"),
+    ({"state": "tampered"}, 3, 0, "attention"),
+    ({"state": "rolled-back"}, 3, 0, "attention"),
+])
+def test_health_marks_never_made_taken_over_and_failing_for_a_day(
+        status: dict[str, Any], count: int, now: float, reason: str | None) -> None:
+    from authvault.backup.device import health
+    assert health(status, account_count=count, now=now).reason == reason
+
+
+def test_the_list_and_settings_mark_a_backup_taken_over_with_one_tap_to_the_backup_page(
+        iphone: Api, ipad: Api, folder: dict[str, Any]) -> None:
+    assert 'id="backup-mark"' not in iphone.get("/").get_data(as_text=True)  # nothing to back up
+    add(iphone, "GitHub")
+    page = iphone.get("/").get_data(as_text=True)
+    assert 'id="backup-mark"' in page and "Not backed up" in page and 'href="/backup#status-card"' in page
+    enable(iphone, folder)
+    assert 'id="backup-mark"' not in iphone.get("/").get_data(as_text=True)
+    assert 'id="backup-mark"' not in iphone.get("/settings").get_data(as_text=True)
+    enable(ipad, folder, "replace", expected_generation=1)
+    add(iphone, "GitLab")  # its next backup finds the iPad there
+    for path in ("/", "/settings"):
+        page = iphone.get(path).get_data(as_text=True)
+        assert "Backup taken over by iPad" in page, path
+    ja = iphone.get("/settings", headers={"Accept-Language": "ja"}).get_data(as_text=True)
+    assert "iPadがバックアップを引き継ぎました" in ja
+    assert iphone.get("/api/backup").get_json()["health"] == {
+        "ok": False, "reason": "taken", "since": pytest.approx(iphone.get("/api/backup").get_json()["failed_at"]),
+        "device_name": "iPad"}

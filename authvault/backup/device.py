@@ -346,7 +346,9 @@ class DeviceBackup:
         self.retry_in_background()
         if check:
             verify(self.conn, self.device_id, self.master_key, self.service)
-        return read_status(self.conn, self.device_id)
+        status = read_status(self.conn, self.device_id)
+        status["health"] = health(status, account_count=account_count(self.conn, self.device_id)).to_json()
+        return status
 
     def test(self, target: dict[str, Any]) -> Holder | None:
         """Reach a backup account and say whose backup it holds, if any (writes nothing)."""
@@ -500,3 +502,65 @@ class DeviceBackup:
 
         threading.Thread(target=run, name="backup-retry", daemon=True).start()
         return True
+
+
+# --- at a glance: is this device's backup healthy? ---------------------------------------------
+
+FAILING_GRACE = 24 * 3600  # a backup that keeps failing for longer than this is marked
+NEEDS_PERSON = ("tampered", "rolled-back", "wrong-recovery-key", "unauthorized")
+
+
+@dataclass(frozen=True)
+class Health:
+    """Whether the list and Settings mark this device's backup, and why.
+
+    `reason`: None (healthy, or nothing to back up), "never" (accounts here, no backup made),
+    "taken" (another device took the backup account over), "failing" (failing for more than a
+    day), "attention" (a state that waits for the person: tampered, rolled back, refused)."""
+
+    reason: str | None
+    since: float | None = None
+    device_name: str | None = None  # for "taken": who took it over
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing is marked."""
+        return self.reason is None
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON for GET /api/backup."""
+        return {"ok": self.ok, "reason": self.reason, "since": self.since, "device_name": self.device_name}
+
+
+def health(status: dict[str, Any], *, account_count: int, now: float | None = None) -> Health:
+    """The health mark of a backup status (no network: what the status row says)."""
+    now = time.time() if now is None else now
+    state = status.get("state", "off")
+    if state == "off":
+        return Health("never") if account_count > 0 else Health(None)
+    if state == "replaced":
+        holder = status.get("holder") or {}
+        return Health("taken", status.get("failed_at"), holder.get("device_name"))
+    if state in NEEDS_PERSON:
+        return Health("attention", status.get("failing_since", status.get("failed_at")))
+    if state in RETRYING:
+        since = status.get("failing_since", status.get("failed_at"))
+        if not status.get("last_backup_at"):
+            return Health("never", since)
+        if since is not None and now - since > FAILING_GRACE:
+            return Health("failing", since)
+    return Health(None)
+
+
+def account_count(conn: sqlite3.Connection, device_id: str) -> int:
+    """How many accounts this device holds (kept beside the vault; no key needed)."""
+    raw = registry.get_setting(conn, device_id, "account_count")
+    try:
+        return int(raw) if raw else 0
+    except ValueError:
+        return 0
+
+
+def health_of(conn: sqlite3.Connection, device_id: str) -> Health:
+    """The health mark of this device's backup, from its status row."""
+    return health(read_status(conn, device_id), account_count=account_count(conn, device_id))

@@ -1,4 +1,5 @@
-/* Settings > Backup and Restore: the one-backup-per-account rule, every conflict explained. */
+/* Settings > Backup and Restore: the one-backup-per-account rule, every conflict explained from
+   both sides (the device turning backup on, and the device whose backup was taken over). */
 "use strict";
 
 (function () {
@@ -11,7 +12,53 @@
     return fill(n === 1 ? S.n_one : S.n_other, { n });
   }
 
-  /* The backup account described by a form that includes _backup_target.html. */
+  /* A string of two plural forms (key + "_one"), filled. */
+  function plural(S, key, n, values) {
+    return fill(n === 1 && S[key + "_one"] ? S[key + "_one"] : S[key], Object.assign({ n }, values || {}));
+  }
+
+  function lang() { return document.documentElement.lang || undefined; }
+
+  function day(iso) {
+    if (!iso) return "";
+    return new Date(iso).toLocaleDateString(lang(), { dateStyle: "medium" });
+  }
+
+  /* "a minute ago", "3 hours ago" in the page's language. */
+  function ago(iso) {
+    const secs = Math.round((new Date(iso).getTime() - Date.now()) / 1000);
+    const rtf = new Intl.RelativeTimeFormat(lang(), { numeric: "auto" });
+    const abs = Math.abs(secs);
+    if (abs < 45) return rtf.format(0, "second");
+    if (abs < 3600) return rtf.format(Math.round(secs / 60), "minute");
+    if (abs < 86400) return rtf.format(Math.round(secs / 3600), "hour");
+    return rtf.format(Math.round(secs / 86400), "day");
+  }
+
+  /* Which key opens a backup: "the recovery key on iPhone's recovery sheet of Dec 1, 2026". */
+  function keyOf(S, holder) {
+    const o = holder && holder.key_origin;
+    return o ? fill(S.key_of, { device: o.device_name, date: day(o.created_at) }) : S.key_of_unknown;
+  }
+
+  function keyLabel(S, holder) {
+    const o = holder && holder.key_origin;
+    return o ? fill(S.key_label, { device: o.device_name, date: day(o.created_at) }) : S.key_label_unknown;
+  }
+
+  /* Restore results in words; clauses that count zero are left out. */
+  function restoredText(S, r) {
+    const added = r.restored.length, here = r.already_here || 0;
+    const actions = r.action_required != null ? r.action_required : r.restored.filter((a) => a.action_required).length;
+    if (!added && !here) return S.restored_empty;
+    if (!added) return fill(S.restored_all_here, { accounts: counted(S, here) });
+    const parts = [fill(S.restored_added, { accounts: counted(S, added) })];
+    if (here) parts.push(plural(S, "restored_some_here", here));
+    if (actions) parts.push(plural(S, "restored_actions", actions));
+    return parts.join(" ");
+  }
+
+  /* The backup account described by a form that includes backup/_target.html. */
   function targetOf(form) {
     const kind = form.querySelector('input[name="kind"]:checked').value;
     const t = { kind };
@@ -28,6 +75,19 @@
     show();
   }
 
+  /* Masked key fields with a Show/Hide toggle. */
+  function wireShowKeys(S) {
+    for (const b of document.querySelectorAll(".show-key")) {
+      b.addEventListener("click", () => {
+        const input = document.getElementById(b.getAttribute("aria-controls"));
+        const shown = input.type === "text";
+        input.type = shown ? "password" : "text";
+        b.textContent = shown ? S.show : S.hide;
+        b.setAttribute("aria-pressed", String(!shown));
+      });
+    }
+  }
+
   function holderText(S, h) {
     return fill(S.taken_text, { device: h.device_name, accounts: counted(S, h.count), when: when(h.updated_at) });
   }
@@ -36,8 +96,10 @@
     const S = AV.T;
     const $ = (id) => document.getElementById(id);
     const enableForm = $("enable-form");
-    let pendingTarget = null, pendingHolder = null, myCount = 0;
+    /* side: "taken" (turning on where another device's backup is) or "replaced" (taken over) */
+    let pendingTarget = null, pendingHolder = null, side = "taken", myCount = 0, chosen = null, lastStatus = null;
     wireKinds(enableForm);
+    wireShowKeys(S);
 
     function button(label, fn, cls = "btn") {
       const b = document.createElement("button");
@@ -52,11 +114,15 @@
       return st;
     }
 
+    function result(text) { $("status-result").textContent = text || ""; }
+
     function render(st) {
+      lastStatus = st;
       const title = $("status-title"), text = $("status-text"), detail = $("status-detail"), actions = $("status-actions");
       actions.innerHTML = ""; detail.textContent = "";
       enableForm.hidden = st.state !== "off";
       $("disable").hidden = st.state === "off";
+      $("disable-ask").hidden = true; $("disable-btn").hidden = false;
       $("conflict").hidden = true;
       if (st.state === "off") { title.textContent = S.off; text.textContent = ""; return; }
       if (st.state === "on") {
@@ -65,37 +131,37 @@
       } else {
         title.textContent = S[st.state] || S.error;
         text.textContent = st.error ? st.error.message : "";
-        if (st.retry_at) detail.textContent = fill(S.retry, { when: when(st.retry_at) });
-        else if (st.state === "replaced" || st.state === "rolled-back" || st.state === "tampered") detail.textContent = S.next_replaced;
-        else detail.textContent = S.next_fix;
+        const since = st.failing_since && st.state !== "replaced" ? fill(S.failing_since, { when: when(st.failing_since) }) + " " : "";
+        if (st.retry_at) detail.textContent = since + fill(S.retry, { when: when(st.retry_at) });
+        else if (st.state === "replaced" || st.state === "rolled-back" || st.state === "tampered") detail.textContent = since + S.next_replaced;
+        else detail.textContent = since + S.next_fix;
       }
       if (!["replaced", "rolled-back", "tampered"].includes(st.state)) {
         actions.appendChild(button(S.backup_now, async () => {
-          try { render(await AV.api("POST", "/api/backup/now")); } catch (e) { AV.toast(e.message, 4000); }
+          try { result(""); render(await AV.api("POST", "/api/backup/now")); } catch (e) { AV.toast(e.message, 4000); }
         }, "btn primary"));
       }
       if ((st.state === "replaced" && !st.holder) || st.state === "rolled-back" || st.state === "tampered") {
         /* No other device to choose against: take this backup account back, or use another one. */
         actions.appendChild(button(S.do_replace, async () => {
-          pendingHolder = null;
+          pendingHolder = null; side = "replaced";
           try { await enable(null, "replace"); }
-          catch (e) { e.code === "backup_taken" && e.body ? showConflict(e.body.error.holder, null) : AV.toast(e.message, 4000); }
+          catch (e) { e.code === "backup_taken" && e.body ? showConflict(e.body.error.holder, null, "replaced") : AV.toast(e.message, 4000); }
         }, "btn primary"));
         actions.appendChild(button(S.use_other, () => {
           pendingTarget = null; enableForm.hidden = false; enableForm.scrollIntoView({ behavior: "smooth" });
         }));
       }
       actions.appendChild(button(S.show_versions, showVersions));
-      if (st.state === "replaced" && st.holder) {
-        pendingHolder = st.holder;
-        showConflict(st.holder, null);
-      }
+      if (st.state === "replaced" && st.holder) showConflict(st.holder, null, "replaced");
     }
 
+    /* Previous versions: each restores through a masked form that says whose sheet opens it. */
+    let pickedVersion = null;
     async function showVersions() {
       const list = $("versions-list");
       list.innerHTML = "";
-      $("versions").hidden = false;
+      $("versions").hidden = false; $("version-form").hidden = true;
       try {
         const { versions } = await AV.api("GET", "/api/backup/versions");
         if (!versions.length) { list.textContent = S.no_versions; return; }
@@ -104,42 +170,85 @@
           const span = document.createElement("span");
           span.textContent = fill(S.version_line, { device: v.device_name, accounts: counted(S, v.count), when: when(v.updated_at) });
           li.appendChild(span);
-          li.appendChild(button(S.restore_version, async () => {
-            const key = prompt(S.key_prompt);
-            if (!key) return;
-            try {
-              const r = await AV.api("POST", "/api/backup/versions/restore", { name: v.name, recovery_key: key });
-              AV.toast(fill(S.restored, { accounts: counted(S, r.restored.length)}), 3500);
-            } catch (e) { AV.toast(e.message, 4000); }
-          }, "btn small"));
+          li.appendChild(button(S.restore_version, () => pickVersion(v), "btn small"));
           list.appendChild(li);
         }
       } catch (e) { list.textContent = e.message; }
       $("versions").scrollIntoView({ behavior: "smooth" });
     }
 
-    function showConflict(holder, target) {
-      pendingHolder = holder; pendingTarget = target;
+    function pickVersion(v) {
+      pickedVersion = v;
+      const form = $("version-form");
+      form.hidden = false; AV.showError(form, "");
+      $("version-what").textContent = fill(S.version_what, { device: v.device_name, when: when(v.updated_at), accounts: counted(S, v.count) });
+      $("version-key-label").textContent = keyLabel(S, v);
+      $("version-submit").disabled = false;
+      $("version-key").focus();
+    }
+    $("version-cancel").addEventListener("click", () => { $("version-form").hidden = true; $("version-key").value = ""; });
+    $("version-form").addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const form = $("version-form");
+      AV.showError(form, ""); AV.busy(form, true);
+      try {
+        const r = await AV.api("POST", "/api/backup/versions/restore", { name: pickedVersion.name, recovery_key: $("version-key").value });
+        $("version-key").value = ""; form.hidden = true;
+        result(restoredText(S, r));
+        $("status-card").scrollIntoView({ behavior: "smooth" });
+      } catch (e) { AV.showError(form, e.message); }   /* the typed key stays */
+      AV.busy(form, false);
+    });
+
+    function showConflict(holder, target, from) {
+      pendingHolder = holder; pendingTarget = target; side = from || "taken";
       $("conflict").hidden = false;
-      $("conflict-title").textContent = fill(S.taken_title, { device: holder.device_name });
-      $("conflict-text").textContent = holderText(S, holder);
-      const v = { device: holder.device_name, accounts: counted(S, holder.count), mine: counted(S, myCount) };
-      $("replace-hint").textContent = fill(S.replace_hint, v);
+      $("conflict-title").textContent = fill(side === "replaced" ? S.replaced_title : S.taken_title, { device: holder.device_name });
+      $("conflict-text").textContent = holderText(S, holder) + " " + S.read_now;
+      const v = { device: holder.device_name, accounts: counted(S, holder.count), mine: counted(S, myCount), key: keyOf(S, holder) };
+      $("cancel-hint").textContent = side === "replaced" ? S.cancel_replaced : S.cancel_taken;
+      $("replace-hint").textContent = fill(side === "replaced" ? S.replace_replaced : S.replace_taken, v);
       $("merge-hint").textContent = fill(S.merge_hint, v);
       $("restore-hint").textContent = fill(S.restore_hint, v);
-      $("key-form").hidden = true;
+      $("other-hint").textContent = fill(S.other_hint, v);
+      $("conflict-key-label").textContent = keyLabel(S, holder);
       enableForm.hidden = true;
-      $("conflict").scrollIntoView({ behavior: "smooth", block: "start" });
     }
 
-    function showRecovery(key, svg) {
+    /* The backup changed between the screen and the choice: say what changed, keep the typed
+       key, one tap to go on against the backup as it is now. */
+    function showChanged(holder) {
+      showConflict(holder, pendingTarget, side);
+      const box = $("conflict-changed");
+      const what = chosen || "merge";
+      let text = fill(S["changed_" + what], { device: holder.device_name, ago: ago(holder.updated_at), accounts: counted(S, holder.count) });
+      if (what !== "replace" && $("conflict-key").value) text += " " + fill(S.changed_key, { key: keyOf(S, holder) });
+      $("changed-text").textContent = text;
+      $("again-btn").textContent = S["again_" + what];
+      box.hidden = false;
+      if (what !== "replace") { $("key-form").hidden = false; $("key-submit").textContent = what === "merge" ? S.do_merge : S.do_restore; }
+      box.scrollIntoView({ behavior: "smooth", block: "center" });
+      $("again-btn").focus();
+    }
+    $("again-btn").addEventListener("click", () => {
+      $("conflict-changed").hidden = true;
+      if (chosen === "replace") doReplace();
+      else $("key-form").requestSubmit();
+    });
+
+    function showRecovery(res, why) {
       const box = $("recovery");
       box.hidden = false;
-      $("recovery-key").textContent = key;
+      $("recovery-why").textContent = why;
+      $("recovery-key").textContent = res.recovery_key;
+      $("sheet-where").textContent = (res.target && res.target.where) || "";
+      $("sheet-date").textContent = when((res.key_origin && res.key_origin.created_at) || new Date().toISOString());
       const qr = $("recovery-qr");
       qr.innerHTML = "";
-      if (svg) qr.appendChild(new DOMParser().parseFromString(svg, "image/svg+xml").documentElement);
-      const blob = new Blob([`AuthVault recovery key\n${key}\n`], { type: "text/plain" });
+      if (res.recovery_key_qr) qr.appendChild(new DOMParser().parseFromString(res.recovery_key_qr, "image/svg+xml").documentElement);
+      const lines = ["AuthVault recovery sheet", `${$("sheet-device").textContent} · ${$("sheet-where").textContent}`,
+        $("sheet-date").textContent, "", res.recovery_key, ""];
+      const blob = new Blob([lines.join("\n")], { type: "text/plain" });
       $("download-key").href = URL.createObjectURL(blob);
       box.scrollIntoView({ behavior: "smooth", block: "start" });
     }
@@ -147,20 +256,37 @@
     $("stored-key").addEventListener("change", (e) => { $("key-done").disabled = !e.target.checked; });
     $("key-done").addEventListener("click", () => {
       $("recovery").hidden = true; $("recovery-key").textContent = ""; $("recovery-qr").innerHTML = "";
+      $("stored-key").checked = false; $("key-done").disabled = true;
     });
 
     async function enable(target, resolution, key) {
       const body = { target, resolution: resolution || null };
       if (key) body.recovery_key = key;
       if (resolution && pendingHolder) body.expected_generation = pendingHolder.generation;
+      const before = pendingHolder;
       const res = await AV.api("POST", "/api/backup/enable", body);
+      $("conflict-changed").hidden = true;
       if (resolution === "restore") {
-        AV.toast(fill(S.restored, { accounts: counted(S, res.restored.length)}), 3500);
+        $("conflict-key").value = "";
         await load(false);
+        result(restoredText(S, res));
         return;
       }
       render(res);
-      if (res.recovery_key) showRecovery(res.recovery_key, res.recovery_key_qr);
+      const parts = [];
+      if (resolution === "merge") {
+        const from = (before && before.device_name) || "";
+        parts.push(res.added.length ? plural(S, "merged_added", res.added.length, { device: from }) : fill(S.merged_none, { device: from }));
+        parts.push(fill(S.now_backs_up, { accounts: counted(S, res.count) }));
+      }
+      if (res.displaced) parts.push(fill(S.told, { device: res.displaced.device_name }));
+      if (!res.recovery_key_new && resolution) parts.push(fill(S.kept_key, { key: keyOf(S, { key_origin: res.key_origin }) }));
+      result(parts.join(" "));
+      if (res.recovery_key) {
+        let why = S.first_key;
+        if (resolution === "replace") why = before && before.key_origin ? fill(S.new_key_replace, { device: before.key_origin.device_name }) : S.new_key_plain;
+        showRecovery(res, why);
+      }
     }
 
     async function currentCount() {
@@ -168,13 +294,17 @@
     }
 
     enableForm.addEventListener("submit", async (ev) => {
-      ev.preventDefault(); AV.showError(enableForm, ""); AV.busy(enableForm, true);
+      ev.preventDefault(); AV.showError(enableForm, ""); AV.busy(enableForm, true); result("");
       const target = targetOf(enableForm);
       await currentCount();
+      pendingHolder = null;
       try { await enable(target, null); }
       catch (e) {
-        if (e.code === "backup_taken" && e.body) showConflict(e.body.error.holder, target);
-        else AV.showError(enableForm, e.message);
+        if (e.code === "backup_taken" && e.body) {
+          showConflict(e.body.error.holder, target, "taken");
+          $("key-form").hidden = true; $("conflict-changed").hidden = true;
+          $("conflict").scrollIntoView({ behavior: "smooth", block: "start" });
+        } else AV.showError(enableForm, e.message);
       }
       AV.busy(enableForm, false);
     });
@@ -189,21 +319,25 @@
       } catch (e) { AV.showError(enableForm, e.message); }
     });
 
-    let chosen = null;
-    for (const b of document.querySelectorAll(".choice")) {
+    async function doReplace() {
+      try { await enable(pendingTarget, "replace"); }
+      catch (e) {
+        if (e.code === "backup_taken" && e.body && e.body.error.expected_generation != null) showChanged(e.body.error.holder);
+        else if (e.code === "backup_taken" && e.body) showConflict(e.body.error.holder, pendingTarget, side);
+        else AV.toast(e.message, 4000);
+      }
+    }
+
+    for (const b of document.querySelectorAll("#conflict .choice")) {
       b.addEventListener("click", async () => {
-        chosen = b.dataset.choice;
-        if (chosen === "cancel") { $("conflict").hidden = true; await load(false); return; }
+        chosen = b.dataset.choice; result("");
+        $("conflict-changed").hidden = true;
+        if (chosen === "cancel") { $("conflict").hidden = true; $("key-form").hidden = true; await load(false); return; }
         if (chosen === "other") {
           $("conflict").hidden = true; enableForm.hidden = false;
           enableForm.scrollIntoView({ behavior: "smooth" }); return;
         }
-        const target = pendingTarget;   // null: the backup account this device already uses
-        if (chosen === "replace") {
-          try { await enable(target, "replace"); }
-          catch (e) { e.code === "backup_taken" ? showConflict(e.body.error.holder, target) : AV.toast(e.message, 4000); }
-          return;
-        }
+        if (chosen === "replace") { $("key-form").hidden = true; await doReplace(); return; }
         $("key-form").hidden = false;
         $("key-submit").textContent = chosen === "merge" ? S.do_merge : S.do_restore;
         $("conflict-key").focus();
@@ -218,17 +352,33 @@
         await enable(pendingTarget, chosen, $("conflict-key").value);
         $("conflict-key").value = "";
       } catch (e) {
-        if (e.code === "backup_taken" && e.body) showConflict(e.body.error.holder, pendingTarget);
+        /* Never swallowed, and the typed key stays in its field. */
+        if (e.code === "backup_taken" && e.body && e.body.error.expected_generation != null) showChanged(e.body.error.holder);
+        else if (e.code === "backup_taken" && e.body) { showConflict(e.body.error.holder, pendingTarget, side); AV.showError(form, e.message); }
         else AV.showError(form, e.message);
       }
       AV.busy(form, false);
     });
 
-    $("disable-btn").addEventListener("click", async () => {
-      const del = document.querySelector('#disable input[name="remote"]:checked').value === "delete";
-      try { render(await AV.api("POST", "/api/backup/disable", { delete_remote: del })); }
-      catch (e) { AV.showError($("disable"), e.message); }
+    /* Turning off asks: keep the backup at the backup account, or delete it. */
+    $("disable-btn").addEventListener("click", () => {
+      $("disable-ask").hidden = false; $("disable-btn").hidden = true;
+      const st = lastStatus || {};
+      const notMine = st.state === "replaced" && st.holder;
+      $("off-delete").hidden = Boolean(notMine);
+      if (notMine) $("off-keep").querySelector("small").textContent = fill(S.off_not_mine, { device: st.holder.device_name });
+      $("off-keep").focus();
     });
+    $("off-cancel").addEventListener("click", () => { $("disable-ask").hidden = true; $("disable-btn").hidden = false; });
+    async function turnOff(del) {
+      AV.showError($("disable-ask"), "");
+      try {
+        render(await AV.api("POST", "/api/backup/disable", { delete_remote: del }));
+        result(del ? S.off_deleted : S.off_kept);
+      } catch (e) { AV.showError($("disable-ask"), e.message); }
+    }
+    $("off-keep").addEventListener("click", () => turnOff(false));
+    $("off-delete").addEventListener("click", () => turnOff(true));
 
     load(true).catch((e) => { $("status-text").textContent = e.message; });
   }
@@ -239,6 +389,7 @@
     const $ = (id) => document.getElementById(id);
     const form = $("restore-form");
     wireKinds(form);
+    wireShowKeys(S);
     let target = null;
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault(); AV.showError(form, ""); AV.busy(form, true);
@@ -247,6 +398,7 @@
         const { holder } = await AV.api("POST", "/api/backup/inspect", { target });
         $("found").hidden = false;
         $("found-text").textContent = fill(S.found, { device: holder.device_name, accounts: counted(S, holder.count), when: when(holder.updated_at) });
+        $("key-label").textContent = keyLabel(S, holder);
         $("key").focus();
       } catch (e) { AV.showError(form, e.message); }
       AV.busy(form, false);
@@ -258,8 +410,7 @@
         const r = await AV.api("POST", "/api/backup/restore", { target, recovery_key: $("key").value, mode });
         $("key").value = "";
         $("done").hidden = false;
-        const actions = r.restored.filter((a) => a.action_required).length;
-        $("done-text").textContent = fill(S.done, { accounts: counted(S, r.restored.length), actions });
+        $("done-text").textContent = restoredText(S, r);
         box.hidden = true;
       } catch (e) {
         if (e.code === "device_not_empty") {
