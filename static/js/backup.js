@@ -19,6 +19,11 @@
 
   function lang() { return document.documentElement.lang || undefined; }
 
+  /* Sentences run on with a space, except in Japanese. */
+  function sentences(parts) {
+    return parts.filter(Boolean).join((document.documentElement.lang || "").startsWith("ja") ? "" : " ");
+  }
+
   function day(iso) {
     if (!iso) return "";
     return new Date(iso).toLocaleDateString(lang(), { dateStyle: "medium" });
@@ -29,7 +34,7 @@
     const secs = Math.round((new Date(iso).getTime() - Date.now()) / 1000);
     const rtf = new Intl.RelativeTimeFormat(lang(), { numeric: "auto" });
     const abs = Math.abs(secs);
-    if (abs < 45) return rtf.format(0, "second");
+    if (abs < 60) return rtf.format(Math.min(-1, secs), "second");
     if (abs < 3600) return rtf.format(Math.round(secs / 60), "minute");
     if (abs < 86400) return rtf.format(Math.round(secs / 3600), "hour");
     return rtf.format(Math.round(secs / 86400), "day");
@@ -55,7 +60,7 @@
     const parts = [fill(S.restored_added, { accounts: counted(S, added) })];
     if (here) parts.push(plural(S, "restored_some_here", here));
     if (actions) parts.push(plural(S, "restored_actions", actions));
-    return parts.join(" ");
+    return sentences(parts);
   }
 
   /* The backup account described by a form that includes backup/_target.html. */
@@ -133,6 +138,7 @@
         text.textContent = st.error ? st.error.message : "";
         const since = st.failing_since && st.state !== "replaced" ? fill(S.failing_since, { when: when(st.failing_since) }) + " " : "";
         if (st.retry_at) detail.textContent = since + fill(S.retry, { when: when(st.retry_at) });
+        else if (st.state === "replaced" && st.holder) detail.textContent = "";  /* the conflict card below says it */
         else if (st.state === "replaced" || st.state === "rolled-back" || st.state === "tampered") detail.textContent = since + S.next_replaced;
         else detail.textContent = since + S.next_fix;
       }
@@ -204,7 +210,7 @@
       pendingHolder = holder; pendingTarget = target; side = from || "taken";
       $("conflict").hidden = false;
       $("conflict-title").textContent = fill(side === "replaced" ? S.replaced_title : S.taken_title, { device: holder.device_name });
-      $("conflict-text").textContent = holderText(S, holder) + " " + S.read_now;
+      $("conflict-text").textContent = sentences([holderText(S, holder), S.read_now]);
       const v = { device: holder.device_name, accounts: counted(S, holder.count), mine: counted(S, myCount), key: keyOf(S, holder) };
       $("cancel-hint").textContent = side === "replaced" ? S.cancel_replaced : S.cancel_taken;
       $("replace-hint").textContent = fill(side === "replaced" ? S.replace_replaced : S.replace_taken, v);
@@ -222,7 +228,7 @@
       const box = $("conflict-changed");
       const what = chosen || "merge";
       let text = fill(S["changed_" + what], { device: holder.device_name, ago: ago(holder.updated_at), accounts: counted(S, holder.count) });
-      if (what !== "replace" && $("conflict-key").value) text += " " + fill(S.changed_key, { key: keyOf(S, holder) });
+      if (what !== "replace" && $("conflict-key").value) text = sentences([text, fill(S.changed_key, { key: keyOf(S, holder) })]);
       $("changed-text").textContent = text;
       $("again-btn").textContent = S["again_" + what];
       box.hidden = false;
@@ -281,7 +287,7 @@
       }
       if (res.displaced) parts.push(fill(S.told, { device: res.displaced.device_name }));
       if (!res.recovery_key_new && resolution) parts.push(fill(S.kept_key, { key: keyOf(S, { key_origin: res.key_origin }) }));
-      result(parts.join(" "));
+      result(sentences(parts));
       if (res.recovery_key) {
         let why = S.first_key;
         if (resolution === "replace") why = before && before.key_origin ? fill(S.new_key_replace, { device: before.key_origin.device_name }) : S.new_key_plain;

@@ -1,0 +1,19 @@
+/* The backup health mark of templates/backup/_mark.html: once per page, ask whether this
+   device's backup is still its own (GET /api/backup?check=1) and redraw the mark from `health`. */
+"use strict";
+
+(function () {
+  const AV = window.AuthVault;
+  const mark = document.getElementById("backup-mark");
+  if (!mark || !AV) return;
+  AV.api("GET", "/api/backup?check=1").then((st) => {
+    const h = st.health;
+    if (!h) return;
+    mark.hidden = h.ok;
+    if (h.ok) return;
+    mark.className = "health-mark health-" + h.reason;
+    const date = h.since ? new Date(h.since * 1000).toLocaleDateString(document.documentElement.lang || undefined, { dateStyle: "medium" }) : "";
+    const text = AV.fill(mark.dataset[h.reason] || mark.dataset.attention, { device: h.device_name || "?", date });
+    mark.querySelector(".health-text").textContent = text;
+  }).catch(() => {});
+})();
