@@ -10,6 +10,7 @@ interrupted backup never loses an acknowledged change: the next push carries it.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import sqlite3
@@ -117,12 +118,51 @@ def public_target(target: dict[str, Any]) -> dict[str, Any]:
 
 def read_config(conn: sqlite3.Connection, device_id: str, master_key: bytes) -> Config | None:
     """This device's backup account and keys, or None when backup is off."""
-    db = accts.load_db(conn, device_id, master_key)
+    return config_from_db(conn, device_id, accts.load_db(conn, device_id, master_key))
+
+
+def config_from_db(conn: sqlite3.Connection, device_id: str, db: dict[str, Any]) -> Config | None:
+    """The backup config in an already decrypted vault database, at the backup's latest position."""
     raw = (db.get("authvault") or {}).get("backup")
     if not raw:
         return None
     state = BackupState.from_json(raw["state"]) if raw.get("state") else None
-    return Config(target=raw["target"], state=state)
+    return Config(target=raw["target"], state=_at_position(conn, device_id, state) if state else None)
+
+
+# Where the backup stands (generation, ETag, time, count) is not secret and changes with every
+# push: it lives in the device's settings row, so a push after an edit writes no second vault. The
+# vault's copy is the position at the last config write (enable, a choice); the row's wins when it
+# is of the same backup and not older. A data folder from before this row simply has none yet.
+POSITION_KEY = "backup_position"
+_POSITION_FIELDS = ("generation", "etag", "updated_at", "count")
+
+
+def _read_position(conn: sqlite3.Connection, device_id: str) -> dict[str, Any] | None:
+    raw = registry.get_setting(conn, device_id, POSITION_KEY)
+    return json.loads(raw) if raw else None
+
+
+def _write_position(conn: sqlite3.Connection, device_id: str, state: BackupState | None, *,
+                    only_forward: bool = False) -> None:
+    """Record where the backup stands (inside the caller's transaction). With `only_forward`, a
+    slower push that finishes after a newer one leaves the newer position."""
+    if state is None:
+        registry.set_setting(conn, device_id, POSITION_KEY, "")
+        return
+    if only_forward:
+        known = _read_position(conn, device_id)
+        if known and known.get("backup_id") == state.backup_id and known.get("generation", -1) > state.generation:
+            return
+    registry.set_setting(conn, device_id, POSITION_KEY, json.dumps(
+        {"backup_id": state.backup_id, **{f: getattr(state, f) for f in _POSITION_FIELDS}}))
+
+
+def _at_position(conn: sqlite3.Connection, device_id: str, state: BackupState) -> BackupState:
+    known = _read_position(conn, device_id)
+    if not known or known.get("backup_id") != state.backup_id or known.get("generation", -1) < state.generation:
+        return state
+    return dataclasses.replace(state, **{f: known[f] for f in _POSITION_FIELDS})
 
 
 def write_config(conn: sqlite3.Connection, device_id: str, master_key: bytes, config: Config | None,
@@ -144,6 +184,7 @@ def write_config(conn: sqlite3.Connection, device_id: str, master_key: bytes, co
                                  "state": config.state.to_json() if config.state else None}
         db["authvault"] = private
         accts.write_envelope(conn, device_id, envelope.replace_db(env, master_key, db))
+        _write_position(conn, device_id, config.state if config else None)
 
 
 # --- status (no secrets) ----------------------------------------------------------------------
@@ -194,7 +235,8 @@ def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
 # --- pushing ------------------------------------------------------------------------------------
 
 def push(conn: sqlite3.Connection, device_id: str, master_key: bytes, service: BackupService,
-         *, force: bool = False, after_change: bool = False) -> dict[str, Any]:
+         *, force: bool = False, after_change: bool = False,
+         written: accts.Written | None = None) -> dict[str, Any]:
     """Back up the device's current accounts if its backup is on; return the new status.
 
     Never raises a BackupError: a failure is recorded in the status (codes keep working). With
@@ -202,6 +244,11 @@ def push(conn: sqlite3.Connection, device_id: str, master_key: bytes, service: B
     With `after_change`, a backup account that just failed is not tried again before its retry
     time: the change is committed already and the retry carries it, so a backup server that is
     down (a connect timeout each time) does not slow every change down.
+
+    `written` is what the change just stored: its decrypted vault gives the config and, unless
+    the vault changed again meanwhile, its accounts are the ones backed up, so a push after an
+    edit decrypts nothing more; where the backup stands is written to the settings row, so it
+    writes no second vault either.
     """
     status = read_status(conn, device_id)
     if status.get("state") == "off":
@@ -214,14 +261,22 @@ def push(conn: sqlite3.Connection, device_id: str, master_key: bytes, service: B
         return status
     if not force and status.get("state") not in ("on", *RETRYING):
         return status  # replaced, tampered...: the person decides what happens next
-    config = read_config(conn, device_id, master_key)
+    if written is not None:
+        config = config_from_db(conn, device_id, written.db)
+    else:
+        config = read_config(conn, device_id, master_key)
     if config is None or config.state is None:
         return status
+
+    def current_accounts() -> list[Account]:
+        # read under the backup lock: a push that waited must not write an older list
+        if written is not None and accts.is_current(conn, device_id, written):
+            return written.accounts
+        return accts.load_accounts(conn, device_id, master_key)
+
     try:
         store = load(config.target)
-        # read under the backup lock: a push that waited must not write an older list
-        new_state = service.push(store, config.state,
-                                 lambda: accts.load_accounts(conn, device_id, master_key))
+        new_state = service.push(store, config.state, current_accounts)
     except BackupError as err:
         log.warning("backup of device %s failed: %s", device_id, err.code)
         status = status_after_failure(status, config, err)
@@ -229,9 +284,9 @@ def push(conn: sqlite3.Connection, device_id: str, master_key: bytes, service: B
             write_status(conn, device_id, status)
         return status
     config.state = new_state
-    write_config(conn, device_id, master_key, config)
     status = status_after_success(config, new_state)
     with transaction(conn):
+        _write_position(conn, device_id, new_state, only_forward=True)
         write_status(conn, device_id, status)
     return status
 
@@ -446,10 +501,11 @@ class DeviceBackup:
                   detail="deleted" if delete_remote else "kept")
         return {"state": "off"}
 
-    def push(self, *, force: bool = False, after_change: bool = False) -> dict[str, Any]:
+    def push(self, *, force: bool = False, after_change: bool = False,
+             written: accts.Written | None = None) -> dict[str, Any]:
         """Back this device's accounts up now if backup is on (see `push`)."""
         return push(self.conn, self.device_id, self.master_key, self.service,
-                    force=force, after_change=after_change)
+                    force=force, after_change=after_change, written=written)
 
     def back_up_now(self) -> dict[str, Any]:
         """Back up now, also after an error or in a waiting state; BackupOff when off."""

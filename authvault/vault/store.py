@@ -54,10 +54,19 @@ def read_envelope(conn: sqlite3.Connection, device_id: str) -> dict:
     return json.loads(row["envelope"])
 
 
-def write_envelope(conn: sqlite3.Connection, device_id: str, env: dict) -> None:
-    """Store a device's envelope (inside the caller's transaction)."""
+def write_envelope(conn: sqlite3.Connection, device_id: str, env: dict) -> str:
+    """Store a device's envelope (inside the caller's transaction); return the text stored."""
+    text = json.dumps(env)
     conn.execute("UPDATE vaults SET envelope = ?, updated_at = ? WHERE device_id = ?",
-                 (json.dumps(env), time.time(), device_id))
+                 (text, time.time(), device_id))
+    return text
+
+
+def is_current(conn: sqlite3.Connection, device_id: str, written: Written) -> bool:
+    """Whether the vault is still exactly what `written` stored (no decryption: every write of an
+    envelope has fresh nonces, so equal text means no change since)."""
+    row = conn.execute("SELECT envelope FROM vaults WHERE device_id = ?", (device_id,)).fetchone()
+    return row is not None and row["envelope"] == written.envelope_text
 
 
 def unlock_with_passphrase(conn: sqlite3.Connection, device_id: str, passphrase: str) -> bytes:
@@ -75,20 +84,38 @@ def load_accounts(conn: sqlite3.Connection, device_id: str, master_key: bytes) -
     return entries.accounts_from_db(load_db(conn, device_id, master_key))
 
 
-def change_accounts(conn: sqlite3.Connection, device_id: str, master_key: bytes,
-                    change: Callable[[list[Account]], list[Account]]) -> list[Account]:
-    """Apply `change` to the account list and store the result, all in one write transaction."""
+@dataclass
+class Written:
+    """What one change stored: the accounts, the whole decrypted vault database (accounts plus
+    AuthVault's private part) and the envelope text, so what comes next (the backup push) needs
+    neither another decryption nor another write."""
+
+    accounts: list[Account]
+    db: dict
+    envelope_text: str
+
+
+def change(conn: sqlite3.Connection, device_id: str, master_key: bytes,
+           fn: Callable[[list[Account]], list[Account]]) -> Written:
+    """Apply `fn` to the account list and store the result: one decryption, one write, one
+    write transaction."""
     with transaction(conn):
         env = read_envelope(conn, device_id)
         db = envelope.open_db(env, master_key, expected_device_id=device_id)
-        accounts = change(entries.accounts_from_db(db))
+        accounts = fn(entries.accounts_from_db(db))
         new_db = entries.db_from_accounts(accounts)
         for key, value in db.items():  # keep what is not an account (AuthVault's private part)
             new_db.setdefault(key, value)
-        write_envelope(conn, device_id, envelope.replace_db(env, master_key, new_db))
+        text = write_envelope(conn, device_id, envelope.replace_db(env, master_key, new_db))
         # How many accounts a device holds is not secret; the devices page shows it without a key.
         registry.set_setting(conn, device_id, "account_count", str(len(accounts)))
-    return accounts
+    return Written(accounts, new_db, text)
+
+
+def change_accounts(conn: sqlite3.Connection, device_id: str, master_key: bytes,
+                    fn: Callable[[list[Account]], list[Account]]) -> list[Account]:
+    """`change`, for callers that only need the accounts."""
+    return change(conn, device_id, master_key, fn).accounts
 
 
 def _identity(a: Account) -> tuple[str, str]:

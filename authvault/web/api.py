@@ -151,10 +151,10 @@ def unlocked_accounts() -> list[Account]:
 
 def change(fn) -> list[Account]:  # type: ignore[no-untyped-def]
     """Change the current device's accounts in one transaction, then back them up if backup is on."""
-    result = accts.change_accounts(context.db(), current_user.device.id, current_user.master_key, fn)
+    written = accts.change(context.db(), current_user.device.id, current_user.master_key, fn)
     from .backup_api import after_change_safe
-    after_change_safe()
-    return result
+    after_change_safe(written)  # one decryption and one vault write for the change and its backup
+    return written.accounts
 
 
 # --- session, setup, unlock, lock -------------------------------------------------------------

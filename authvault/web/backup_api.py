@@ -15,6 +15,7 @@ from ..backup import device as dbk
 from ..backup.errors import holder_json
 from ..errors import N_, AuthVaultError
 from ..qr import make_qr_svg
+from ..vault import store as accts
 from . import context
 from .api import ApiError, body
 from .errors import translate
@@ -101,9 +102,9 @@ def retry_if_due() -> None:
     device().retry_in_background()
 
 
-def after_change() -> None:
+def after_change(written: accts.Written | None = None) -> None:
     """Back the device's accounts up after a change (called by the accounts API)."""
-    device().push(after_change=True)
+    device().push(after_change=True, written=written)
 
 
 def _whole_number(data: dict[str, Any], key: str) -> int | None:
@@ -237,7 +238,7 @@ def restore_version():  # type: ignore[no-untyped-def]
     return jsonify(restored_json(done))
 
 
-def after_change_safe() -> None:
+def after_change_safe(written: accts.Written | None = None) -> None:
     """Back up after a change when backup is on (never fails the request that made the change)."""
     if current_user.is_authenticated:
-        after_change()
+        after_change(written)
