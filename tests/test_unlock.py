@@ -198,3 +198,62 @@ def test_ten_wrong_unlocks_in_the_devices_own_browser_still_lock_it(unlocked: Ap
     assert other.get("/api/codes").status_code == 401
     resp = unlocked.post("/api/unlock", {"passphrase": PASSPHRASE})
     assert resp.status_code == 429 and resp.get_json()["error"]["retry_after"] <= 60
+
+
+# --- signing back in with a passkey ------------------------------------------------------------------
+
+def passkey_sign_in(api: Api, auth: SoftAuthenticator, name: str = "iPhone"):  # type: ignore[no-untyped-def]
+    got = api.post("/api/devices/signin/passkey/options", {"device_name": name})
+    assert got.status_code == 200, got.get_json()
+    body = got.get_json()
+    answer = auth.get(body["options"], prf_salt=body["prf_salt"])
+    return api.post("/api/devices/signin/passkey", {"device_name": name, "credential": answer})
+
+
+def test_a_prf_passkey_signs_a_cleared_browser_back_in_while_strangers_slow_the_network(unlocked: Api, app) -> None:  # type: ignore[no-untyped-def]
+    unlocked.post("/api/accounts", {"uri": "otpauth://totp/Example:alice?secret=JBSWY3DPEHPK3PXP&issuer=Example"})
+    auth = SoftAuthenticator()
+    assert register(unlocked, auth).get_json()["unlock_mode"] == "prf"
+    for i in range(25):  # strangers on the home network guess passphrases until it waits
+        guess(stranger(app, f"192.168.1.{100 + i}"), name=f"guess {i}")
+    cleared = stranger(app, OWNER_ADDR)  # the owner's phone, its browser data cleared
+    assert guess(cleared, passphrase=PASSPHRASE).status_code == 429  # the passphrase has to wait here
+    resp = passkey_sign_in(cleared, auth)
+    assert resp.status_code == 200, resp.get_json()
+    cleared.csrf = resp.get_json()["csrf_token"]
+    assert [a["issuer"] for a in cleared.get("/api/codes").get_json()["accounts"]] == ["Example"]
+    assert unlocked.refresh()["device"] is None  # the old cookie stopped working, as with the passphrase
+    lock(cleared)
+    assert login(cleared, auth).status_code == 200  # the passkey unlocks the signed-in browser
+
+
+def test_passkey_sign_in_options_look_alike_for_a_name_that_is_no_device(unlocked: Api, app) -> None:  # type: ignore[no-untyped-def]
+    auth = SoftAuthenticator()
+    register(unlocked, auth)
+    nobody = stranger(app, "10.7.7.7")
+    real = nobody.post("/api/devices/signin/passkey/options", {"device_name": "iPhone"}).get_json()
+    fake = nobody.post("/api/devices/signin/passkey/options", {"device_name": "Pixel"}).get_json()
+    again = nobody.post("/api/devices/signin/passkey/options", {"device_name": " pixel "}).get_json()
+    assert set(real) == set(fake) == {"options", "prf_salt"}
+    assert set(real["options"]) == set(fake["options"])
+    assert len(real["options"]["allowCredentials"]) == len(fake["options"]["allowCredentials"]) == 1
+    assert len(real["prf_salt"]) == len(fake["prf_salt"]) == 43
+    assert fake["prf_salt"] == again["prf_salt"]  # the same name gets the same look-alike every time
+    assert fake["options"]["allowCredentials"] == again["options"]["allowCredentials"]
+    assert real["options"]["allowCredentials"][0]["id"] == auth.id
+    # a right passkey sent with a wrong name, and any answer to look-alike options, are refused alike
+    answer = auth.get(real["options"], prf_salt=real["prf_salt"])
+    wrong = nobody.post("/api/devices/signin/passkey", {"device_name": "Pixel", "credential": answer})
+    assert wrong.status_code == 401 and wrong.get_json()["error"]["code"] == "signin_failed"
+    other = SoftAuthenticator()
+    decoy = nobody.post("/api/devices/signin/passkey", {"device_name": "Pixel", "credential": other.get(
+        fake["options"], prf_salt=fake["prf_salt"])})
+    assert decoy.status_code == 401 and decoy.get_json()["error"]["code"] == "signin_failed"
+    assert unlocked.get("/api/codes").status_code == 200  # the device was never touched
+
+
+def test_a_device_key_passkey_cannot_sign_in_without_its_cookie(unlocked: Api, app) -> None:  # type: ignore[no-untyped-def]
+    auth = SoftAuthenticator(prf=False)
+    assert register(unlocked, auth).get_json()["unlock_mode"] == "device_key"
+    got = stranger(app).post("/api/devices/signin/passkey/options", {"device_name": "iPhone"}).get_json()
+    assert got["options"]["allowCredentials"][0]["id"] != auth.id  # its key was in the cleared cookies

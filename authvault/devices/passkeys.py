@@ -325,9 +325,11 @@ def registration_options(conn: sqlite3.Connection, rp: RelyingParty, device: reg
     return options_to_json(opts)
 
 
-def authentication_options(conn: sqlite3.Connection, rp: RelyingParty, device: registry.Device) -> str:
-    """The options for `navigator.credentials.get()`: only this device's passkeys, UV required."""
-    mine = list_passkeys(conn, device.id)
+def authentication_options(conn: sqlite3.Connection, rp: RelyingParty, device: registry.Device,
+                           modes: tuple[UnlockMode, ...] = ("prf", "device_key")) -> str:
+    """The options for `navigator.credentials.get()`: only this device's passkeys (of these unlock
+    modes), UV required."""
+    mine = [pk for pk in list_passkeys(conn, device.id) if pk.unlock_mode in modes]
     if not mine:
         raise PasskeyError("no_passkeys", N_(
             "This device has no passkey yet. Unlock with your passphrase, then add one in Settings."), 409)
@@ -336,6 +338,17 @@ def authentication_options(conn: sqlite3.Connection, rp: RelyingParty, device: r
         user_verification=UserVerificationRequirement.REQUIRED)
     with transaction(conn):
         _store_challenge(conn, opts.challenge, device.id, "login")
+    return options_to_json(opts)
+
+
+def decoy_options(rp: RelyingParty, credential_id: bytes) -> str:
+    """Options shaped like a device's, for one credential that exists nowhere (sign-in with a name
+    that is no device); no challenge is stored, so no answer to them is ever accepted."""
+    opts = generate_authentication_options(
+        rp_id=rp.id, timeout=CEREMONY_TIMEOUT_MS, user_verification=UserVerificationRequirement.REQUIRED,
+        allow_credentials=[PublicKeyCredentialDescriptor(id=credential_id[:16],
+                                                         transports=[AuthenticatorTransport.INTERNAL,
+                                                                     AuthenticatorTransport.HYBRID])])
     return options_to_json(opts)
 
 

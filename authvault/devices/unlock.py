@@ -19,9 +19,11 @@ get more tries through than the limit (issue 12 saw 17 through a limit of 10).
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import ipaddress
+import json
 import math
 import sqlite3
 import time
@@ -348,6 +350,13 @@ def sign_in(conn: sqlite3.Connection, name: str, passphrase: str, client: str, *
             audit(conn, "signin_failed", client=client)
         raise SignInFailed()
     device, master_key = found
+    return _signed_in(conn, attempt, device, master_key, "passphrase", client)
+
+
+def _signed_in(conn: sqlite3.Connection, attempt: Attempt, device: registry.Device, master_key: bytes,
+               how: str, client: str) -> SignedIn:
+    """The common end of a sign-in: a new cookie token, the device's sessions ended, its device-key
+    passkeys (their key was in the cleared browser) removed."""
     with transaction(conn):
         give_back(conn, attempt)
         cookie_token = registry.rotate_cookie(conn, device.id)
@@ -360,11 +369,87 @@ def sign_in(conn: sqlite3.Connection, name: str, passphrase: str, client: str, *
                 passkeys.delete_passkey_row(conn, pk.id)
                 audit(conn, "passkey_removed", device_id=device.id, detail="device_key_lost", client=client)
         registry.mark_used(conn, device.id)
-        audit(conn, "signed_in", device_id=device.id, client=client)
-        audit(conn, "unlock", device_id=device.id, detail="passphrase", client=client)
+        audit(conn, "signed_in", device_id=device.id, detail=how, client=client)
+        audit(conn, "unlock", device_id=device.id, detail=how, client=client)
     return SignedIn(registry.get_device(conn, device.id) or device, master_key, cookie_token, len(stale))
 
 
 def signin_wait(conn: sqlite3.Connection, client: str) -> int:
     """Seconds this address (or its network) must wait before its next sign-in try (0: none)."""
     return math.ceil(wait_for(conn, stranger_keys(client, None, b"")))
+
+
+# --- signing back in with a passkey ---------------------------------------------------------------
+#
+# A passkey that holds its vault key (PRF) brings a cleared browser back without the passphrase and
+# is not slowed down by passphrase guesses from the same network: a stranger cannot answer a
+# passkey's challenge. Its own failures are counted per address and network (PASSKEY_*), so junk
+# answers stay cheap. The person types the device name first, so the browser can be asked for that
+# device's passkeys with its PRF salt in one prompt. A name that is no device gets options of the
+# same shape (a credential id and a salt derived from the name), so the answer does not say whether
+# the name exists.
+
+PASSKEY_ADDRESS = Policy(free=10, base=15, cap=3600)
+PASSKEY_NETWORK = Policy(free=40, base=15, cap=3600)
+
+
+def passkey_stranger_keys(client: str) -> list[tuple[str, Policy]]:
+    """What a passkey sign-in try counts against: its own address and network keys."""
+    keys: list[tuple[str, Policy]] = [(f"pk-addr:{client}", PASSKEY_ADDRESS)]
+    net = network_of(client)
+    if net:
+        keys.append((f"pk-net:{net}", PASSKEY_NETWORK))
+    return keys
+
+
+def _named(conn: sqlite3.Connection, name: str) -> list[registry.Device]:
+    wanted = normalize_name(name)
+    return [d for d in registry.list_devices(conn) if normalize_name(d.name) == wanted]
+
+
+@dataclass(frozen=True)
+class PasskeySignInOptions:
+    """What the browser needs for one passkey prompt: WebAuthn request options and the PRF salt."""
+
+    options: dict[str, Any]
+    prf_salt: str
+
+
+def passkey_signin_options(conn: sqlite3.Connection, rp: passkeys.RelyingParty, name: str, client: str, *,
+                           pepper: bytes) -> PasskeySignInOptions:
+    """Request options for the PRF passkeys of the device with this name (or look-alike options)."""
+    check(conn, passkey_stranger_keys(client), by_device=False)
+    for device in _named(conn, name):
+        if any(pk.unlock_mode == "prf" for pk in passkeys.list_passkeys(conn, device.id)):
+            opts = json.loads(passkeys.authentication_options(conn, rp, device, modes=("prf",)))
+            return PasskeySignInOptions(opts, passkeys.prf_salt(conn, device.id))
+    return PasskeySignInOptions(json.loads(passkeys.decoy_options(rp, _derived(pepper, "credential", name))),
+                                base64.urlsafe_b64encode(_derived(pepper, "salt", name)).decode().rstrip("="))
+
+
+def _derived(pepper: bytes, what: str, name: str) -> bytes:
+    return hmac.new(pepper, f"{what}:{normalize_name(name)}".encode(), hashlib.sha256).digest()
+
+
+def sign_in_with_passkey(conn: sqlite3.Connection, rp: passkeys.RelyingParty, name: str,
+                         credential: dict[str, Any], client: str) -> SignedIn:
+    """Sign a browser back in to the device of this name with one of its PRF passkeys."""
+    attempt = begin(conn, passkey_stranger_keys(client), by_device=False)
+    try:
+        cred_id = credential.get("id") if isinstance(credential, dict) else None
+        pk = passkeys.get_passkey(conn, cred_id) if isinstance(cred_id, str) else None
+        device = registry.get_device(conn, pk.device_id) if pk is not None else None
+        if pk is None or device is None or normalize_name(device.name) != normalize_name(name):
+            raise SignInFailed()
+        pk = passkeys.verify_authentication(conn, rp, device, credential)
+        prf = passkeys.prf_output(credential)
+        if pk.unlock_mode != "prf" or prf is None:
+            raise passkeys.PasskeyError("passkey_prf_missing", N_(
+                "This passkey cannot open the vault by itself in this browser. Sign in with the passphrase."), 401)
+        master_key = passkeys.unlock_vault(accts.read_envelope(conn, device.id), pk, prf)
+        prf = None
+    except AuthVaultError as err:
+        with transaction(conn):
+            audit(conn, "signin_failed", detail=err.code, client=client)
+        raise
+    return _signed_in(conn, attempt, device, master_key, "passkey", client)

@@ -483,12 +483,7 @@ def signin():  # type: ignore[no-untyped-def]
     never the device (devices/unlock.py).
     """
     data = body()
-    name = data.get("device_name")
-    if not isinstance(name, str) or not name.strip():
-        raise ApiError(400, "device_name_required", N_("Type the name of your device, as it is shown in "
-                                                       "Settings › Devices (for example “iPhone”)."))
-    if len(name) > 200:
-        raise unlocking.SignInFailed()
+    name = signin_name(data)
     passphrase = data.get("passphrase")
     if not isinstance(passphrase, str) or not passphrase:
         raise ApiError(400, "passphrase_required", N_("Enter your passphrase."))
@@ -496,6 +491,39 @@ def signin():  # type: ignore[no-untyped-def]
         raise unlocking.SignInFailed()
     done = unlocking.sign_in(context.db(), name, passphrase, context.client_address(), pepper=signin_pepper(),
                              dummy_cost=scrypt_params())
+    resp = unlocked_response(done.device, done.master_key, 200, done.cookie_token,
+                             removed_passkeys=done.removed_passkeys)
+    resp.delete_cookie(DEVICE_KEY_COOKIE, path=DEVICE_KEY_PATH)
+    return resp
+
+
+def signin_name(data: dict[str, Any]) -> str:
+    """The typed device name of a sign-in (400 if missing)."""
+    name = data.get("device_name")
+    if not isinstance(name, str) or not name.strip():
+        raise ApiError(400, "device_name_required", N_("Type the name of your device, as it is shown in "
+                                                       "Settings › Devices (for example “iPhone”)."))
+    return name[:200]
+
+
+@bp.post("/devices/signin/passkey/options")
+def signin_passkey_options():  # type: ignore[no-untyped-def]
+    """`{device_name}` -> `{options, prf_salt}` for one passkey prompt (the same shape for any name)."""
+    name = signin_name(body())
+    got = unlocking.passkey_signin_options(context.db(), require_rp(), name, context.client_address(),
+                                           pepper=signin_pepper())
+    return jsonify({"options": got.options, "prf_salt": got.prf_salt})
+
+
+@bp.post("/devices/signin/passkey")
+def signin_passkey():  # type: ignore[no-untyped-def]
+    """`{device_name, credential}`: sign this browser back in with the device's PRF passkey."""
+    data = body()
+    name = signin_name(data)
+    credential = data.get("credential")
+    if not isinstance(credential, dict):
+        raise ApiError(400, "credential_required", N_("Send the passkey's answer as credential."))
+    done = unlocking.sign_in_with_passkey(context.db(), require_rp(), name, credential, context.client_address())
     resp = unlocked_response(done.device, done.master_key, 200, done.cookie_token,
                              removed_passkeys=done.removed_passkeys)
     resp.delete_cookie(DEVICE_KEY_COOKIE, path=DEVICE_KEY_PATH)

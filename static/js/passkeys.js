@@ -220,6 +220,23 @@
 
   AV.pages.signin = function () {
     const form = document.getElementById("signin-form");
+    /* A passkey that holds its vault key signs the browser back in with one prompt, no passphrase. */
+    const pkBox = document.getElementById("signin-passkey"), pkBtn = document.getElementById("signin-passkey-btn");
+    if (pkBox && supported()) status().then((st) => { if (st.available) pkBox.hidden = false; }).catch(() => {});
+    if (pkBtn) pkBtn.addEventListener("click", async () => {
+      AV.showError(form, "");
+      const name = form.device_name.value.trim();
+      if (!name) { AV.showError(form, P.name_first); form.device_name.focus(); return; }
+      pkBtn.disabled = true;
+      try {
+        const got = await AV.api("POST", "/api/devices/signin/passkey/options", { device_name: name });
+        let cred;
+        try { cred = await navigator.credentials.get({ publicKey: withPrf(requestOptions(got.options), got.prf_salt) }); }
+        catch (e) { throw new Error(friendly(e)); }
+        await AV.api("POST", "/api/devices/signin/passkey", { device_name: name, credential: credentialJSON(cred) });
+        location.href = "/";
+      } catch (e) { AV.showError(form, e.message); pkBtn.disabled = false; }
+    });
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault(); AV.showError(form, "");
       AV.busy(form, true);

@@ -73,3 +73,27 @@ def test_remove_a_device_with_the_passphrase_then_restore_it_then_remove_with_th
     finally:
         phone.close()
         tablet.close()
+
+
+def test_sign_back_in_with_a_prf_passkey_and_no_passphrase(browser: Any, fresh_server: Any,
+                                                            screenshot_dir: Path) -> None:
+    """The owner's browser data was cleared: the device name and one passkey prompt bring it back."""
+    device = new_device(browser, fresh_server.origin)
+    try:
+        add_authenticator(device, prf=True)  # the passkey holds the vault key
+        setup_with_passkey(device, "iPhone")
+        device.api("POST", "/api/accounts", {"uri": URI_PHONE})
+        device.context.clear_cookies()
+        device.goto("/signin")
+        device.page.wait_for_selector("#signin-passkey:not([hidden])")
+        device.page.click("#signin-passkey-btn")  # no name yet: it says what to do
+        device.page.wait_for_selector("#form-error:not(:empty)")
+        device.page.fill("#device_name", "IPHONE")
+        device.page.screenshot(path=str(screenshot_dir / "signin-passkey-phone.png"), full_page=True)
+        device.page.click("#signin-passkey-btn")
+        device.page.wait_for_url(device.origin + "/")
+        device.page.wait_for_selector("#accounts")
+        assert [a["issuer"] for a in device.api("GET", "/api/codes")["accounts"]] == ["PhoneBank"]
+        assert device.errors == []
+    finally:
+        device.close()
