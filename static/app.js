@@ -44,7 +44,18 @@ function listPage() {
     if (btn) { btn.textContent = groupCode(code); btn.dataset.code = code; }
     const n = li.querySelector(".next-code");
     if (n) n.textContent = groupCode(next);
+    const nextBox = li.querySelector(".next");
+    if (nextBox) nextBox.hidden = !next;
+    li.classList.remove("no-code");
   }
+
+  // The server could not be reached in time for this code: no code shown, no countdown, nothing to copy.
+  function noCode(li) {
+    const btn = li.querySelector(".code");
+    if (btn) { btn.textContent = "—"; delete btn.dataset.code; }
+    li.classList.add("no-code");
+  }
+  const connection = () => window.AuthVault.connection;
 
   async function refresh() {
     if (fetching) return;
@@ -59,8 +70,11 @@ function listPage() {
         const li = document.querySelector(`.acct[data-id="${a.id}"]`);
         if (li && !a.action_required) render(li, a.code, a.next_code);
       }
+      if (connection()) connection().ok();
     } catch (e) {
       if (e.status === 401) { location.href = "/"; return; }   // locked meanwhile (idle timeout)
+      // no answer, or a proxy's 502/503/504: the server is out of reach (banner, retries)
+      if ((!e.status || e.status >= 502) && connection()) connection().failed(refresh);
     } finally { fetching = false; }
   }
 
@@ -71,11 +85,15 @@ function listPage() {
       const li = document.querySelector(`.acct[data-id="${id}"]`);
       if (!li) continue;
       if (now >= s.boundary) {                              // flip to the next code without a request
+        const validUntil = s.boundary + s.period;           // the "next" code is good for one period
         s.code = s.next; s.next = null;
-        s.boundary += s.period;
-        render(li, s.code, "");
+        if (s.code && now < validUntil) { s.boundary = validUntil; render(li, s.code, ""); }
+        else {                                              // nothing fresh: never an old code, never a countdown over nothing
+          s.code = null; s.boundary = (Math.floor(now / s.period) + 1) * s.period; noCode(li);
+        }
         needFetch = true;
       }
+      if (!s.code) continue;
       const left = Math.max(0, s.boundary - now);
       li.querySelector(".secs").textContent = Math.ceil(left);
       li.querySelector(".bar-fill").style.transform = `scaleX(${left / s.period})`;
@@ -99,6 +117,7 @@ function listPage() {
   list.addEventListener("click", async (ev) => {
     const codeBtn = ev.target.closest(".code");
     if (codeBtn) {
+      if (!codeBtn.dataset.code) { toast(T.network, 3500); return; }   // never "null" on the clipboard
       try { await copyText(codeBtn.dataset.code); toast(T.copied); } catch (e) { toast(T.copy_failed, 3000); }
       return;
     }
@@ -109,6 +128,7 @@ function listPage() {
         const a = await api("POST", `/api/accounts/${li.dataset.id}/next`);
         render(li, a.code, a.next_code);
         li.querySelector(".counter").textContent = "#" + a.counter;
+        if (connection()) connection().sync();   // the offline copy must know this counter at once
       } catch (e) { toast(e.message, 3500); }
       return;
     }
