@@ -180,6 +180,8 @@ def create_app(settings: Settings | None = None, test_config: dict | None = None
     from . import transfer_api, transfer_pages
     app.register_blueprint(transfer_api.bp)
     app.register_blueprint(transfer_pages.bp)
+    from . import offline
+    app.register_blueprint(offline.bp)
     security.init_app(app)
     log.debug("AuthVault data folder: %s; lock after %s minutes", settings.data_dir, settings.lock_minutes)
     return app

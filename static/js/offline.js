@@ -1,0 +1,351 @@
+/* The offline view (the shell page /offline, which the service worker also serves for any page
+   when the server cannot be reached): unlock this device's offline copy with the passkey (PRF)
+   or the passphrase, show the codes computed here, lock exactly as online, and hand back to the
+   server when it answers again.
+
+   The key lives only in this page's memory (non-extractable CryptoKeys); locking drops it. */
+import * as V from "./offline-vault.js";
+import { deleteCopy, loadCopy, setHotpPending, updateCopy } from "./offline-store.js";
+
+const T = JSON.parse(document.getElementById("i18n-offline").textContent);
+const $ = (id) => document.getElementById(id);
+const lang = document.documentElement.lang || undefined;
+const PROBE_MS = 10000;
+const OLD_COPY_MS = 7 * 24 * 3600 * 1000;
+const LARGE_OFFSET_S = 30;
+
+let copy = null;            // the IndexedDB record (envelope + metadata)
+let accounts = null;        // unlocked: [{..., key: CryptoKey}]; null when locked
+let since = null;           // when the server was first found out of reach
+let serverState = null;     // null (unreachable), "locked", "unlocked"
+let tickTimer = null, lastActive = Date.now(), hiddenAt = null;
+
+function toast(text, ms = 1800) {
+  const el = $("toast");
+  el.textContent = text; el.classList.add("show");
+  clearTimeout(toast.t); toast.t = setTimeout(() => el.classList.remove("show"), ms);
+}
+const fmtTime = (d) => d.toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" });
+const fmtDate = (ms) => new Date(ms).toLocaleString(lang, { dateStyle: "medium", timeStyle: "short" });
+function groupCode(code) {
+  if (!code) return "";
+  if (/^\d+$/.test(code) && (code.length === 6 || code.length === 8)) { const h = code.length / 2; return code.slice(0, h) + " " + code.slice(h); }
+  if (/^\d{7}$/.test(code)) return code.slice(0, 3) + " " + code.slice(3);
+  return code;
+}
+function message(err) {
+  if (err && err.code && T[err.code]) return T[err.code];
+  return T.vault_damaged;
+}
+
+/* ---- the server: reachable or not --------------------------------------------------------- */
+async function probe() {
+  const ctrl = new AbortController();
+  const timer = setTimeout(() => ctrl.abort(), 4000);
+  try {
+    const resp = await fetch("/api/session", { cache: "no-store", credentials: "same-origin", signal: ctrl.signal,
+                                               headers: { Accept: "application/json", "X-AuthVault-Idle": "1" } });
+    if (resp.status >= 502) return null;
+    const data = await resp.json();
+    if (!data.device) return "gone";
+    return data.state === "unlocked" ? "unlocked" : "locked";
+  } catch (e) { return null; } finally { clearTimeout(timer); }
+}
+
+function showBanner() {
+  const banner = $("offline-banner");
+  banner.hidden = false;
+  banner.classList.toggle("ok", serverState !== null);
+  if (serverState === null) {
+    $("offline-reach").textContent = T.unreachable_since.replace("{time}", fmtTime(since));
+    $("offline-retry-box").hidden = false;
+    $("offline-hint").textContent = accounts ? T.showing_offline : (copy ? T.still_works : T.no_copy_hint);
+    $("offline-online-box").hidden = true;
+  } else {
+    $("offline-reach").textContent = T.back_unlocked;
+    $("offline-retry-box").hidden = true;
+    $("offline-hint").textContent = T.back_locked;
+    $("offline-online-box").hidden = false;
+  }
+}
+
+async function check() {
+  const state = await probe();
+  if (state === "gone") { await lock(); await deleteCopy(); location.replace("/"); return; }
+  if (state === "unlocked" || (state === "locked" && !accounts)) {
+    // the server's own page is better: the list (unlocked), or its unlock page (nothing open here)
+    await lock(); location.replace("/"); return;
+  }
+  serverState = state;                 // null: still out of reach; "locked": offline view stays
+  if (state === null && !since) since = new Date();
+  showBanner();
+}
+
+/* ---- unlocking -------------------------------------------------------------------------------- */
+function busy(text) {
+  $("offline-working").hidden = !text; $("offline-working").textContent = text || "";
+  for (const b of $("offline-form").querySelectorAll("button")) b.disabled = !!text;
+}
+
+async function opened(db) {
+  accounts = await V.accountsFromDb(db);
+  $("offline-passphrase").value = "";
+  $("offline-form").hidden = true;
+  $("offline-view").hidden = false;
+  $("offline-lock").hidden = false;
+  lastActive = Date.now();
+  await render();
+  tickTimer = setInterval(tick, 250);
+  showBanner();
+}
+
+async function unlockPassphrase(ev) {
+  ev.preventDefault();
+  $("offline-error").textContent = "";
+  const pass = $("offline-passphrase").value;
+  if (!pass) return;
+  busy(T.working);
+  try { await opened(await V.openWithPassphrase(copy.envelope, pass, copy.device_id)); }
+  catch (e) { $("offline-error").textContent = message(e); $("offline-passphrase").select(); }
+  finally { busy(null); }
+}
+
+async function sha256(bytes) { return new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)); }
+
+async function unlockPasskey() {
+  $("offline-error").textContent = "";
+  const ids = V.offlineSlots(copy.envelope).passkeys;
+  const rpId = copy.rp_id || location.hostname;
+  let cred;
+  try {
+    cred = await navigator.credentials.get({ publicKey: {
+      challenge: crypto.getRandomValues(new Uint8Array(32)), rpId, timeout: 120000, userVerification: "required",
+      allowCredentials: ids.map((id) => ({ type: "public-key", id: V.b64urlToBytes(id) })),
+      extensions: { prf: { eval: { first: V.b64urlToBytes(copy.prf_salt) } } } } });
+  } catch (e) { $("offline-error").textContent = T.passkey_failed; return; }
+  busy(T.working);
+  try {
+    const auth = new Uint8Array(cred.response.authenticatorData);
+    const rpHash = await sha256(new TextEncoder().encode(rpId));
+    if (auth.length < 37 || rpHash.some((b, i) => b !== auth[i])) throw new V.VaultError("wrong_passkey");
+    if (!(auth[32] & 0x04)) { $("offline-error").textContent = T.uv_missing; return; }   // UV flag
+    const ext = cred.getClientExtensionResults();
+    const first = ext && ext.prf && ext.prf.results && ext.prf.results.first;
+    if (!first) { $("offline-error").textContent = T.passphrase_only; return; }
+    const prf = new Uint8Array(first);
+    try { await opened(await V.openWithPrf(copy.envelope, cred.id, prf, copy.device_id)); } finally { prf.fill(0); }
+  } catch (e) { $("offline-error").textContent = message(e); }
+  finally { busy(null); }
+}
+
+async function showUnlock() {
+  $("offline-checking").hidden = true;
+  if (!copy || !copy.envelope) {
+    $("offline-none").hidden = false; $("offline-none-text").textContent = T.no_copy; return;
+  }
+  let slots;
+  try { slots = V.offlineSlots(copy.envelope); }
+  catch (e) { $("offline-none").hidden = false; $("offline-none-text").textContent = message(e); return; }
+  $("offline-form").hidden = false;
+  $("offline-lead").textContent = T.offline_lead;
+  const canPasskey = slots.passkeys.length > 0 && !!window.PublicKeyCredential && !!copy.prf_salt;
+  $("offline-passkey").hidden = !canPasskey;
+  $("offline-passkey-note").hidden = canPasskey;
+  $("offline-passkey-note").textContent = T.passphrase_only;
+  if (!canPasskey) $("offline-passphrase").focus();
+}
+
+/* ---- the list ----------------------------------------------------------------------------------- */
+const now = () => Date.now() / 1000 + ((copy && copy.offset) || 0);
+const usedCounter = (acc) => Math.max(acc.counter, ((copy && copy.hotp_used) || {})[acc.id] || 0);
+
+function rowHTML(v) {
+  const li = document.createElement("li");
+  li.className = "acct" + (v.action_required ? " needs-action" : "");
+  li.dataset.id = v.id; li.dataset.type = v.type;
+  const text = document.createElement("div"); text.className = "acct-text";
+  const issuer = document.createElement("div"); issuer.className = "issuer"; issuer.textContent = v.issuer || v.name;
+  text.appendChild(issuer);
+  if (v.issuer && v.name) { const l = document.createElement("div"); l.className = "label"; l.textContent = v.name; text.appendChild(l); }
+  li.appendChild(text);
+  if (v.action_required) {
+    const p = document.createElement("p"); p.className = "action";
+    p.textContent = T.action_required.replace("{issuer}", v.issuer || v.name); li.appendChild(p);
+    return li;
+  }
+  const code = document.createElement("button"); code.type = "button"; code.className = "code";
+  code.setAttribute("aria-label", T.copy_code); li.appendChild(code);
+  const meta = document.createElement("div"); meta.className = "meta";
+  if (v.type === "hotp") {
+    meta.innerHTML = '<button type="button" class="btn small next-hotp"></button><span class="counter"></span>';
+    meta.querySelector(".next-hotp").textContent = T.next_code;
+  } else {
+    meta.innerHTML = '<span class="countdown"><span class="secs"></span>s</span><span class="next"><span class="next-label"></span> <span class="next-code"></span></span>';
+    meta.querySelector(".countdown").setAttribute("aria-label", T.seconds_left);
+    meta.querySelector(".next-label").textContent = T.next;
+  }
+  li.appendChild(meta);
+  if (v.type !== "hotp") li.insertAdjacentHTML("beforeend", '<div class="bar-track" aria-hidden="true"><div class="bar-fill"></div></div>');
+  return li;
+}
+
+let boundaries = new Map();   // id -> the time its code changes
+async function fill(li, acc, t) {
+  const view = acc.type === "hotp" ? await V.accountView(Object.assign({}, acc, { counter: usedCounter(acc) }), t)
+                                    : await V.accountView(acc, t);
+  if (!accounts) return;      // locked while computing
+  const code = li.querySelector(".code");
+  if (!code) return;
+  code.textContent = groupCode(view.code); code.dataset.code = view.code;
+  if (acc.type === "hotp") li.querySelector(".counter").textContent = "#" + usedCounter(acc);
+  else {
+    li.querySelector(".next-code").textContent = groupCode(view.next_code);
+    boundaries.set(acc.id, (Math.floor(t / acc.period) + 1) * acc.period);
+  }
+}
+
+async function render() {
+  const list = $("accounts");
+  list.textContent = "";
+  boundaries = new Map();
+  const t = now();
+  if (!accounts.length) {
+    const li = document.createElement("li"); li.className = "card empty"; li.textContent = T.no_accounts; list.appendChild(li);
+  }
+  for (const acc of accounts) {
+    const li = rowHTML(await V.accountView(Object.assign({}, acc, { counter: acc.type === "hotp" ? usedCounter(acc) : acc.counter }), t));
+    list.appendChild(li);
+    if (!acc.action_required) await fill(li, acc, t);
+  }
+  status();
+  tick();
+}
+
+function status() {
+  const parts = [T.copy_age.replace("{date}", fmtDate(copy.saved_at))];
+  let warn = false;
+  if (Date.now() - copy.saved_at > OLD_COPY_MS) { parts[0] = T.copy_old.replace("{date}", fmtDate(copy.saved_at)); warn = true; }
+  if (Math.abs(copy.offset || 0) > LARGE_OFFSET_S) {
+    parts.push(T.clock_large.replace("{seconds}", String(Math.round(Math.abs(copy.offset))))); warn = true;
+  }
+  if (Date.now() - (copy.offset_at || 0) > OLD_COPY_MS) { parts.push(T.clock_old.replace("{date}", fmtDate(copy.offset_at || 0))); warn = true; }
+  $("offline-status").textContent = parts.join(" ");
+  $("offline-status").classList.toggle("warn", warn);
+  const hasHotp = accounts.some((a) => a.type === "hotp");
+  $("offline-readonly").textContent = T.readonly + (hasHotp ? " " + T.hotp_offline : "");
+}
+
+let flipping = false;
+async function tick() {
+  if (!accounts) return;
+  const lock = (copy.lock_minutes || 5) * 60000;
+  if (Date.now() - lastActive >= lock) { await lockNow(); return; }
+  const t = now();
+  const due = [];
+  for (const acc of accounts) {
+    if (acc.type === "hotp" || acc.action_required) continue;
+    const li = document.querySelector(`.acct[data-id="${CSS.escape(acc.id)}"]`);
+    if (!li) continue;
+    const b = boundaries.get(acc.id);
+    if (b !== undefined && t >= b) { due.push([li, acc]); continue; }
+    const left = Math.max(0, (b || t) - t);
+    li.querySelector(".secs").textContent = Math.ceil(left);
+    li.querySelector(".bar-fill").style.transform = `scaleX(${left / acc.period})`;
+    li.classList.toggle("ending", left <= 5);
+  }
+  if (due.length && !flipping) {
+    flipping = true;
+    try { for (const [li, acc] of due) await fill(li, acc, now()); } finally { flipping = false; }
+    tick();
+  }
+}
+
+async function copyText(text) {
+  try { await navigator.clipboard.writeText(text); }
+  catch (e) {
+    const ta = document.createElement("textarea"); ta.value = text; ta.setAttribute("readonly", "");
+    ta.style.position = "absolute"; ta.style.left = "-9999px"; document.body.appendChild(ta); ta.select();
+    const ok = document.execCommand && document.execCommand("copy"); ta.remove();
+    if (!ok) throw e;
+  }
+}
+
+/* HOTP offline: the next counter is written to the copy's metadata before its code is shown, so a
+   counter value is never shown twice (reload, another tab); the server takes the larger counter
+   when this device is back (static/js/connection.js). */
+async function nextHotp(li) {
+  const acc = accounts.find((a) => a.id === li.dataset.id);
+  if (!acc) return;
+  const rec = await updateCopy((r) => {
+    r.hotp_used = r.hotp_used || {};
+    r.hotp_used[acc.id] = Math.max(acc.counter, r.hotp_used[acc.id] || 0) + 1;
+    return r;
+  });
+  setHotpPending(true);
+  if (rec) copy.hotp_used = rec.hotp_used;
+  await fill(li, acc, now());
+}
+
+async function lockNow() {
+  await lock();
+  await showUnlock();
+  showBanner();
+}
+
+/* Drop the key and everything decrypted (the same as the online lock). */
+async function lock() {
+  accounts = null;
+  clearInterval(tickTimer); tickTimer = null;
+  boundaries = new Map();
+  $("accounts").textContent = "";
+  $("offline-status").textContent = "";
+  $("offline-view").hidden = true;
+  $("offline-lock").hidden = true;
+}
+
+function wire() {
+  $("offline-form").addEventListener("submit", unlockPassphrase);
+  $("offline-passkey-btn").addEventListener("click", unlockPasskey);
+  $("offline-lock").addEventListener("click", lockNow);
+  $("offline-retry").addEventListener("click", check);
+  for (const ev of ["pointerdown", "keydown", "scroll"]) addEventListener(ev, () => { lastActive = Date.now(); }, { passive: true });
+  document.addEventListener("visibilitychange", async () => {
+    if (document.hidden) { hiddenAt = Date.now(); return; }
+    const away = hiddenAt ? Date.now() - hiddenAt : 0;
+    hiddenAt = null;
+    if (accounts && away >= (copy.lock_minutes || 5) * 60000) await lockNow();   // hidden longer than the lock time
+    else if (accounts) { await render(); }
+    check();
+  });
+  addEventListener("pagehide", () => { accounts = null; });
+  $("accounts").addEventListener("click", async (ev) => {
+    if (!accounts) return;
+    const codeBtn = ev.target.closest(".code");
+    if (codeBtn) {
+      if (!codeBtn.dataset.code) return;
+      try { await copyText(codeBtn.dataset.code); toast(T.copied); } catch (e) { toast(T.copy_failed, 3000); }
+      return;
+    }
+    const next = ev.target.closest(".next-hotp");
+    if (next) await nextHotp(next.closest(".acct"));
+  });
+}
+
+async function start() {
+  wire();
+  if (!globalThis.crypto || !crypto.subtle || !("indexedDB" in globalThis)) {
+    $("offline-checking").hidden = true; $("offline-none").hidden = false; $("offline-none-text").textContent = T.no_crypto; return;
+  }
+  const sinceParam = Number(new URLSearchParams(location.search).get("since"));
+  const state = await probe();
+  if (state === "gone") { await deleteCopy(); location.replace("/"); return; }
+  if (state !== null) { location.replace("/"); return; }
+  since = sinceParam > 0 ? new Date(sinceParam) : new Date();
+  copy = await loadCopy();
+  await showUnlock();
+  showBanner();
+  setInterval(check, PROBE_MS);
+}
+
+window.AuthVaultOffline = { get unlocked() { return accounts !== null; }, lock: lockNow, check };
+start();
