@@ -19,8 +19,8 @@ import pytest
 from authvault import otp
 from authvault.otp import Account
 from authvault.vault import DEFAULT_SCRYPT, db_from_accounts, new_master_key, passkey_slot, passphrase_slot, seal
-from authvault.vault.envelope import open_db
 from authvault.vault.entries import accounts_from_db
+from authvault.vault.envelope import open_db
 from tests.paths import FIXTURES
 
 from .conftest import Device, new_device
@@ -51,8 +51,7 @@ HELPERS = """async () => {
 
 
 @pytest.fixture(scope="module")
-def page(browser: Any, server_factory: Any) -> Any:
-    server = server_factory(workers=1)
+def page(browser: Any, server: Any) -> Any:
     device = new_device(browser, server.origin)
     device.goto("/")
     device.page.evaluate(HELPERS)
@@ -141,6 +140,7 @@ def test_python_envelope_opens_with_passphrase_and_prf(page: Device) -> None:
 def _python_result(env: dict[str, Any], how: str, secret: str) -> dict[str, Any]:
     """What the server says of the same envelope and credential."""
     import base64
+
     from authvault.vault import VaultError, unlock_with_passkey, unlock_with_passphrase
     try:
         if how == "passphrase":

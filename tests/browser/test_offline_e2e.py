@@ -7,7 +7,6 @@ against the server's own code module (authvault.otp) at the time the page says i
 """
 from __future__ import annotations
 
-import base64
 import re
 import time
 from pathlib import Path
@@ -20,7 +19,7 @@ from authvault.otp import Account
 
 from .conftest import PASSPHRASE, Device, new_device, setup_device
 from .gunicorn_server import GunicornServer
-from .offline_helpers import offline_copy, restart, wait_for_controller, wait_for_copy
+from .offline_helpers import restart, wait_for_controller, wait_for_copy
 
 pytestmark = pytest.mark.browser
 
