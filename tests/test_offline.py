@@ -8,7 +8,7 @@ from typing import Any
 
 from PIL import Image
 
-from authvault.accounts import read_envelope
+from authvault.vault.store import read_envelope
 from tests.conftest import PASSPHRASE, Api
 from tests.paths import REPO
 

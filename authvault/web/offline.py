@@ -24,11 +24,11 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from flask_login import current_user, login_required
 
 from .. import otp
-from ..accounts import read_envelope
 from ..db import transaction
 from ..devices import passkeys, registry
 from ..errors import N_
 from ..vault.envelope import canonical_json
+from ..vault.store import read_envelope
 from . import context
 from .api import ApiError, body, change
 
