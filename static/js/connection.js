@@ -53,6 +53,7 @@ async function sync() {
       let copy = await loadCopy();
       if (copy && copy.device_id !== deviceId) { await deleteCopy(); copy = null; }
       const reported = await reportHotp(copy);
+      if (reported) copy = await loadCopy();          // the counters the server took are cleared
       const sent = Date.now();
       const have = copy && !reported ? "?have=" + encodeURIComponent(copy.generation) : "";
       const res = await getJSON("/api/offline-copy" + have);
@@ -65,7 +66,8 @@ async function sync() {
       if (!res.unchanged) record.envelope = res.envelope;
       if (!record.envelope) return;
       await saveCopy(record);
-      if (reported && document.body.dataset.page === "list") location.reload();   // show the new HOTP codes
+      // the list was painted with its HOTP codes hidden (hotp-guard.js): show the server's new ones
+      if (reported && document.documentElement.classList.contains("hotp-pending")) location.reload();
     } catch (e) { /* offline or locked: the copy stays as it is */ }
     finally { syncing = null; }
   })();

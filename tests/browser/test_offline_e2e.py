@@ -19,7 +19,7 @@ from authvault.otp import Account
 
 from .conftest import PASSPHRASE, Device, new_device, setup_device
 from .gunicorn_server import GunicornServer
-from .offline_helpers import restart, wait_for_controller, wait_for_copy
+from .offline_helpers import offline_copy, restart, wait_for_controller, wait_for_copy
 
 pytestmark = pytest.mark.browser
 
@@ -201,4 +201,213 @@ def test_list_when_the_server_stops_banner_no_blank_code_no_null_copied(browser:
         codes, t = shown_with_time(device)
         assert codes["Fastbank"] == expected_code("Fastbank", t)
     finally:
+        device.close()
+
+
+def test_unlock_offline_with_the_passkey_prf(browser: Any, home: list[GunicornServer], screenshot_dir: Path) -> None:
+    from .test_passkeys_e2e import add_authenticator, setup_with_passkey
+    device = new_device(browser, home[0].origin)
+    try:
+        add_authenticator(device, prf=True)
+        setup_with_passkey(device)
+        assert device.api("GET", "/api/passkeys")["unlock_mode"] == "passkey_prf"
+        add_accounts(device)
+        device.goto("/")
+        page = device.page
+        wait_for_controller(page)
+        copy = wait_for_copy(page)
+        assert copy["prf_salt"] and copy["rp_id"] == "localhost"
+        go_offline_and_reload(device, home[0])
+        page.wait_for_selector("#offline-passkey-btn", state="visible")
+        assert page.is_hidden("#offline-passkey-note")
+        page.screenshot(path=str(screenshot_dir / "offline-unlock-passkey-light.png"))
+        page.emulate_media(color_scheme="dark")
+        page.screenshot(path=str(screenshot_dir / "offline-unlock-passkey-dark.png"))
+        page.emulate_media(color_scheme="light")
+        page.click("#offline-passkey-btn")                       # one tap: the virtual authenticator verifies the user
+        page.wait_for_selector("#offline-view:not([hidden]) #accounts .acct .code")
+        check_codes(device)
+        assert page.input_value("#offline-passphrase") == ""
+        # the lock button drops the key: the list is gone, unlocking is needed again
+        page.click("#offline-lock")
+        page.wait_for_selector("#offline-form", state="visible")
+        assert page.locator("#accounts .acct").count() == 0
+        assert page.evaluate("() => window.AuthVaultOffline.unlocked") is False
+        page.click("#offline-passkey-btn")
+        page.wait_for_selector("#offline-view:not([hidden]) #accounts .acct .code")
+        page.emulate_media(color_scheme="dark")
+        page.screenshot(path=str(screenshot_dir / "offline-list-dark.png"))
+    finally:
+        device.close()
+
+
+def test_without_prf_the_page_says_passphrase_only(browser: Any, home: list[GunicornServer]) -> None:
+    from .test_passkeys_e2e import add_authenticator, setup_with_passkey
+    device = new_device(browser, home[0].origin)
+    try:
+        add_authenticator(device, prf=False)
+        setup_with_passkey(device)
+        assert device.api("GET", "/api/passkeys")["unlock_mode"] == "passkey_device_key"
+        add_accounts(device, {"Fastbank": SECRETS["Fastbank"]})
+        device.goto("/")
+        wait_for_controller(device.page)
+        wait_for_copy(device.page)
+        go_offline_and_reload(device, home[0])
+        page = device.page
+        assert page.is_hidden("#offline-passkey")
+        assert "passphrase only" in page.inner_text("#offline-passkey-note")
+        page.fill("#offline-passphrase", "wrong passphrase")
+        page.click("#offline-submit")
+        page.wait_for_function("() => document.getElementById('offline-error').textContent.length > 0")
+        assert page.inner_text("#offline-error") == "The passphrase is not correct."
+        unlock_offline_with_passphrase(device)
+        check_codes(device)
+    finally:
+        device.close()
+
+
+def test_back_online_the_list_refreshes_and_the_copy_updates(browser: Any, home: list[GunicornServer]) -> None:
+    device = online_phone(browser, home[0])
+    try:
+        first = wait_for_copy(device.page)
+        go_offline_and_reload(device, home[0])
+        unlock_offline_with_passphrase(device)
+        home.append(restart(home[0]))                           # the session is still unlocked on the server
+        page = device.page
+        page.click("#offline-retry")
+        page.wait_for_selector("body[data-page=list]")             # the server's list, not the offline view
+        page.wait_for_selector("#accounts .acct")
+        assert page.locator("#conn-banner:not([hidden])").count() == 0
+        device.api("POST", "/api/accounts", {"uri": "otpauth://totp/Newco:new?secret=MZXW6YTBOI======&issuer=Newco"})
+        device.goto("/")
+        second = wait_for_copy(page, generation=first["generation"])
+        assert second["generation"] != first["generation"]
+        # offline again, now with the new account
+        home[-1].stop()
+        page.reload()
+        page.wait_for_selector("#offline-form", state="visible")
+        unlock_offline_with_passphrase(device)
+        assert "Newco" in page.inner_text("#accounts")
+    finally:
+        device.close()
+
+
+def test_back_online_with_the_session_lapsed_the_offline_view_stays(browser: Any, home: list[GunicornServer],
+                                                                   screenshot_dir: Path) -> None:
+    device = online_phone(browser, home[0])
+    try:
+        go_offline_and_reload(device, home[0])
+        unlock_offline_with_passphrase(device)
+        home.append(restart(home[0]))
+        device.api("POST", "/api/lock")                          # the server's session is gone meanwhile
+        page = device.page
+        page.click("#offline-retry")
+        page.wait_for_selector("#offline-online-box:not([hidden])")
+        assert "reachable again" in page.inner_text("#offline-banner")
+        assert "still the offline copy" in page.inner_text("#offline-banner")
+        check_codes(device)                                        # the codes stay
+        page.screenshot(path=str(screenshot_dir / "offline-back-locked-light.png"))
+        page.click("#offline-online-link")
+        page.wait_for_selector("#unlock-form")
+        page.fill("#passphrase", PASSPHRASE)
+        page.click("#unlock-form button[type=submit]")
+        page.wait_for_selector("#accounts .acct")
+    finally:
+        device.close()
+
+
+def test_hotp_offline_never_reuses_a_counter_and_never_moves_the_server_back(browser: Any,
+                                                                            home: list[GunicornServer]) -> None:
+    device = new_device(browser, home[0].origin)
+    try:
+        setup_device(device, home[0])
+        add_accounts(device, {"Vpnco": SECRETS["Vpnco"], "Fastbank": SECRETS["Fastbank"]})
+        device.goto("/")
+        page = device.page
+        hotp = page.locator(".acct[data-type=hotp]")
+        hotp.locator(".next-hotp").click()                        # online: counter 0 -> 1
+        page.wait_for_function("() => document.querySelector('.acct[data-type=hotp] .counter')?.textContent === '#1'")
+        wait_for_controller(page)
+        page.wait_for_function("""async () => { const { loadCopy } = await import('/static/js/offline-store.js');
+            const c = await loadCopy(); return !!c && !!c.envelope; }""")
+        # the copy knows counter 1 (it was refreshed right after the online "next")
+        go_offline_and_reload(device, home[0])
+        unlock_offline_with_passphrase(device)
+        shown = []
+        for _ in range(3):
+            shown.append(page.locator(".acct[data-type=hotp] .code").get_attribute("data-code"))
+            page.locator(".acct[data-type=hotp] .next-hotp").click()
+            page.wait_for_function(f"() => document.querySelector('.acct[data-type=hotp] .code').dataset.code !== '{shown[-1]}'")
+        shown.append(page.locator(".acct[data-type=hotp] .code").get_attribute("data-code"))
+        assert shown == [expected_code("Vpnco", 0, c) for c in (1, 2, 3, 4)]
+        # a reload offline (the key is gone, the counter is not): still at 4, never back to 1
+        page.reload()
+        page.wait_for_selector("#offline-form", state="visible")
+        unlock_offline_with_passphrase(device)
+        assert page.locator(".acct[data-type=hotp] .code").get_attribute("data-code") == expected_code("Vpnco", 0, 4)
+        assert page.inner_text(".acct[data-type=hotp] .counter") == "#4"
+        # back: meanwhile the server moved on by itself to 6 (another tab of this device): it keeps 6
+        home.append(restart(home[0]))
+        hid = device.api("GET", "/api/codes")["accounts"][0]["id"]
+        for _ in range(5):
+            device.api("POST", f"/api/accounts/{hid}/next")
+        assert device.api("GET", "/api/codes")["accounts"][0]["counter"] == 6
+        page.click("#offline-retry")
+        page.wait_for_selector("body[data-page=list]")             # the server's list, not the offline view
+        page.wait_for_function("() => document.querySelector('.acct[data-type=hotp] .counter')?.textContent === '#6'")
+        assert device.api("GET", "/api/codes")["accounts"][0]["counter"] == 6
+        copy = offline_copy(page)
+        assert copy["hotp_used"] == {}                            # reported and cleared
+        # and the other way: used offline beyond the server's counter, the server takes it
+        home[-1].stop()
+        page.reload()
+        page.wait_for_selector("#offline-form", state="visible")
+        unlock_offline_with_passphrase(device)
+        for _ in range(3):
+            before = page.locator(".acct[data-type=hotp] .code").get_attribute("data-code")
+            page.locator(".acct[data-type=hotp] .next-hotp").click()
+            page.wait_for_function(f"() => document.querySelector('.acct[data-type=hotp] .code').dataset.code !== '{before}'")
+        assert page.inner_text(".acct[data-type=hotp] .counter") == "#9"
+        home.append(restart(home[-1]))
+        page.click("#offline-retry")
+        page.wait_for_selector("body[data-page=list]")             # the server's list, not the offline view
+        page.wait_for_function("() => document.querySelector('.acct[data-type=hotp] .counter')?.textContent === '#9'")
+        assert device.api("GET", "/api/codes")["accounts"][0]["counter"] == 9
+        assert page.locator(".acct[data-type=hotp] .code").get_attribute("data-code") == expected_code("Vpnco", 0, 9)
+        page.locator(".acct[data-type=hotp] .next-hotp").click()
+        page.wait_for_function("() => document.querySelector('.acct[data-type=hotp] .counter')?.textContent === '#10'")
+    finally:
+        device.close()
+
+
+def test_turning_the_copy_off_or_removing_the_device_deletes_it(browser: Any, home: list[GunicornServer]) -> None:
+    device = online_phone(browser, home[0])
+    other = new_device(browser, home[0].origin)
+    try:
+        page = device.page
+        device.goto("/settings")
+        box = page.locator("#offline-copy-toggle")
+        page.wait_for_function("() => !document.getElementById('offline-copy-toggle').disabled")
+        assert box.is_checked()
+        box.uncheck()
+        page.wait_for_function("() => document.getElementById('offline-copy-state').textContent.length > 0")
+        assert offline_copy(page) is None
+        device.goto("/")                                           # stays off: no copy comes back
+        page.wait_for_timeout(1000)
+        assert offline_copy(page) is None
+        device.goto("/settings")
+        page.wait_for_function("() => !document.getElementById('offline-copy-toggle').disabled")
+        page.locator("#offline-copy-toggle").check()
+        page.wait_for_function("() => document.getElementById('offline-copy-state').textContent.length > 0")
+        assert offline_copy(page)["envelope"]
+        # removed from another device: the next page this browser opens deletes its copy
+        enroll = device.api("POST", "/api/devices/enroll")
+        other.api("POST", "/api/enroll", {"token": enroll["token"], "device_name": "Tablet", "passphrase": PASSPHRASE})
+        me = device.api("GET", "/api/session")["device"]
+        other.api("DELETE", f"/api/devices/{me['id']}", {"confirm_name": me["name"]})
+        device.goto("/")
+        page.wait_for_function("""async () => { const { loadCopy } = await import('/static/js/offline-store.js');
+            return (await loadCopy()) === null; }""")
+    finally:
+        other.close()
         device.close()
