@@ -45,7 +45,7 @@ SHELL_FILES = ("app.css", "offline.css", "icon.svg", "icons/icon-192.png", "icon
 SHELL_MODULES = ("js/offline-vault.js", "js/offline-store.js",
                  *(f"vendor/noble-hashes/{name}" for name in
                    ("scrypt.js", "pbkdf2.js", "hmac.js", "sha2.js", "_md.js", "_u64.js", "utils.js")))
-SHELL_TEMPLATES = ("offline.html", "_offline_head.html", "_offline_i18n.html")
+SHELL_TEMPLATES = ("offline/shell.html", "offline/_head.html", "offline/_i18n.html")
 _hash_cache: dict[str, tuple[float, str]] = {}
 
 
@@ -215,6 +215,6 @@ def service_worker():  # type: ignore[no-untyped-def]
 def shell():  # type: ignore[no-untyped-def]
     """The app shell the service worker serves when the server cannot be reached: no account, no
     code, no device name, no CSRF token; its script opens the offline copy."""
-    resp = Response(render_template("offline.html"))
+    resp = Response(render_template("offline/shell.html"))
     resp.headers["Cache-Control"] = "no-cache"
     return resp
