@@ -356,8 +356,9 @@ def test_hotp_offline_never_reuses_a_counter_and_never_moves_the_server_back(bro
         page.wait_for_selector("body[data-page=list]")             # the server's list, not the offline view
         page.wait_for_function("() => document.querySelector('.acct[data-type=hotp] .counter')?.textContent === '#6'")
         assert device.api("GET", "/api/codes")["accounts"][0]["counter"] == 6
-        copy = offline_copy(page)
-        assert copy["hotp_used"] == {}                            # reported and cleared
+        page.wait_for_function("""async () => { const { loadCopy } = await import('/static/js/offline-store.js');
+            const c = await loadCopy(); return !!c && Object.keys(c.hotp_used || {}).length === 0; }""")   # reported, cleared
+        page.wait_for_function("() => !document.documentElement.classList.contains('hotp-pending')")
         # and the other way: used offline beyond the server's counter, the server takes it
         home[-1].stop()
         page.reload()
