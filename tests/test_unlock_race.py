@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 import requests
@@ -18,11 +19,18 @@ from tests.browser.gunicorn_server import PASSPHRASE, SETUP_TOKEN, GunicornServe
 GUESSES = 24
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GunicornServer]:
-    """gunicorn as shipped: two workers, four threads each, the real scrypt cost."""
-    with GunicornServer.start(tmp_path_factory.mktemp("race") / "data", workers=2, threads=4,
-                              access_log=True) as srv:
+# As shipped (two workers, four threads each), and two single-threaded processes, where the only
+# race is between processes (the previous main let 13 and 11 through, respectively).
+SHAPES = {"2 workers x 4 threads": (4, []), "2 sync workers": (1, ["-k", "sync"])}
+
+
+@pytest.fixture(params=list(SHAPES))
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[GunicornServer]:
+    """gunicorn with the real scrypt cost."""
+    threads, args = SHAPES[request.param]
+    with GunicornServer.start(tmp_path / "data", workers=2, threads=threads, access_log=True,
+                              extra_args=args) as srv:
+        srv.shape = request.param  # type: ignore[attr-defined]
         yield srv
 
 
@@ -53,4 +61,5 @@ def test_parallel_wrong_unlocks_get_no_more_than_the_limit_through(server: Gunic
     assert codes.count(401) == 10, codes  # tried, and wrong
     assert codes.count(429) == GUESSES - 10, codes  # refused before any passphrase was tried
     served = {pid for pid in after if after[pid] > before.get(pid, 0)}
-    print("workers that answered:", len(served), "of", len(server.worker_pids()))
+    if server.shape == "2 sync workers":  # type: ignore[attr-defined]
+        assert len(served) == 2, "each sync worker serves one request at a time: both must have answered"
