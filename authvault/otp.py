@@ -249,9 +249,9 @@ def code_window(account: Account, now: float) -> CodeWindow:
     period = account.period
     remaining = max(1, math.ceil(period - (now - step * period)))
     key = bytes(account.secret)
-    gen = _RawKeySteam(key) if account.type == "steam" else \
+    window_gen: _RawKeyHotp | _RawKeySteam = _RawKeySteam(key) if account.type == "steam" else \
         _RawKeyHotp(key, account.digits, account.algorithm)
-    return CodeWindow(gen.generate_otp(step), gen.generate_otp(step + 1), remaining)
+    return CodeWindow(window_gen.generate_otp(step), window_gen.generate_otp(step + 1), remaining)
 
 
 # --- otpauth URIs --------------------------------------------------------------------------

@@ -315,8 +315,9 @@ def _decode(data: bytes) -> list[str]:
 # blocks) its own mapping, returned when freed; malloc_trim gives back what the heaps still hold.
 _M_MMAP_THRESHOLD: Final = -3
 try:
-    _libc: ctypes.CDLL | None = ctypes.CDLL("libc.so.6")
-    _libc.mallopt(_M_MMAP_THRESHOLD, 1024 * 1024)
+    _glibc = ctypes.CDLL("libc.so.6")
+    _glibc.mallopt(_M_MMAP_THRESHOLD, 1024 * 1024)
+    _libc: ctypes.CDLL | None = _glibc
 except (OSError, AttributeError):  # not glibc: nothing to tune
     _libc = None
 

@@ -118,7 +118,7 @@ def set_setting(conn: sqlite3.Connection, device_id: str, key: str, value: str) 
                  (device_id, key, value))
 
 
-def rename_device(conn: sqlite3.Connection, device_id: str, name: str) -> str:
+def rename_device(conn: sqlite3.Connection, device_id: str, name: object) -> str:
     """Give a device a new name (inside the caller's transaction); return the cleaned name."""
     name = clean_name(name)
     conn.execute("UPDATE devices SET name = ? WHERE id = ?", (name, device_id))

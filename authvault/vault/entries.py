@@ -12,7 +12,7 @@ import base64
 import binascii
 import re
 import uuid as _uuid
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, TypeGuard
 
 from ..errors import N_
 from ..otp import ALGORITHMS, Account, new_id
@@ -31,7 +31,7 @@ _PLAIN_BASE32 = re.compile(r"[A-Z2-7]+\Z")
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 
 
-def _is_map(value: Any) -> bool:
+def _is_map(value: Any) -> TypeGuard[Mapping[str, Any]]:
     return isinstance(value, dict) or isinstance(value, Mapping)  # dict first: the ABC check is slow
 
 

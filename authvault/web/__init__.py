@@ -6,10 +6,12 @@ import io
 import logging
 import os
 import secrets
+import sqlite3
 import sys
 from pathlib import Path
 
 from flask import Flask, Request, request
+from flask.typing import ResponseReturnValue
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
@@ -87,7 +89,7 @@ def _read_or_create_token(path: Path) -> str:
     return create_once(path, lambda: secrets.token_urlsafe(24).encode()).decode().strip()
 
 
-def ensure_setup_token(settings: Settings, conn) -> str | None:  # type: ignore[no-untyped-def]
+def ensure_setup_token(settings: Settings, conn: sqlite3.Connection) -> str | None:
     """Until the first device exists, make (once) and print the one-time setup URL."""
     if registry.count_devices(conn):
         return None
@@ -155,7 +157,7 @@ def create_app(settings: Settings | None = None, test_config: dict | None = None
     login_manager.user_loader(lambda _uid: None)  # no user id in the session: the cookie pair decides
 
     @login_manager.unauthorized_handler
-    def _locked():  # type: ignore[no-untyped-def]
+    def _locked() -> ResponseReturnValue:
         from flask import redirect, url_for
         from flask_babel import gettext
 

@@ -6,9 +6,11 @@ import json
 import logging
 import sqlite3
 import time
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, make_response, request, session
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
@@ -149,7 +151,7 @@ def unlocked_accounts() -> list[Account]:
     return accts.load_accounts(context.db(), current_user.device.id, current_user.master_key)
 
 
-def change(fn) -> list[Account]:  # type: ignore[no-untyped-def]
+def change(fn: Callable[[list[Account]], list[Account]]) -> list[Account]:
     """Change the current device's accounts in one transaction, then back them up if backup is on."""
     written = accts.change(context.db(), current_user.device.id, current_user.master_key, fn)
     from .backup_api import after_change_safe
@@ -160,13 +162,13 @@ def change(fn) -> list[Account]:  # type: ignore[no-untyped-def]
 # --- session, setup, unlock, lock -------------------------------------------------------------
 
 @bp.get("/session")
-def get_session():  # type: ignore[no-untyped-def]
+def get_session() -> ResponseReturnValue:
     """The state of this browser and the CSRF token for state-changing calls."""
     return jsonify(session_json())
 
 
 @bp.post("/setup")
-def setup():  # type: ignore[no-untyped-def]
+def setup() -> ResponseReturnValue:
     """Create the first device with its passphrase, unlocked. Works once."""
     data = body()
     settings = current_app.config["AUTHVAULT"]
@@ -204,7 +206,7 @@ def setup():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/unlock")
-def unlock():  # type: ignore[no-untyped-def]
+def unlock() -> ResponseReturnValue:
     """Unlock this device with its passphrase."""
     data = body()
     device = context.current_device()
@@ -224,7 +226,7 @@ def unlock():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/lock")
-def lock():  # type: ignore[no-untyped-def]
+def lock() -> ResponseReturnValue:
     """Lock this browser now (forget its unlock session).
 
     The token that unwraps the session's key lives only in this browser's cookie, so dropping it
@@ -250,7 +252,7 @@ def lock():  # type: ignore[no-untyped-def]
 
 @bp.get("/codes")
 @login_required
-def codes():  # type: ignore[no-untyped-def]
+def codes() -> ResponseReturnValue:
     """Every account with its current code, next code and seconds left, by the server's clock."""
     from .backup_api import retry_if_due
     retry_if_due()
@@ -268,7 +270,7 @@ def skipped_json(items: list[accts.Skipped]) -> list[dict[str, Any]]:
     return out
 
 
-def add_parsed(new: list[Account], skipped: list[accts.Skipped]):  # type: ignore[no-untyped-def]
+def add_parsed(new: list[Account], skipped: list[accts.Skipped]) -> ResponseReturnValue:
     """Add parsed accounts to the vault and answer with what was added and skipped."""
     added: list[Account] = []
 
@@ -322,7 +324,7 @@ def account_from_fields(data: dict[str, Any]) -> Account:
 
 @bp.post("/accounts")
 @login_required
-def add_account():  # type: ignore[no-untyped-def]
+def add_account() -> ResponseReturnValue:
     """Add accounts from an otpauth:// URI, an otpauth-migration:// URI, or typed-in fields."""
     data = body()
     uri = data.get("uri")
@@ -339,7 +341,7 @@ def add_account():  # type: ignore[no-untyped-def]
 
 @bp.post("/accounts/scan")
 @login_required
-def scan():  # type: ignore[no-untyped-def]
+def scan() -> ResponseReturnValue:
     """Add every account in every QR code of an uploaded image."""
     upload = request.files.get("file")
     if upload is None:
@@ -370,7 +372,7 @@ def scan():  # type: ignore[no-untyped-def]
     return add_parsed(new, skipped)
 
 
-def _edit(account_id: str, fn) -> Account:  # type: ignore[no-untyped-def]
+def _edit(account_id: str, fn: Callable[[list[Account], Account], None]) -> Account:
     result: list[Account] = []
 
     def apply(existing: list[Account]) -> list[Account]:
@@ -386,7 +388,7 @@ def _edit(account_id: str, fn) -> Account:  # type: ignore[no-untyped-def]
 
 @bp.patch("/accounts/<account_id>")
 @login_required
-def edit_account(account_id: str):  # type: ignore[no-untyped-def]
+def edit_account(account_id: str) -> ResponseReturnValue:
     """Change an account's issuer, label, note or backup policy."""
     data = body()
     updates: dict[str, Any] = {}
@@ -417,7 +419,7 @@ def edit_account(account_id: str):  # type: ignore[no-untyped-def]
 
 @bp.delete("/accounts/<account_id>")
 @login_required
-def delete_account(account_id: str):  # type: ignore[no-untyped-def]
+def delete_account(account_id: str) -> ResponseReturnValue:
     """Delete an account (the page asks first, naming it)."""
     gone: list[Account] = []
 
@@ -435,7 +437,7 @@ def delete_account(account_id: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/accounts/<account_id>/next")
 @login_required
-def next_hotp(account_id: str):  # type: ignore[no-untyped-def]
+def next_hotp(account_id: str) -> ResponseReturnValue:
     """HOTP: move to the next counter, save it, and show the new code."""
 
     def apply(_all: list[Account], acc: Account) -> None:
@@ -450,7 +452,7 @@ def next_hotp(account_id: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/accounts/order")
 @login_required
-def reorder():  # type: ignore[no-untyped-def]
+def reorder() -> ResponseReturnValue:
     """Put the accounts in the given order (a list of every account id)."""
     ids = body().get("ids")
     if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
@@ -470,7 +472,7 @@ def reorder():  # type: ignore[no-untyped-def]
 
 @bp.get("/settings")
 @login_required
-def get_settings():  # type: ignore[no-untyped-def]
+def get_settings() -> ResponseReturnValue:
     """This device's settings."""
     from . import select_locale
     return jsonify({"lock_minutes": context.lock_seconds(current_user.device.id) / 60,
@@ -479,7 +481,7 @@ def get_settings():  # type: ignore[no-untyped-def]
 
 @bp.patch("/settings")
 @login_required
-def put_settings():  # type: ignore[no-untyped-def]
+def put_settings() -> ResponseReturnValue:
     """Change this device's lock time and this browser's language."""
     data = body()
     resp = make_response()

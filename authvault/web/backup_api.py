@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
 from flask_babel import format_date
 from flask_login import current_user, login_required
 
@@ -135,7 +136,7 @@ def _backup_health() -> dict[str, Any]:
 
 @bp.get("")
 @login_required
-def get_backup():  # type: ignore[no-untyped-def]
+def get_backup() -> ResponseReturnValue:
     """This device's backup state (off, on, error, replaced...) and what it says; with ?check=1
     (the page asks once when it opens) the backup account is asked first."""
     return jsonify(status_json(device().status(check=request.args.get("check") == "1")))
@@ -143,7 +144,7 @@ def get_backup():  # type: ignore[no-untyped-def]
 
 @bp.post("/test")
 @login_required
-def test_connection():  # type: ignore[no-untyped-def]
+def test_connection() -> ResponseReturnValue:
     """Reach a backup account and say whose backup it holds, if any (writes nothing)."""
     holder = device().test(target_from(body()))
     return jsonify({"ok": True, "holder": holder_json(holder)})
@@ -151,7 +152,7 @@ def test_connection():  # type: ignore[no-untyped-def]
 
 @bp.post("/enable")
 @login_required
-def enable():  # type: ignore[no-untyped-def]
+def enable() -> ResponseReturnValue:
     """Turn backup on; a taken backup account answers 409 backup_taken with its holder and choices."""
     data = body()
     target = None if data.get("target") is None else target_from(data)
@@ -178,7 +179,7 @@ def enable():  # type: ignore[no-untyped-def]
 
 @bp.post("/disable")
 @login_required
-def disable():  # type: ignore[no-untyped-def]
+def disable() -> ResponseReturnValue:
     """Turn backup off, keeping or deleting the backup at the backup account."""
     delete_remote = body().get("delete_remote", False)
     if not isinstance(delete_remote, bool):
@@ -188,14 +189,14 @@ def disable():  # type: ignore[no-untyped-def]
 
 @bp.post("/now")
 @login_required
-def backup_now():  # type: ignore[no-untyped-def]
+def backup_now() -> ResponseReturnValue:
     """Back up now (also retries after an error)."""
     return jsonify(status_json(device().back_up_now()))
 
 
 @bp.post("/inspect")
 @login_required
-def inspect():  # type: ignore[no-untyped-def]
+def inspect() -> ResponseReturnValue:
     """Whose backup a backup account holds (device, date, count), before anything is written."""
     return jsonify({"holder": holder_json(device().inspect(target_from(body())))})
 
@@ -210,7 +211,7 @@ def restored_json(done: dbk.Restored) -> dict[str, Any]:
 
 @bp.post("/restore")
 @login_required
-def restore():  # type: ignore[no-untyped-def]
+def restore() -> ResponseReturnValue:
     """Restore a backup onto this device; a device with accounts must say "merge" (never silent)."""
     data = body()
     target = target_from(data)
@@ -220,7 +221,7 @@ def restore():  # type: ignore[no-untyped-def]
 
 @bp.get("/versions")
 @login_required
-def versions():  # type: ignore[no-untyped-def]
+def versions() -> ResponseReturnValue:
     """The kept previous backups at this device's backup account (device, date, count)."""
     found = device().versions()
     return jsonify({"versions": [{"name": v.name, **(holder_json(v.holder) or {})} for v in found]})
@@ -228,7 +229,7 @@ def versions():  # type: ignore[no-untyped-def]
 
 @bp.post("/versions/restore")
 @login_required
-def restore_version():  # type: ignore[no-untyped-def]
+def restore_version() -> ResponseReturnValue:
     """Add the accounts of a kept version to this device (nothing here is removed)."""
     data = body()
     name = data.get("name")

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from cryptography import x509
 from flask import Blueprint, Response, current_app, has_request_context, render_template, request
+from flask.typing import ResponseReturnValue
 
 from .. import qr, tls
 from ..config import Settings
@@ -81,7 +82,7 @@ def _local_ca() -> x509.Certificate:
 
 
 @bp.get("/connect")
-def page():  # type: ignore[no-untyped-def]
+def page() -> ResponseReturnValue:
     """How to reach AuthVault from a phone, and the CA to trust when it uses its own."""
     settings = _settings()
     ca = tls.load_ca_certificate(settings.data_dir) if settings.tls_mode == "local-ca" else None

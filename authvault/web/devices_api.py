@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, make_response, request, session
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
@@ -152,7 +153,7 @@ def unlocked_response(device: registry.Device, master_key: bytes, status: int = 
 # --- passkeys -----------------------------------------------------------------------------------
 
 @bp.get("/passkeys/status")
-def passkey_status():  # type: ignore[no-untyped-def]
+def passkey_status() -> ResponseReturnValue:
     """Whether passkeys work here (and why not), this device's PRF salt and whether it has passkeys."""
     av = availability()
     out: dict[str, Any] = {"available": av.ok, "reason": av.reason, "message": availability_message(av),
@@ -170,7 +171,7 @@ def passkey_status():  # type: ignore[no-untyped-def]
 
 @bp.get("/passkeys")
 @login_required
-def list_passkeys():  # type: ignore[no-untyped-def]
+def list_passkeys() -> ResponseReturnValue:
     """This device's passkeys."""
     conn = context.db()
     device = current_user.device
@@ -180,7 +181,7 @@ def list_passkeys():  # type: ignore[no-untyped-def]
 
 @bp.post("/passkeys/register/options")
 @login_required
-def register_options():  # type: ignore[no-untyped-def]
+def register_options() -> ResponseReturnValue:
     """Options for navigator.credentials.create(): a new passkey for this (unlocked) device."""
     rp = require_rp()
     return json_options(passkeys.registration_options(context.db(), rp, current_user.device))
@@ -188,7 +189,7 @@ def register_options():  # type: ignore[no-untyped-def]
 
 @bp.post("/passkeys/register/verify")
 @login_required
-def register_verify():  # type: ignore[no-untyped-def]
+def register_verify() -> ResponseReturnValue:
     """Store a new passkey for this device and give it a vault slot (PRF, or this browser's device key).
 
     Takes the credential as PublicKeyCredential.toJSON() writes it; an optional top-level `name`.
@@ -231,14 +232,14 @@ def register_verify():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/passkeys/login/options")
-def login_options():  # type: ignore[no-untyped-def]
+def login_options() -> ResponseReturnValue:
     """Options for navigator.credentials.get(): only this device's passkeys, user verification required."""
     device = require_device()
     return json_options(unlocking.passkey_options(context.db(), require_rp(), device))
 
 
 @bp.post("/passkeys/login/verify")
-def login_verify():  # type: ignore[no-untyped-def]
+def login_verify() -> ResponseReturnValue:
     """Unlock this device with one of its passkeys (the credential as PublicKeyCredential.toJSON() writes it)."""
     credential = body()
     device = require_device()
@@ -254,7 +255,7 @@ def login_verify():  # type: ignore[no-untyped-def]
 
 @bp.patch("/passkeys/<credential_id>")
 @login_required
-def rename_passkey(credential_id: str):  # type: ignore[no-untyped-def]
+def rename_passkey(credential_id: str) -> ResponseReturnValue:
     """Rename one of this device's passkeys."""
     data = body()
     conn = context.db()
@@ -265,7 +266,7 @@ def rename_passkey(credential_id: str):  # type: ignore[no-untyped-def]
 
 @bp.delete("/passkeys/<credential_id>")
 @login_required
-def delete_passkey(credential_id: str):  # type: ignore[no-untyped-def]
+def delete_passkey(credential_id: str) -> ResponseReturnValue:
     """Remove a passkey of this device and its vault slot. The passphrase always still unlocks."""
     conn = context.db()
     device = current_user.device
@@ -295,7 +296,7 @@ def devices_payload(conn: Any) -> list[dict[str, Any]]:
 
 @bp.get("/devices")
 @login_required
-def list_devices():  # type: ignore[no-untyped-def]
+def list_devices() -> ResponseReturnValue:
     """All devices (name, added, last used, this one marked)."""
     conn = context.db()
     mine = accts.load_accounts(conn, current_user.device.id, current_user.master_key)
@@ -315,7 +316,7 @@ def find_device(conn: Any, device_id: str) -> registry.Device:
 
 @bp.patch("/devices/<device_id>")
 @login_required
-def rename_device(device_id: str):  # type: ignore[no-untyped-def]
+def rename_device(device_id: str) -> ResponseReturnValue:
     """Rename a device."""
     data = body()
     conn = context.db()
@@ -349,7 +350,7 @@ def require_reauth(data: dict[str, Any], what: str) -> None:
 
 @bp.delete("/devices/<device_id>")
 @login_required
-def delete_device(device_id: str):  # type: ignore[no-untyped-def]
+def delete_device(device_id: str) -> ResponseReturnValue:
     """Remove a device: `confirm_name` repeats its name, and this device's passphrase (`passphrase`)
     or a passkey unlock within the last minute confirms the person. The removed device stops
     working at once; its vault is kept for 30 days and any device can restore it meanwhile."""
@@ -379,7 +380,7 @@ def delete_device(device_id: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/devices/<device_id>/restore")
 @login_required
-def restore_device(device_id: str):  # type: ignore[no-untyped-def]
+def restore_device(device_id: str) -> ResponseReturnValue:
     """Bring back a removed device within its 30 days: its vault, passkeys and browser work again."""
     conn = context.db()
     with transaction(conn):
@@ -391,7 +392,7 @@ def restore_device(device_id: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/devices/events")
 @login_required
-def events():  # type: ignore[no-untyped-def]
+def events() -> ResponseReturnValue:
     """Recent security events of every device (unlocks, failures, devices and passkeys added or removed)."""
     return jsonify({"events": recent_events(context.db())})
 
@@ -414,7 +415,7 @@ def base_url() -> str:
 
 @bp.post("/devices/enroll")
 @login_required
-def make_enroll_link():  # type: ignore[no-untyped-def]
+def make_enroll_link() -> ResponseReturnValue:
     """A link (and QR code) that adds one new device; valid 10 minutes and once."""
     conn = context.db()
     with transaction(conn):
@@ -428,14 +429,14 @@ def make_enroll_link():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/enroll/check")
-def check_enroll():  # type: ignore[no-untyped-def]
+def check_enroll() -> ResponseReturnValue:
     """Whether an add-a-device token can still be used (does not use it up)."""
     expires_at = enrollment.check_token(context.db(), body().get("token"))
     return jsonify({"valid": True, "expires_at": expires_at})
 
 
 @bp.post("/enroll")
-def enroll():  # type: ignore[no-untyped-def]
+def enroll() -> ResponseReturnValue:
     """Become a new device with an add-a-device token: its own empty vault, unlocked."""
     data = body()
     conn = context.db()
@@ -467,7 +468,7 @@ def signin_pepper() -> bytes:
 
 
 @bp.get("/devices/signin")
-def signin_state():  # type: ignore[no-untyped-def]
+def signin_state() -> ResponseReturnValue:
     """What signing back in needs (the device's name and passphrase) and how long this address must
     wait first. It names no device: a stranger on the network learns nothing here."""
     wait = unlocking.signin_wait(context.db(), context.client_address())
@@ -475,7 +476,7 @@ def signin_state():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/devices/signin")
-def signin():  # type: ignore[no-untyped-def]
+def signin() -> ResponseReturnValue:
     """Sign this browser back in to a device by its name and passphrase: a new device cookie.
 
     The old cookie stops working, and device-key passkeys (whose key the old browser data held)
@@ -507,7 +508,7 @@ def signin_name(data: dict[str, Any]) -> str:
 
 
 @bp.post("/devices/signin/passkey/options")
-def signin_passkey_options():  # type: ignore[no-untyped-def]
+def signin_passkey_options() -> ResponseReturnValue:
     """`{device_name}` -> `{options, prf_salt}` for one passkey prompt (the same shape for any name)."""
     name = signin_name(body())
     got = unlocking.passkey_signin_options(context.db(), require_rp(), name, context.client_address(),
@@ -516,7 +517,7 @@ def signin_passkey_options():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/devices/signin/passkey")
-def signin_passkey():  # type: ignore[no-untyped-def]
+def signin_passkey() -> ResponseReturnValue:
     """`{device_name, credential}`: sign this browser back in with the device's PRF passkey."""
     data = body()
     name = signin_name(data)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Blueprint, has_request_context, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from ..db import transaction
@@ -48,7 +49,7 @@ def _inject_passkeys() -> dict:
 
 @bp.get("/devices")
 @login_required
-def devices():  # type: ignore[no-untyped-def]
+def devices() -> ResponseReturnValue:
     """Devices and passkeys: this device's passkeys and how it unlocks, every device, recent events."""
     conn = context.db()
     device = current_user.device
@@ -61,7 +62,7 @@ def devices():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/enroll")
-def enroll():  # type: ignore[no-untyped-def]
+def enroll() -> ResponseReturnValue:
     """The add-a-device page a new phone or tablet opens from the link or QR code."""
     if session_state() == "setup":
         return redirect(url_for("pages.index"))
@@ -69,7 +70,7 @@ def enroll():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/signin")
-def signin():  # type: ignore[no-untyped-def]
+def signin() -> ResponseReturnValue:
     """Sign this browser back in to one of the devices (its cookie is gone): the person types the
     device's name and passphrase. No device is listed: the page is open to anyone on the network."""
     if session_state() == "setup":

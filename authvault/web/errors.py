@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask.globals import request_ctx
+from flask.typing import ResponseReturnValue
 from flask_babel import format_datetime, gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -112,7 +113,7 @@ def init_app(app: Flask) -> None:
     """Register the error handlers."""
 
     @app.errorhandler(AuthVaultError)
-    def domain_error(err: AuthVaultError):  # type: ignore[no-untyped-def]
+    def domain_error(err: AuthVaultError) -> ResponseReturnValue:
         status = getattr(err, "status", 400)
         extra = getattr(err, "extra", None) or {}
         if wants_json():
@@ -124,14 +125,14 @@ def init_app(app: Flask) -> None:
         return resp, status
 
     @app.errorhandler(CSRFError)
-    def csrf_error(err: CSRFError):  # type: ignore[no-untyped-def]
+    def csrf_error(err: CSRFError) -> ResponseReturnValue:
         message = gettext("This page has expired. Reload it and try again.")
         if wants_json():
             return error_response("csrf_failed", message, 400)
         return _page(400, message)
 
     @app.errorhandler(HTTPException)
-    def http_error(err: HTTPException):  # type: ignore[no-untyped-def]
+    def http_error(err: HTTPException) -> ResponseReturnValue:
         status = err.code or 500
         code, message = HTTP_MESSAGES.get(status, ("http_error", err.description or "Error"))
         if wants_json():
@@ -143,7 +144,7 @@ def init_app(app: Flask) -> None:
         return _page(status, gettext(message))
 
     @app.errorhandler(Exception)
-    def unexpected(err: Exception):  # type: ignore[no-untyped-def]
+    def unexpected(err: Exception) -> ResponseReturnValue:
         storage = storage_failure(err)
         if storage is not None:  # not a bug: the server's disk refused the write
             code, message, status = storage

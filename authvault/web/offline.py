@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from .. import otp
@@ -114,14 +115,14 @@ def copy_json(have: str | None) -> dict[str, Any]:
 
 @bp.get("/api/offline-copy")
 @login_required
-def get_copy():  # type: ignore[no-untyped-def]
+def get_copy() -> ResponseReturnValue:
     """This device's envelope as stored, for its offline copy (or `unchanged`)."""
     return jsonify(copy_json(request.args.get("have")))
 
 
 @bp.patch("/api/offline-copy")
 @login_required
-def set_copy():  # type: ignore[no-untyped-def]
+def set_copy() -> ResponseReturnValue:
     """Turn this device's offline copy on or off (the page deletes the browser's copy when off)."""
     enabled = body().get("enabled")
     if not isinstance(enabled, bool):
@@ -134,7 +135,7 @@ def set_copy():  # type: ignore[no-untyped-def]
 
 @bp.post("/api/offline-copy/hotp")
 @login_required
-def report_hotp():  # type: ignore[no-untyped-def]
+def report_hotp() -> ResponseReturnValue:
     """HOTP counters this browser used while offline: {"used": {account id: counter shown}}.
 
     Each account's counter becomes max(server's, used): a counter never moves backwards and the
@@ -169,7 +170,7 @@ def report_hotp():  # type: ignore[no-untyped-def]
 # --- the installable app ------------------------------------------------------------------
 
 @bp.get("/manifest.webmanifest")
-def manifest():  # type: ignore[no-untyped-def]
+def manifest() -> ResponseReturnValue:
     """The web app manifest: name, icons (192/512, maskable), standalone, theme colour."""
     def icon(name: str, size: int, purpose: str) -> dict[str, str]:
         return {"src": url_for("static", filename=f"icons/{name}"), "sizes": f"{size}x{size}",
@@ -187,7 +188,7 @@ def manifest():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/sw.js")
-def service_worker():  # type: ignore[no-untyped-def]
+def service_worker() -> ResponseReturnValue:
     """The service worker, with this release's version and the shell's file list written in.
 
     The version changes with any shell file, shell template, translation or the worker itself, so
@@ -212,7 +213,7 @@ def service_worker():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/offline")
-def shell():  # type: ignore[no-untyped-def]
+def shell() -> ResponseReturnValue:
     """The app shell the service worker serves when the server cannot be reached: no account, no
     code, no device name, no CSRF token; its script opens the offline copy."""
     resp = Response(render_template("offline/shell.html"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 
 from flask import Blueprint, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 
@@ -36,7 +37,7 @@ def _name_html(name: str) -> Markup:
 
 
 @bp.get("/")
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     """The account list when unlocked; otherwise unlock or setup."""
     state = session_state()
     if state == "setup":
@@ -55,7 +56,7 @@ def index():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/setup")
-def setup():  # type: ignore[no-untyped-def]
+def setup() -> ResponseReturnValue:
     """The one-time setup form (from the address the server printed)."""
     if session_state() != "setup":
         return redirect(url_for("pages.index"))
@@ -65,14 +66,14 @@ def setup():  # type: ignore[no-untyped-def]
 
 @bp.get("/add")
 @login_required
-def add():  # type: ignore[no-untyped-def]
+def add() -> ResponseReturnValue:
     """Add accounts: upload a QR image, paste a URI, or type the fields."""
     return render_template("accounts/add.html")
 
 
 @bp.get("/accounts/<account_id>")
 @login_required
-def edit(account_id: str):  # type: ignore[no-untyped-def]
+def edit(account_id: str) -> ResponseReturnValue:
     """Edit one account: issuer, label, note, keep on this device only; delete."""
     accounts = accts.load_accounts(context.db(), current_user.device.id, current_user.master_key)
     acc = accts.find(accounts, account_id)
@@ -81,7 +82,7 @@ def edit(account_id: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/settings")
 @login_required
-def settings():  # type: ignore[no-untyped-def]
+def settings() -> ResponseReturnValue:
     """This device's settings."""
     return render_template("devices/settings.html", lock_minutes=int(context.lock_seconds(current_user.device.id) // 60),
                            chosen_language=request.cookies.get("authvault_lang", "auto"))
@@ -89,14 +90,14 @@ def settings():  # type: ignore[no-untyped-def]
 
 @bp.get("/backup")
 @login_required
-def backup():  # type: ignore[no-untyped-def]
+def backup() -> ResponseReturnValue:
     """Settings > Backup: state, turn on (with the conflict choices), versions, turn off."""
     return render_template("backup/backup.html")
 
 
 @bp.get("/backup/restore")
 @login_required
-def restore():  # type: ignore[no-untyped-def]
+def restore() -> ResponseReturnValue:
     """Restore a backup onto this device (shows whose backup it is before writing anything);
     `?first=1` when setup sent a new device here, the second step of "Restore from a backup"."""
     return render_template("backup/restore.html", first=request.args.get("first") == "1")

@@ -25,8 +25,9 @@ def init_app(app: Flask) -> None:
         resp.headers.setdefault("Permissions-Policy", "camera=(self), microphone=(), geolocation=()")
         if request.is_secure:  # served over HTTPS here, or by the trusted proxy (X-Forwarded-Proto)
             resp.headers.setdefault("Strict-Transport-Security", HSTS)
-        if resp.mimetype != "text/css" and resp.mimetype not in ("application/javascript", "text/javascript") \
-                and not resp.mimetype.startswith("image/"):
+        mime = resp.mimetype or ""
+        if mime != "text/css" and mime not in ("application/javascript", "text/javascript") \
+                and not mime.startswith("image/"):
             # Pages and API answers can hold codes: never keep them in a cache.
             resp.headers["Cache-Control"] = "no-store"
         return resp

@@ -19,6 +19,7 @@ import time
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, session
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
@@ -125,7 +126,7 @@ def _dated(filename: str) -> str:
 
 @bp.post("/import")
 @login_required
-def import_file():  # type: ignore[no-untyped-def]
+def import_file() -> ResponseReturnValue:
     """Preview (default) or, with `confirm`, add the accounts of another app's export file."""
     upload = request.files.get("file")
     if upload is None:
@@ -179,7 +180,7 @@ def import_file():  # type: ignore[no-untyped-def]
 
 @bp.get("/import/formats")
 @login_required
-def import_formats():  # type: ignore[no-untyped-def]
+def import_formats() -> ResponseReturnValue:
     """The formats the import page may name (detection needs none of them)."""
     return jsonify({"formats": [{"name": imp.name, "label": imp.label}
                                 for imp in sorted(importers.IMPORTERS, key=lambda i: i.label.lower())]})
@@ -189,7 +190,7 @@ def import_formats():  # type: ignore[no-untyped-def]
 
 @bp.post("/export")
 @login_required
-def export():  # type: ignore[no-untyped-def]
+def export() -> ResponseReturnValue:
     """Export every account: `aegis` (encrypted, default), `aegis-plain`, `uris` or `google`."""
     data = body()
     fmt = data.get("format") or "aegis"
@@ -231,7 +232,7 @@ def export():  # type: ignore[no-untyped-def]
     return resp
 
 
-def _account_qr(account_id: str):  # type: ignore[no-untyped-def]
+def _account_qr(account_id: str) -> tuple[Account, str]:
     acc = accts.find(unlocked_accounts(), account_id)
     if acc.action_required or not acc.secret:
         raise ApiError(409, "action_required", N_("This account needs a new QR code from its service first."))
@@ -242,7 +243,7 @@ def _account_qr(account_id: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/accounts/<account_id>/qr")
 @login_required
-def account_qr(account_id: str):  # type: ignore[no-untyped-def]
+def account_qr(account_id: str) -> ResponseReturnValue:
     """One account's QR code (its otpauth URI), after the passphrase again: {"svg", "label"}."""
     require_passphrase(body())
     acc, svg = _account_qr(account_id)
@@ -251,7 +252,7 @@ def account_qr(account_id: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/accounts/<account_id>/qr")
 @login_required
-def account_qr_svg(account_id: str):  # type: ignore[no-untyped-def]
+def account_qr_svg(account_id: str) -> ResponseReturnValue:
     """The same QR code as an SVG image, within a minute of re-entering the passphrase."""
     if not recently_reauthenticated(_device_id()):
         raise ApiError(401, "reauth_required", N_("Enter this device's passphrase again to show a QR code."))
@@ -268,7 +269,7 @@ def _my_key() -> sending.KeyPair:
 
 @bp.get("/send/devices")
 @login_required
-def send_devices():  # type: ignore[no-untyped-def]
+def send_devices() -> ResponseReturnValue:
     """The other devices, and whether each can receive (it has been unlocked since sending arrived)."""
     conn = context.db()
     _my_key()
@@ -284,7 +285,7 @@ def send_devices():  # type: ignore[no-untyped-def]
 
 @bp.post("/send")
 @login_required
-def send():  # type: ignore[no-untyped-def]
+def send() -> ResponseReturnValue:
     """Seal accounts to another of this person's devices: {"device_id", "account_ids": [...]}."""
     data = body()
     device_id = data.get("device_id")
@@ -319,7 +320,7 @@ def send():  # type: ignore[no-untyped-def]
 
 @bp.get("/send")
 @login_required
-def sent():  # type: ignore[no-untyped-def]
+def sent() -> ResponseReturnValue:
     """Transfers this device sent that the receiver has not opened yet."""
     conn = context.db()
     names = {d.id: d.name for d in registry.list_devices(conn)}
@@ -330,7 +331,7 @@ def sent():  # type: ignore[no-untyped-def]
 
 @bp.delete("/send/<transfer_id>")
 @login_required
-def cancel(transfer_id: str):  # type: ignore[no-untyped-def]
+def cancel(transfer_id: str) -> ResponseReturnValue:
     """Take back a transfer this device sent that was not opened yet."""
     conn = context.db()
     with transaction(conn):
@@ -363,7 +364,7 @@ def _inbox_item(t: sending.Transfer, private: bytes, existing: list[Account]) ->
 
 @bp.get("/send/inbox")
 @login_required
-def inbox():  # type: ignore[no-untyped-def]
+def inbox() -> ResponseReturnValue:
     """What other devices sent to this one, opened here (the server cannot read it)."""
     conn = context.db()
     pair = _my_key()
@@ -381,7 +382,7 @@ def _incoming_transfer(transfer_id: str) -> sending.Transfer:
 
 @bp.post("/send/inbox/<transfer_id>")
 @login_required
-def receive(transfer_id: str):  # type: ignore[no-untyped-def]
+def receive(transfer_id: str) -> ResponseReturnValue:
     """Keep the chosen accounts of a transfer ({"keep": [indexes]}); the rest are declined; the transfer is deleted."""
     data = body()
     keep = data.get("keep")
@@ -418,7 +419,7 @@ def receive(transfer_id: str):  # type: ignore[no-untyped-def]
 
 @bp.delete("/send/inbox/<transfer_id>")
 @login_required
-def decline(transfer_id: str):  # type: ignore[no-untyped-def]
+def decline(transfer_id: str) -> ResponseReturnValue:
     """Decline every account of a transfer (it is deleted unopened)."""
     conn = context.db()
     t = _incoming_transfer(transfer_id)

@@ -7,6 +7,7 @@ opens its account list, so what arrived is seen "the next time it unlocks".
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from ..devices import sending
@@ -25,7 +26,7 @@ def _accounts() -> list:  # type: ignore[type-arg]
 
 @bp.get("/import")
 @login_required
-def import_page():  # type: ignore[no-untyped-def]
+def import_page() -> ResponseReturnValue:
     """Settings > Import: choose a file, password if asked, preview, confirm."""
     from ..interop import importers
     formats = sorted(((imp.name, imp.label) for imp in importers.IMPORTERS), key=lambda f: f[1].lower())
@@ -34,14 +35,14 @@ def import_page():  # type: ignore[no-untyped-def]
 
 @bp.get("/export")
 @login_required
-def export_page():  # type: ignore[no-untyped-def]
+def export_page() -> ResponseReturnValue:
     """Settings > Export: choose a format, re-enter the passphrase, download or show QR codes."""
     return render_template("moving/export.html", count=len(_accounts()))
 
 
 @bp.get("/send")
 @login_required
-def send_page():  # type: ignore[no-untyped-def]
+def send_page() -> ResponseReturnValue:
     """Send accounts to another of this person's devices."""
     views = [account_view(a) for a in _accounts()]
     return render_template("sending/send.html", accounts=views)
@@ -49,7 +50,7 @@ def send_page():  # type: ignore[no-untyped-def]
 
 @bp.get("/inbox")
 @login_required
-def inbox_page():  # type: ignore[no-untyped-def]
+def inbox_page() -> ResponseReturnValue:
     """Accounts other devices sent to this one: keep or decline each."""
     session[INBOX_SHOWN_KEY] = session.get(context.SESSION_TOKEN, "")[:16]
     return render_template("sending/inbox.html")
@@ -57,7 +58,7 @@ def inbox_page():  # type: ignore[no-untyped-def]
 
 @bp.get("/accounts/<account_id>/qr")
 @login_required
-def account_qr_page(account_id: str):  # type: ignore[no-untyped-def]
+def account_qr_page(account_id: str) -> ResponseReturnValue:
     """One account's QR code, shown after the passphrase again (to move it to another app or phone)."""
     acc = accts.find(_accounts(), account_id)
     return render_template("moving/account_qr.html", account=account_view(acc), label=accts.label_of(acc))
@@ -80,7 +81,7 @@ def _incoming() -> dict:  # type: ignore[type-arg]
 
 
 @bp.before_app_request
-def _show_inbox_after_unlock():  # type: ignore[no-untyped-def]
+def _show_inbox_after_unlock() -> ResponseReturnValue | None:
     """The first time the list opens in an unlock session with accounts waiting, show them first."""
     if request.method != "GET" or request.endpoint != "pages.index" or not current_user.is_authenticated:
         return None
