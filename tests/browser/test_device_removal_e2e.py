@@ -42,7 +42,11 @@ def test_remove_a_device_with_the_passphrase_then_restore_it_then_remove_with_th
         page.screenshot(path=str(screenshot_dir / "remove-device-phone-light.png"))
         page.emulate_media(color_scheme="dark")
         page.screenshot(path=str(screenshot_dir / "remove-device-phone-dark.png"))
+        page.set_viewport_size({"width": 820, "height": 1180})  # a tablet
+        page.screenshot(path=str(screenshot_dir / "remove-device-tablet-dark.png"))
         page.emulate_media(color_scheme="light")
+        page.screenshot(path=str(screenshot_dir / "remove-device-tablet-light.png"))
+        page.set_viewport_size({"width": 390, "height": 844})
         # a wrong passphrase removes nothing, and says so in the dialog
         page.fill("#remove-passphrase", "not my passphrase")
         page.click("#remove-confirm")
