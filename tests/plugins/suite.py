@@ -38,6 +38,8 @@ SLOW_TESTS = frozenset({
     "test_server_stopped_mid_backup_is_unreachable_and_nothing_is_lost",
     "test_decodes_heic_photo_from_a_phone_sized_frame",
     "test_decodes_google_migration_qr_codes_from_scito_export",
+    "test_no_acknowledged_account_is_lost_whatever_the_order_of_choices",  # random rounds of choices
+    "test_an_idle_session_is_purged_on_time_without_any_request",  # waits for the server's purge
 })
 
 FIXTURES_LINE = (
