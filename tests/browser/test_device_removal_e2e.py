@@ -85,14 +85,14 @@ def test_sign_back_in_with_a_prf_passkey_and_no_passphrase(browser: Any, fresh_s
     device = new_device(browser, fresh_server.origin)
     try:
         add_authenticator(device, prf=True)  # the passkey holds the vault key
-        setup_with_passkey(device, "iPhone")
+        setup_with_passkey(device, "Alice phone")
         device.api("POST", "/api/accounts", {"uri": URI_PHONE})
         device.context.clear_cookies()
         device.goto("/signin")
         device.page.wait_for_selector("#signin-passkey:not([hidden])")
         device.page.click("#signin-passkey-btn")  # no name yet: it says what to do
         device.page.wait_for_selector("#form-error:not(:empty)")
-        device.page.fill("#device_name", "IPHONE")
+        device.page.fill("#device_name", "alice  PHONE")
         device.page.screenshot(path=str(screenshot_dir / "signin-passkey-phone.png"), full_page=True)
         device.page.click("#signin-passkey-btn")
         device.page.wait_for_url(device.origin + "/")
@@ -101,3 +101,13 @@ def test_sign_back_in_with_a_prf_passkey_and_no_passphrase(browser: Any, fresh_s
         assert device.errors == []
     finally:
         device.close()
+    # The same page in Japanese, as a stranger's browser sees it (no device named), light and dark.
+    for scheme in ("light", "dark"):
+        ja = new_device(browser, fresh_server.origin, locale="ja-JP", color_scheme=scheme)
+        try:
+            ja.goto("/signin")
+            ja.page.wait_for_selector("#signin-passkey:not([hidden])")
+            assert "デバイス名" in ja.page.inner_text("#signin-form") and "Alice" not in ja.page.content()
+            ja.page.screenshot(path=str(screenshot_dir / f"signin-ja-phone-{scheme}.png"), full_page=True)
+        finally:
+            ja.close()
