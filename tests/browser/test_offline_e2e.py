@@ -7,6 +7,8 @@ against the server's own code module (authvault.otp) at the time the page says i
 """
 from __future__ import annotations
 
+import base64
+import json
 import re
 import time
 from pathlib import Path
@@ -28,7 +30,7 @@ SECRETS = {  # issuer -> (base32 secret, type, algorithm, digits, period or coun
     "Mailhost": ("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", "totp", "SHA256", 8, 45),
     "Cloudco": ("MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U", "totp", "SHA512", 10, 60),
     "Oddtime": ("ONSWG4TFORZWK3DFMNZGK5DTMVRXEZLU", "totp", "SHA1", 7, 17),
-    "Steam": ("KRUGKIDROVUWG2ZAMJZG653OEBTG66BA", "steam", "SHA1", 5, 30),
+    "Gamestore": ("KRUGKIDROVUWG2ZAMJZG653OEBTG66BA", "steam", "SHA1", 5, 30),
     "Vpnco": ("NB2HI4DTHIXS6ZLYMFWXA3DFFZRW63JP", "hotp", "SHA1", 6, 0),
 }
 
@@ -412,3 +414,113 @@ def test_turning_the_copy_off_or_removing_the_device_deletes_it(browser: Any, ho
     finally:
         other.close()
         device.close()
+
+
+def test_install_criteria_manifest_icons_and_a_controlling_service_worker(browser: Any, home: list[GunicornServer]) -> None:
+    device = new_device(browser, home[0].origin)
+    try:
+        setup_device(device, home[0])
+        device.goto("/")
+        page = device.page
+        wait_for_controller(page)
+        cdp = device.context.new_cdp_session(page)
+        errors = cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]
+        # Chromium's own "can install" check; a test context is incognito, which is no fault of the app
+        assert [e for e in errors if e["errorId"] != "in-incognito"] == [], errors
+        manifest = cdp.send("Page.getAppManifest")
+        assert manifest["errors"] == [] and '"standalone"' in manifest["data"]
+        assert page.evaluate("() => navigator.serviceWorker.controller.scriptURL") == home[0].origin + "/sw.js"
+        keys = page.evaluate("async () => { const out = []; for (const n of await caches.keys()) { const c = await caches.open(n);"
+                             " for (const r of await c.keys()) out.push(new URL(r.url).pathname); } return out; }")
+        assert "/offline" in keys and all(k == "/offline" or k.startswith("/static/") for k in keys), keys
+    finally:
+        device.close()
+
+
+def test_no_secret_in_any_browser_store_or_the_profile_folder(playwright_sync: Any, home: list[GunicornServer],
+                                                             tmp_path: Path) -> None:
+    """A vault of known secrets, used online and offline (unlock, codes, copy, HOTP next, lock):
+    afterwards no secret, code, issuer, label, passphrase or master key is in IndexedDB, Cache
+    Storage, localStorage, sessionStorage, cookies, or anywhere in the browser's profile on disk."""
+    from authvault.vault import unlock_with_passphrase
+    from authvault.vault.store import read_envelope
+
+    from .conftest import CHROMIUM, CHROMIUM_ARGS, PHONE
+    profile = tmp_path / "profile"
+    context = playwright_sync.chromium.launch_persistent_context(
+        str(profile), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+        permissions=["clipboard-read", "clipboard-write"], **PHONE)
+    context.set_default_timeout(10_000)
+    device = Device(context, context.pages[0] if context.pages else context.new_page(), home[0].origin)
+    labels = {issuer: f"{issuer.lower()}@example.com" for issuer in SECRETS}
+    try:
+        setup_device(device, home[0])
+        add_accounts(device)
+        me = device.api("GET", "/api/session")["device"]["id"]
+        device.goto("/")
+        page = device.page
+        page.wait_for_selector("#accounts .acct")
+        wait_for_controller(page)
+        wait_for_copy(page)
+        page.click(".acct[data-type=totp] .code")
+        page.click(".acct[data-type=hotp] .next-hotp")
+        page.wait_for_timeout(500)
+        go_offline_and_reload(device, home[0])
+        unlock_offline_with_passphrase(device)
+        seen_codes = {c for c in check_codes(device).values() if c}
+        page.click(".acct[data-type=hotp] .next-hotp")
+        page.click(".acct[data-type=totp] .code")
+        seen_codes |= {c for c in page.evaluate(SHOWN).values() if c}
+        page.click("#offline-lock")
+        page.wait_for_selector("#offline-form", state="visible")
+        stores = page.evaluate("""async () => {
+          const out = { idb: [], caches: [], local: {}, session: {} };
+          for (const info of await indexedDB.databases()) {
+            const db = await new Promise((ok, no) => { const r = indexedDB.open(info.name); r.onsuccess = () => ok(r.result); r.onerror = no; });
+            for (const name of db.objectStoreNames) {
+              const all = await new Promise((ok) => { const r = db.transaction(name).objectStore(name).getAll(); r.onsuccess = () => ok(r.result); });
+              out.idb.push(JSON.stringify(all));
+            }
+            db.close();
+          }
+          for (const n of await caches.keys()) {
+            const c = await caches.open(n);
+            for (const r of await c.keys()) out.caches.push(r.url + "\\n" + await (await c.match(r)).text());
+          }
+          for (let i = 0; i < localStorage.length; i++) out.local[localStorage.key(i)] = localStorage.getItem(localStorage.key(i));
+          for (let i = 0; i < sessionStorage.length; i++) out.session[sessionStorage.key(i)] = sessionStorage.getItem(sessionStorage.key(i));
+          return out;
+        }""")
+        cookies = context.cookies()
+    finally:
+        context.close()                                            # flushes the profile to disk
+    from authvault.db import connect
+    conn = connect(home[0].data_dir / "authvault.sqlite3")
+    master_key = unlock_with_passphrase(read_envelope(conn, me), PASSPHRASE)
+    needles: dict[str, bytes] = {"passphrase": PASSPHRASE.encode(), "master key": master_key,
+                                 "master key hex": master_key.hex().encode(),
+                                 "master key b64": base64.b64encode(master_key)}
+    for issuer, (secret, *_rest) in SECRETS.items():
+        raw = otp.decode_secret(secret)
+        needles[f"{issuer} secret"] = secret.encode()
+        needles[f"{issuer} secret bytes"] = raw
+        needles[f"{issuer} secret hex"] = raw.hex().encode()
+        needles[f"{issuer} issuer"] = issuer.encode()
+        needles[f"{issuer} issuer utf-16"] = issuer.encode("utf-16-le")
+        needles[f"{issuer} label"] = labels[issuer].encode()
+    for code in seen_codes:
+        if len(code) >= 7:                                         # shorter ones turn up by chance in binary files
+            needles[f"code {code}"] = code.encode()
+    assert len(seen_codes) >= 5 and stores["idb"] and stores["caches"]
+    text = "\n".join([*stores["idb"], *stores["caches"], json.dumps(stores["local"]), json.dumps(stores["session"]),
+                      json.dumps(cookies)]).encode()
+    found = [name for name, needle in needles.items() if needle in text]
+    assert found == [], f"in browser storage: {found}"
+    assert stores["local"] in ({}, {"authvault-hotp-pending": "1"}) and stores["session"] == {}
+    on_disk = []
+    files = [p for p in profile.rglob("*") if p.is_file()]
+    assert len(files) > 20
+    for path in files:
+        data = path.read_bytes()
+        on_disk += [f"{name} in {path.relative_to(profile)}" for name, needle in needles.items() if needle in data]
+    assert on_disk == [], on_disk

@@ -105,7 +105,7 @@ def test_offline_passphrase_unlock_in_webkit(webkit: Any, server_factory: Any, s
     d.find_element(By.ID, "passphrase2").send_keys(PASSPHRASE)
     d.find_element(By.CSS_SELECTOR, "#setup-form button[type=submit]").click()
     wait_until(d, "return document.body.dataset.page === 'list'")
-    for issuer in ("Fastbank", "Mailhost", "Steam"):
+    for issuer in ("Fastbank", "Mailhost", "Gamestore"):
         secret, kind, algo, digits, n = SECRETS[issuer]
         body = {"issuer": issuer, "name": "a@example.com", "secret": secret, "type": kind, "algorithm": algo,
                 "digits": digits}
