@@ -201,8 +201,10 @@ def new_device(browser: Any, origin: str, **context_kwargs: Any) -> Device:
 
     Context options (locale, color_scheme, permissions, viewport...) override the phone defaults.
     Console errors and uncaught page errors are collected in `device.errors` for the test to check.
+    The app's service worker is blocked unless a test asks for it (`service_workers="allow"`, the
+    offline tests): a page it controls fetches through it, where `page.route` cannot hold a request.
     """
-    options = {**PHONE, **context_kwargs}
+    options = {**PHONE, "service_workers": "block", **context_kwargs}
     context = browser.new_context(**options)
     context.set_default_timeout(10_000)
     device = Device(context, context.new_page(), origin)

@@ -90,7 +90,8 @@ def home(server_factory: Any) -> Iterator[list[GunicornServer]]:
 
 
 def online_phone(browser: Any, server: GunicornServer, **kw: Any) -> Device:
-    device = new_device(browser, server.origin, permissions=["clipboard-read", "clipboard-write"], **kw)
+    device = new_device(browser, server.origin, permissions=["clipboard-read", "clipboard-write"], service_workers="allow",
+                        **kw)
     setup_device(device, server)
     add_accounts(device)
     device.goto("/")
@@ -164,7 +165,7 @@ def test_reload_offline_unlock_with_passphrase_codes_across_a_boundary(browser: 
 
 def test_list_when_the_server_stops_banner_no_blank_code_no_null_copied(browser: Any, home: list[GunicornServer],
                                                                         screenshot_dir: Path) -> None:
-    device = new_device(browser, home[0].origin, permissions=["clipboard-read", "clipboard-write"])
+    device = new_device(browser, home[0].origin, permissions=["clipboard-read", "clipboard-write"], service_workers="allow")
     try:
         setup_device(device, home[0])
         add_accounts(device, {"Fastbank": SECRETS["Fastbank"], "Mailhost": SECRETS["Mailhost"]})
@@ -208,7 +209,7 @@ def test_list_when_the_server_stops_banner_no_blank_code_no_null_copied(browser:
 
 def test_unlock_offline_with_the_passkey_prf(browser: Any, home: list[GunicornServer], screenshot_dir: Path) -> None:
     from .test_passkeys_e2e import add_authenticator, setup_with_passkey
-    device = new_device(browser, home[0].origin)
+    device = new_device(browser, home[0].origin, service_workers="allow")
     try:
         add_authenticator(device, prf=True)
         setup_with_passkey(device)
@@ -245,7 +246,7 @@ def test_unlock_offline_with_the_passkey_prf(browser: Any, home: list[GunicornSe
 
 def test_without_prf_the_page_says_passphrase_only(browser: Any, home: list[GunicornServer]) -> None:
     from .test_passkeys_e2e import add_authenticator, setup_with_passkey
-    device = new_device(browser, home[0].origin)
+    device = new_device(browser, home[0].origin, service_workers="allow")
     try:
         add_authenticator(device, prf=False)
         setup_with_passkey(device)
@@ -320,7 +321,7 @@ def test_back_online_with_the_session_lapsed_the_offline_view_stays(browser: Any
 
 def test_hotp_offline_never_reuses_a_counter_and_never_moves_the_server_back(browser: Any,
                                                                             home: list[GunicornServer]) -> None:
-    device = new_device(browser, home[0].origin)
+    device = new_device(browser, home[0].origin, service_workers="allow")
     try:
         setup_device(device, home[0])
         add_accounts(device, {"Vpnco": SECRETS["Vpnco"], "Fastbank": SECRETS["Fastbank"]})
@@ -385,7 +386,7 @@ def test_hotp_offline_never_reuses_a_counter_and_never_moves_the_server_back(bro
 
 def test_turning_the_copy_off_or_removing_the_device_deletes_it(browser: Any, home: list[GunicornServer]) -> None:
     device = online_phone(browser, home[0])
-    other = new_device(browser, home[0].origin)
+    other = new_device(browser, home[0].origin, service_workers="allow")
     try:
         page = device.page
         device.goto("/settings")
@@ -417,7 +418,7 @@ def test_turning_the_copy_off_or_removing_the_device_deletes_it(browser: Any, ho
 
 
 def test_install_criteria_manifest_icons_and_a_controlling_service_worker(browser: Any, home: list[GunicornServer]) -> None:
-    device = new_device(browser, home[0].origin)
+    device = new_device(browser, home[0].origin, service_workers="allow")
     try:
         setup_device(device, home[0])
         device.goto("/")
