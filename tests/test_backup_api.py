@@ -316,8 +316,8 @@ def _make_retry_due(api: Api) -> None:
     from authvault.backup import device as dbk
     with _device_db(api) as (conn, device_id):
         status = dbk.read_status(conn, device_id)
-        status["retry_at"] = 0
-        status.pop("retry_started_at", None)
+        status.retry_at = 0
+        status.retry_started_at = None
         dbk.write_status(conn, device_id, status)
 
 

@@ -186,8 +186,8 @@ def test_restore_that_adds_nothing_says_so_in_words(iphone: Api, ipad: Api, fold
 ])
 def test_health_marks_never_made_taken_over_and_failing_for_a_day(
         status: dict[str, Any], count: int, now: float, reason: str | None) -> None:
-    from authvault.backup.device import health
-    assert health(status, account_count=count, now=now).reason == reason
+    from authvault.backup.device import Status, health
+    assert health(Status.from_json(status), account_count=count, now=now).reason == reason
 
 
 def shown_mark(api: Api, path: str, **kw: Any) -> str | None:

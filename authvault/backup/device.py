@@ -189,42 +189,70 @@ def write_config(conn: sqlite3.Connection, device_id: str, master_key: bytes, co
 
 # --- status (no secrets) ----------------------------------------------------------------------
 
-def read_status(conn: sqlite3.Connection, device_id: str) -> dict[str, Any]:
-    """The backup status shown in settings: at least {"state": "off"}."""
+@dataclass
+class Status:
+    """What the settings page, the list's mark and GET /api/backup show of this device's backup,
+    kept beside the vault without secrets: state, last backup, count, where, the last error and
+    when it retries, who took the backup over (design.md's states)."""
+
+    state: str = "off"
+    last_backup_at: str | None = None
+    count: int | None = None
+    generation: int | None = None
+    target: dict[str, Any] | None = None  # {"kind", "where"}: never a credential
+    key_origin: dict[str, Any] | None = None  # whose recovery sheet opens the backup
+    error: dict[str, Any] | None = None  # {"code", "message", "params"} of the last failure
+    failed_at: float | None = None
+    failing_since: float | None = None  # the first failure since the last success
+    retry_at: float | None = None
+    retry_started_at: float | None = None
+    waiting_changes: bool = False  # changes made while waiting for the retry time
+    holder: dict[str, Any] | None = None  # for "replaced": who holds the backup account now
+    holder_read_at: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The stored and shown shape: fields that are not set are left out."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if v is not None and v is not False}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Status:
+        """A status as `to_json` (or an older AuthVault) stored it; unknown keys are ignored."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def read_status(conn: sqlite3.Connection, device_id: str) -> Status:
+    """This device's backup status (state "off" when none was stored)."""
     raw = registry.get_setting(conn, device_id, STATUS_KEY)
-    return json.loads(raw) if raw else {"state": "off"}
+    return Status.from_json(json.loads(raw)) if raw else Status()
 
 
-def write_status(conn: sqlite3.Connection, device_id: str, status: dict[str, Any]) -> None:
+def write_status(conn: sqlite3.Connection, device_id: str, status: Status) -> None:
     """Store the backup status (inside the caller's transaction or on its own)."""
-    registry.set_setting(conn, device_id, STATUS_KEY, json.dumps(status))
+    registry.set_setting(conn, device_id, STATUS_KEY, json.dumps(status.to_json()))
 
 
-def status_after_success(config: Config, state: BackupState) -> dict[str, Any]:
+def status_after_success(config: Config, state: BackupState) -> Status:
     """The status after a backup was written."""
-    return {"state": "on", "last_backup_at": state.updated_at, "count": state.count,
-            "generation": state.generation, "target": public_target(config.target),
-            "key_origin": state.key_origin.to_json() if state.key_origin else None}
+    return Status(state="on", last_backup_at=state.updated_at, count=state.count,
+                  generation=state.generation, target=public_target(config.target),
+                  key_origin=state.key_origin.to_json() if state.key_origin else None)
 
 
-def status_after_failure(previous: dict[str, Any], config: Config, err: BackupError) -> dict[str, Any]:
+def status_after_failure(previous: Status, config: Config, err: BackupError) -> Status:
     """The status after a backup failed: which state, what failed, and when it retries."""
     state = next((name for cls, name in FAILURE_STATES if isinstance(err, cls)), "error")
-    status = dict(previous)
     now = time.time()
-    status.update(state=state, target=public_target(config.target),
-                  error={"code": err.code, "message": err.message, "params": _jsonable(err.params)},
-                  failed_at=now)
-    # Since when the backup has been failing without a success in between (the health mark).
-    status.setdefault("failing_since", previous.get("failed_at", now))
-    status.pop("retry_started_at", None)
-    if state in RETRYING:
-        status["retry_at"] = time.time() + RETRY_SECONDS
-    else:
-        status.pop("retry_at", None)
+    status = dataclasses.replace(
+        previous, state=state, target=public_target(config.target),
+        error={"code": err.code, "message": err.message, "params": _jsonable(err.params)},
+        failed_at=now, retry_started_at=None,
+        # since when the backup has been failing without a success in between (the health mark)
+        failing_since=previous.failing_since or previous.failed_at or now,
+        retry_at=now + RETRY_SECONDS if state in RETRYING else None)
     if isinstance(err, BackupReplaced):
-        status["holder"] = holder_json(err.holder)
-        status["holder_read_at"] = now
+        status.holder = holder_json(err.holder)
+        status.holder_read_at = now
     return status
 
 
@@ -236,7 +264,7 @@ def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
 
 def push(conn: sqlite3.Connection, device_id: str, master_key: bytes, service: BackupService,
          *, force: bool = False, after_change: bool = False,
-         written: accts.Written | None = None) -> dict[str, Any]:
+         written: accts.Written | None = None) -> Status:
     """Back up the device's current accounts if its backup is on; return the new status.
 
     Never raises a BackupError: a failure is recorded in the status (codes keep working). With
@@ -251,15 +279,15 @@ def push(conn: sqlite3.Connection, device_id: str, master_key: bytes, service: B
     writes no second vault either.
     """
     status = read_status(conn, device_id)
-    if status.get("state") == "off":
+    if status.state == "off":
         return status
-    if after_change and status.get("state") in RETRYING and status.get("retry_at", 0) > time.time():
-        if not status.get("waiting_changes"):
-            status["waiting_changes"] = True
+    if after_change and status.state in RETRYING and (status.retry_at or 0) > time.time():
+        if not status.waiting_changes:
+            status.waiting_changes = True
             with transaction(conn):
                 write_status(conn, device_id, status)
         return status
-    if not force and status.get("state") not in ("on", *RETRYING):
+    if not force and status.state not in ("on", *RETRYING):
         return status  # replaced, tampered...: the person decides what happens next
     if written is not None:
         config = config_from_db(conn, device_id, written.db)
@@ -291,26 +319,26 @@ def push(conn: sqlite3.Connection, device_id: str, master_key: bytes, service: B
     return status
 
 
-def verify(conn: sqlite3.Connection, device_id: str, master_key: bytes, service: BackupService) -> dict[str, Any]:
+def verify(conn: sqlite3.Connection, device_id: str, master_key: bytes, service: BackupService) -> Status:
     """Check that the backup account still holds this device's intact backup; record what it found.
 
     A device whose backup was taken over reads the holder again: the conflict screen shows the
     backup as it is now (the other device may have backed up many times since it took over)."""
     status = read_status(conn, device_id)
-    if status.get("state") not in ("on", "replaced"):
+    if status.state not in ("on", "replaced"):
         return status
     config = read_config(conn, device_id, master_key)
     if config is None or config.state is None:
         return status
     store = load(config.target)
-    if status.get("state") == "replaced":
+    if status.state == "replaced":
         try:
             holder = service.inspect(store)
         except BackupError as err:  # unreachable now: the last holder seen stays, and says when
             log.info("backup of device %s: holder not read again (%s)", device_id, err.code)
             return status
-        status["holder"] = holder_json(holder)
-        status["holder_read_at"] = time.time()
+        status.holder = holder_json(holder)
+        status.holder_read_at = time.time()
         with transaction(conn):
             write_status(conn, device_id, status)
         return status
@@ -331,10 +359,10 @@ def claim_retry(conn: sqlite3.Connection, device_id: str) -> bool:
     with transaction(conn):
         status = read_status(conn, device_id)
         now = time.time()
-        if status.get("state") not in RETRYING or status.get("retry_at", 0) > now \
-                or status.get("retry_started_at", 0) > now - RETRY_SECONDS:
+        if status.state not in RETRYING or (status.retry_at or 0) > now \
+                or (status.retry_started_at or 0) > now - RETRY_SECONDS:
             return False
-        status["retry_started_at"] = now
+        status.retry_started_at = now
         write_status(conn, device_id, status)
     return True
 
@@ -368,7 +396,7 @@ class Enabled:
     the key on `holder.key_origin`'s sheet keeps opening the backup. `displaced` is the other
     device whose backup this choice took over: it is told, and can choose again."""
 
-    status: dict[str, Any]
+    status: Status
     holder: Holder | None
     recovery_key: str | None = None
     superseded: str | None = None
@@ -395,15 +423,18 @@ class DeviceBackup:
 
     # -- reading --------------------------------------------------------------------------------
 
-    def status(self, *, check: bool = False) -> dict[str, Any]:
+    def status(self, *, check: bool = False) -> Status:
         """The status the settings page shows; with `check`, first ask the backup account
         whether the backup is still this device's. A due retry starts in the background."""
         self.retry_in_background()
         if check:
             verify(self.conn, self.device_id, self.master_key, self.service)
-        status = read_status(self.conn, self.device_id)
-        status["health"] = health(status, account_count=account_count(self.conn, self.device_id)).to_json()
-        return status
+        return read_status(self.conn, self.device_id)
+
+    def health(self, status: Status | None = None) -> Health:
+        """The health mark of this device's backup (of `status`, else of the stored one)."""
+        status = status if status is not None else read_status(self.conn, self.device_id)
+        return health(status, account_count=account_count(self.conn, self.device_id))
 
     def test(self, target: dict[str, Any]) -> Holder | None:
         """Reach a backup account and say whose backup it holds, if any (writes nothing)."""
@@ -477,7 +508,7 @@ class DeviceBackup:
                            restored=Restored(result.holder, added, len(backup_accounts)))
         config = Config(target=target, state=result.state)
         write_config(self.conn, self.device_id, self.master_key, config)
-        status = status_after_success(config, result.state) if result.state else {"state": "off"}
+        status = status_after_success(config, result.state) if result.state else Status()
         with transaction(self.conn):
             write_status(self.conn, self.device_id, status)
             audit(self.conn, "backup_enabled", device_id=self.device_id,
@@ -485,7 +516,7 @@ class DeviceBackup:
         return Enabled(status, result.holder, recovery_key=result.recovery_key,
                        superseded=result.superseded, added=added, displaced=result.displaced)
 
-    def disable(self, *, delete_remote: bool) -> dict[str, Any]:
+    def disable(self, *, delete_remote: bool) -> Status:
         """Turn backup off, keeping or deleting the backup at the backup account."""
         config = read_config(self.conn, self.device_id, self.master_key)
         if config is not None:
@@ -496,20 +527,20 @@ class DeviceBackup:
                     raise  # nothing changed here: say why the backup could not be deleted
         write_config(self.conn, self.device_id, self.master_key, None)
         with transaction(self.conn):
-            write_status(self.conn, self.device_id, {"state": "off"})
+            write_status(self.conn, self.device_id, Status())
             audit(self.conn, "backup_disabled", device_id=self.device_id,
                   detail="deleted" if delete_remote else "kept")
-        return {"state": "off"}
+        return Status()
 
     def push(self, *, force: bool = False, after_change: bool = False,
-             written: accts.Written | None = None) -> dict[str, Any]:
+             written: accts.Written | None = None) -> Status:
         """Back this device's accounts up now if backup is on (see `push`)."""
         return push(self.conn, self.device_id, self.master_key, self.service,
                     force=force, after_change=after_change, written=written)
 
-    def back_up_now(self) -> dict[str, Any]:
+    def back_up_now(self) -> Status:
         """Back up now, also after an error or in a waiting state; BackupOff when off."""
-        if read_status(self.conn, self.device_id).get("state") == "off":
+        if read_status(self.conn, self.device_id).state == "off":
             raise BackupOff()
         return self.push(force=True)
 
@@ -588,20 +619,19 @@ class Health:
         return {"ok": self.ok, "reason": self.reason, "since": self.since, "device_name": self.device_name}
 
 
-def health(status: dict[str, Any], *, account_count: int, now: float | None = None) -> Health:
+def health(status: Status, *, account_count: int, now: float | None = None) -> Health:
     """The health mark of a backup status (no network: what the status row says)."""
     now = time.time() if now is None else now
-    state = status.get("state", "off")
+    state = status.state
     if state == "off":
         return Health("never") if account_count > 0 else Health(None)
     if state == "replaced":
-        holder = status.get("holder") or {}
-        return Health("taken", status.get("failed_at"), holder.get("device_name"))
+        return Health("taken", status.failed_at, (status.holder or {}).get("device_name"))
     if state in NEEDS_PERSON:
-        return Health("attention", status.get("failing_since", status.get("failed_at")))
+        return Health("attention", status.failing_since or status.failed_at)
     if state in RETRYING:
-        since = status.get("failing_since", status.get("failed_at"))
-        if not status.get("last_backup_at"):
+        since = status.failing_since or status.failed_at
+        if not status.last_backup_at:
             return Health("never", since)
         if since is not None and now - since > FAILING_GRACE:
             return Health("failing", since)

@@ -81,10 +81,13 @@ def recovery_key_from(data: dict[str, Any]) -> str | None:
     return key
 
 
-def status_json(status: dict[str, Any]) -> dict[str, Any]:
+def status_json(status: dbk.Status, health: dbk.Health | None = None) -> dict[str, Any]:
     """The status as GET /api/backup shows it, messages translated."""
-    out = {k: v for k, v in status.items() if k != "error"}
-    err = status.get("error")
+    out = status.to_json()
+    out.pop("error", None)
+    if health is not None:
+        out["health"] = health.to_json()
+    err = status.error
     if err:
         out["error"] = {"code": err["code"],
                         "message": translate(AuthVaultError(err["code"], err["message"], **(err.get("params") or {})))}
@@ -139,7 +142,9 @@ def _backup_health() -> dict[str, Any]:
 def get_backup() -> ResponseReturnValue:
     """This device's backup state (off, on, error, replaced...) and what it says; with ?check=1
     (the page asks once when it opens) the backup account is asked first."""
-    return jsonify(status_json(device().status(check=request.args.get("check") == "1")))
+    backup = device()
+    status = backup.status(check=request.args.get("check") == "1")
+    return jsonify(status_json(status, backup.health(status)))
 
 
 @bp.post("/test")
@@ -163,7 +168,7 @@ def enable() -> ResponseReturnValue:
     key = recovery_key_from(data)
     done = device().enable(target, resolution=resolution, recovery_key=key, expected_generation=expected)
     if done.restored is not None:
-        return jsonify({"state": done.status.get("state", "off"), **restored_json(done.restored)})
+        return jsonify({"state": done.status.state, **restored_json(done.restored)})
     out = status_json(done.status)
     out["recovery_key_new"] = bool(done.recovery_key)
     out["key_origin"] = done.holder.key_origin.to_json() if done.holder and done.holder.key_origin else None

@@ -61,10 +61,13 @@ WORDS = {
 KEY_RE = r"[A-Z2-7]{4}(-[A-Z2-7]{4}){12}"
 
 
-def read_sheet(device: Device) -> dict[str, str]:
+def read_sheet(device: Device, shots: Path | None = None, name: str = "") -> dict[str, str]:
     """The recovery sheet as shown: key, device, backup account, date; then stored and closed."""
     page = device.page
     page.wait_for_selector("#recovery:not([hidden])")
+    if shots:
+        page.locator("#recovery").scroll_into_view_if_needed()
+        shoot(device, shots, name)
     sheet = {"key": page.inner_text("#recovery-key").strip(), "device": page.inner_text("#sheet-device"),
              "where": page.inner_text("#sheet-where"), "date": page.inner_text("#sheet-date"),
              "why": page.inner_text("#recovery-why"), "facts": page.inner_text(".sheet-facts")}
@@ -171,7 +174,7 @@ def test_the_story_of_issue_13(browser: Any, fresh_server: Any, tmp_path: Path, 
             assert W["replace_both_iphone"] in ipad.page.inner_text("#replace-hint")
             shoot(ipad, screenshot_dir, f"backup-displaced-ipad-{tag}")
             ipad.page.click(".choice[data-choice=replace]")
-            sheet = read_sheet(ipad)
+            sheet = read_sheet(ipad, screenshot_dir, f"backup-new-key-{tag}")
             assert sheet["why"] == W["new_key"], sheet["why"]
             assert sheet["device"] == "iPad" and W["sheet_device"] in sheet["facts"]
             assert sheet["key"] != ipad_sheet["key"]
@@ -186,3 +189,53 @@ def test_the_story_of_issue_13(browser: Any, fresh_server: Any, tmp_path: Path, 
     finally:
         for device in (iphone, ipad):
             device.close()
+
+
+def test_previous_versions_restore_through_a_masked_form_and_turning_off_asks(
+        phone: Device, tmp_path: Path, screenshot_dir: Path) -> None:
+    folder = tmp_path / "nas"
+    folder.mkdir()
+    page = phone.page
+    add_account(phone, "GitHub", "JBSWY3DPEHPK3PXP")
+    add_account(phone, "Google", "GEZDGNBVGY3TQOJQ")
+    turn_on(phone, folder)
+    first = read_sheet(phone)
+    # Off, keeping the backup there: the page asks, and says what each answer means.
+    page.click("#disable-btn")
+    page.wait_for_selector("#disable-ask:not([hidden])")
+    ask = page.inner_text("#disable-ask")
+    assert "Keep it there" in ask and "Any device can restore it with its recovery key" in ask
+    assert "Delete it" in ask and "Your accounts stay on this device" in ask
+    shoot(phone, screenshot_dir, "backup-off-ask")
+    page.click("#off-keep")
+    page.wait_for_function("() => document.getElementById('status-result').textContent.length > 0")
+    assert page.inner_text("#status-result") == "Backup is off. The backup stays at the backup account."
+    assert (folder / "authvault-backup.json").exists()
+    # On again at the same folder: its own old backup is there; Replace keeps it as a version.
+    page.fill("#enable-form input[name=path]", str(folder))
+    page.click("#enable-form button[type=submit]")
+    page.wait_for_selector("#conflict:not([hidden])")
+    page.click(".choice[data-choice=replace]")
+    read_sheet(phone)
+    page.click("#status-actions button:has-text('Previous versions')")
+    page.click("#versions-list button")
+    page.wait_for_selector("#version-form:not([hidden])")
+    assert "Recovery key from iPhone's recovery sheet, made on" in page.inner_text("#version-key-label")
+    assert page.get_attribute("#version-key", "type") == "password"
+    page.fill("#version-key", "AAAA-BBBB-CCCC-DDDD-EEEE-FFFF-GGGG-HHHH-IIII-JJJJ-KKKK-LLLL-MMMM")
+    page.click("#version-submit")
+    page.wait_for_function("() => document.querySelector('#version-form .error').textContent.length > 0")
+    assert "does not open this backup" in page.inner_text("#version-form .error")
+    assert page.input_value("#version-key").startswith("AAAA-")  # kept, to correct
+    page.click("#version-form .show-key")
+    assert page.get_attribute("#version-key", "type") == "text"
+    page.fill("#version-key", first["key"])
+    page.click("#version-submit")
+    page.wait_for_function("() => document.getElementById('status-result').textContent.length > 0")
+    assert page.inner_text("#status-result") == "All 2 accounts of this backup are already on this device."
+    # Off, deleting it.
+    page.click("#disable-btn")
+    page.click("#off-delete")
+    page.wait_for_function("() => document.getElementById('status-result').textContent.includes('deleted')")
+    assert not (folder / "authvault-backup.json").exists()
+    assert [e for e in phone.errors if "409" not in e and "401" not in e] == []
