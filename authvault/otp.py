@@ -72,7 +72,8 @@ class Account:
     counter: int = 0
     note: str = ""
     group: str = ""
-    icon: str | None = None
+    icon: str | None = None  # a data: image (Aegis), or the name of a bundled icon the person chose
+    favorite: bool = False
     backup_policy: BackupPolicy = "backup"
     action_required: bool = False
     id: str = field(default_factory=new_id)

@@ -1,7 +1,7 @@
 """Aegis db entries (content version 3) to and from `Account`, keeping AuthVault-only fields.
 
 An entry is exactly what Aegis writes (type, uuid, name, issuer, note, favorite, icon, info,
-groups) plus an `authvault` object Aegis ignores on import: backup policy, action required, and
+groups; the list order is the person's manual order) plus an `authvault` object Aegis ignores on import: backup policy, action required, and
 anything of ours Aegis cannot hold (an id that is not a UUID, an icon that is not an image).
 Groups are Aegis groups `{"uuid", "name"}` whose uuid is derived from the name, so the same
 accounts always give the same db. Reading is tolerant of every Aegis db version (1-3).
@@ -87,7 +87,7 @@ def account_to_entry(acc: Account) -> dict[str, Any]:
         "name": acc.name,
         "issuer": acc.issuer,
         "note": acc.note,
-        "favorite": False,
+        "favorite": acc.favorite,
         "icon": None,
         "info": info,
         "groups": [group_uuid(acc.group)] if acc.group else [],
@@ -159,6 +159,7 @@ def account_from_entry(entry: Mapping[str, Any],
     if extra.get("backup_policy") in ("backup", "this-device-only"):
         acc.backup_policy = extra["backup_policy"]
     acc.action_required = extra.get("action_required") is True
+    acc.favorite = entry.get("favorite") is True
     return acc
 
 
@@ -197,15 +198,38 @@ def _id_of(entry: Mapping[str, Any], extra: Mapping[str, Any]) -> str:
         return raw
 
 
-def db_from_accounts(accounts: Iterable[Account]) -> dict[str, Any]:
-    """An Aegis db (content version 3) holding `accounts` in order, with their groups."""
+def db_from_accounts(accounts: Iterable[Account],
+                     groups: Iterable[Mapping[str, Any]] | None = None) -> dict[str, Any]:
+    """An Aegis db (content version 3) holding `accounts` in order, with their groups.
+
+    `groups` is the group list to keep (Aegis `{"uuid", "name"}`, in the person's order): a group
+    keeps its uuid across renames and stays while it has no accounts. Groups of accounts that are
+    not in it are added after it, with a uuid derived from their name.
+    """
     entries: list[dict[str, Any]] = []
-    groups: dict[str, dict[str, str]] = {}
+    by_name: dict[str, dict[str, str]] = {}
+    for group in groups or []:
+        if _is_map(group) and isinstance(group.get("uuid"), str) and isinstance(group.get("name"), str) \
+                and group["name"] and group["name"] not in by_name:
+            by_name[group["name"]] = {"uuid": group["uuid"], "name": group["name"]}
     for acc in accounts:
-        entries.append(account_to_entry(acc))
-        if acc.group and acc.group not in groups:
-            groups[acc.group] = {"uuid": group_uuid(acc.group), "name": acc.group}
-    return {"version": DB_VERSION, "entries": entries, "groups": list(groups.values())}
+        entry = account_to_entry(acc)
+        if acc.group:
+            known = by_name.get(acc.group)
+            if known is None:
+                known = by_name[acc.group] = {"uuid": group_uuid(acc.group), "name": acc.group}
+            entry["groups"] = [known["uuid"]]
+        entries.append(entry)
+    return {"version": DB_VERSION, "entries": entries, "groups": list(by_name.values())}
+
+
+def groups_of_db(db: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The db's group list (`{"uuid", "name"}`, in order), well-formed entries only."""
+    out: list[dict[str, str]] = []
+    for group in (db.get("groups") or []) if _is_map(db) else []:
+        if _is_map(group) and isinstance(group.get("uuid"), str) and isinstance(group.get("name"), str):
+            out.append({"uuid": group["uuid"], "name": group["name"]})
+    return out
 
 
 def accounts_from_db(db: Mapping[str, Any]) -> list[Account]:

@@ -94,16 +94,40 @@ class Written:
     db: dict
     envelope_text: str
 
+    @property
+    def groups(self) -> list[dict[str, str]]:
+        """The group list stored (`{"uuid", "name"}`, in order)."""
+        return entries.groups_of_db(self.db)
+
+
+def load_library(conn: sqlite3.Connection, device_id: str,
+                 master_key: bytes) -> tuple[list[Account], list[dict[str, str]]]:
+    """The device's accounts (in the person's order) and its groups (`{"uuid", "name"}`, in order)."""
+    db = load_db(conn, device_id, master_key)
+    return entries.accounts_from_db(db), entries.groups_of_db(db)
+
+
+Library = tuple[list[Account], list[dict[str, str]]]
+
 
 def change(conn: sqlite3.Connection, device_id: str, master_key: bytes,
            fn: Callable[[list[Account]], list[Account]]) -> Written:
     """Apply `fn` to the account list and store the result: one decryption, one write, one
     write transaction."""
+    return change_library(conn, device_id, master_key, lambda accounts, groups: (fn(accounts), groups))
+
+
+def change_library(conn: sqlite3.Connection, device_id: str, master_key: bytes,
+                   fn: Callable[[list[Account], list[dict[str, str]]], Library]) -> Written:
+    """Apply `fn` to the accounts and the group list and store both, as `change` does.
+
+    A group keeps its uuid (what Aegis exports carry) while it exists, also with no accounts.
+    """
     with transaction(conn):
         env = read_envelope(conn, device_id)
         db = envelope.open_db(env, master_key, expected_device_id=device_id)
-        accounts = fn(entries.accounts_from_db(db))
-        new_db = entries.db_from_accounts(accounts)
+        accounts, groups = fn(entries.accounts_from_db(db), entries.groups_of_db(db))
+        new_db = entries.db_from_accounts(accounts, groups)
         for key, value in db.items():  # keep what is not an account (AuthVault's private part)
             new_db.setdefault(key, value)
         text = write_envelope(conn, device_id, envelope.replace_db(env, master_key, new_db))

@@ -168,12 +168,16 @@ def create_app(settings: Settings | None = None, test_config: dict | None = None
 
     app.teardown_appcontext(context.close_db)
     errors.init_app(app)
+    from . import static_files
+    static_files.init_app(app)
 
     from . import api, pages, security
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
     from . import backup_api
     app.register_blueprint(backup_api.bp)
+    from . import groups_api
+    app.register_blueprint(groups_api.bp)
     from . import connect
     app.register_blueprint(connect.bp)
     from . import devices_api, devices_pages

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import re
 import sqlite3
 import time
 from collections.abc import Callable
@@ -256,7 +257,8 @@ def codes() -> ResponseReturnValue:
     """Every account with its current code, next code and seconds left, by the server's clock."""
     from .backup_api import retry_if_due
     retry_if_due()
-    return jsonify(codes_payload(unlocked_accounts()))
+    accounts, groups = accts.load_library(context.db(), current_user.device.id, current_user.master_key)
+    return jsonify(codes_payload(accounts, groups=groups))
 
 
 def skipped_json(items: list[accts.Skipped]) -> list[dict[str, Any]]:
@@ -372,6 +374,27 @@ def scan() -> ResponseReturnValue:
     return add_parsed(new, skipped)
 
 
+MAX_GROUP = 60
+_ICON_NAME = re.compile(r"[a-z0-9]{1,60}\Z")
+
+
+def group_name(data: dict[str, Any], key: str = "name", *, allow_empty: bool = False) -> str:
+    """A group's name: text of at most MAX_GROUP characters (empty only where that means "none")."""
+    name = text_field(data, key, limit=MAX_GROUP)
+    if not name and not allow_empty:
+        raise ApiError(400, "group_name_required", N_("Enter a name for the group."))
+    return name
+
+
+def icon_name(value: Any) -> str | None:
+    """The icon a person chose: a bundled icon's name, "letter" for the initial, or None (automatic)."""
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or not _ICON_NAME.match(value):
+        raise ApiError(400, "invalid_icon", N_("icon must be the name of a bundled icon, “letter” or null."))
+    return value
+
+
 def _edit(account_id: str, fn: Callable[[list[Account], Account], None]) -> Account:
     result: list[Account] = []
 
@@ -403,8 +426,17 @@ def edit_account(account_id: str) -> ResponseReturnValue:
             raise ApiError(400, "invalid_backup_policy",
                            N_("backup_policy must be “backup” or “this-device-only”."))
         updates["backup_policy"] = data["backup_policy"]
+    if "group" in data:
+        updates["group"] = group_name(data, "group", allow_empty=True)
+    if "favorite" in data:
+        if not isinstance(data["favorite"], bool):
+            raise ApiError(400, "invalid_favorite", N_("favorite must be true or false."))
+        updates["favorite"] = data["favorite"]
+    if "icon" in data:
+        updates["icon"] = icon_name(data["icon"])
     if not updates:
-        raise ApiError(400, "nothing_to_change", N_("Nothing to change: send issuer, name, note or backup_policy."))
+        raise ApiError(400, "nothing_to_change", N_("Nothing to change: send issuer, name, note, group, "
+                                                    "favorite, icon or backup_policy."))
 
     def apply(_all: list[Account], acc: Account) -> None:
         new_issuer = updates.get("issuer", acc.issuer)

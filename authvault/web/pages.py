@@ -1,17 +1,18 @@
 """Server-rendered pages: the account list (codes in the first response), setup, unlock, add, edit, settings."""
 from __future__ import annotations
 
+import json
 import time
+from pathlib import Path
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
-from markupsafe import Markup, escape
 
 from ..vault import store as accts
 from . import context
 from .api import session_state
-from .views import account_view, group_code
+from .views import account_view, group_code, groups_view
 
 bp = Blueprint("pages", __name__)
 
@@ -29,11 +30,20 @@ def _inject() -> dict:
             "idle_lock_seconds": int(context.lock_seconds(current_user.device.id)) if unlocked else 0}
 
 
-def _name_html(name: str) -> Markup:
-    """The account name for the list, escaped; a long e-mail address may break before its @
-    (<wbr>), not in the middle of a word. Short names cannot wrap and are left as they are."""
-    html = escape(name)
-    return Markup(html.replace("@", Markup("<wbr>@"))) if len(name) > 20 and "@" in name else html
+# Fields of an account view the list needs only when they differ from these (GET /api/codes
+# always sends them all): the page embeds 1000 accounts in about 100 KiB before compression.
+_LIST_DEFAULTS = {"note": "", "group": "", "favorite": False, "icon": None, "action_required": False,
+                  "algorithm": "SHA1", "backup_policy": "backup", "counter": None, "remaining": None,
+                  "period": None, "code": None, "next_code": None}
+
+
+def list_payload(accounts: list, groups: list, now: float) -> dict:
+    """What the list page embeds for static/js/list.js: GET /api/codes's shape, defaults left out."""
+    rows = []
+    for acc in accounts:
+        view = account_view(acc, now)
+        rows.append({k: v for k, v in view.items() if k not in _LIST_DEFAULTS or _LIST_DEFAULTS[k] != v})
+    return {"server_time": now, "accounts": rows, "groups": groups_view(groups)}
 
 
 @bp.get("/")
@@ -44,15 +54,10 @@ def index() -> ResponseReturnValue:
         return render_template("unlock/setup_wait.html")
     if state == "locked":
         return render_template("unlock/unlock.html")
-    now = time.time()
-    views = [account_view(a, now) for a in accts.load_accounts(context.db(), current_user.device.id,
-                                                                current_user.master_key)]
-    # The page's clock needs only these fields (the rest is in the HTML already).
-    clock = [{k: v[k] for k in ("id", "type", "period", "code", "next_code", "action_required")} for v in views]
-    for v in views:
-        v["name_html"] = _name_html(v["name"])
-    return render_template("accounts/list.html", accounts=views, clock=clock, server_time=now,
-                           lock_seconds=context.lock_seconds(current_user.device.id))
+    accounts, groups = accts.load_library(context.db(), current_user.device.id, current_user.master_key)
+    initial = list_payload(accounts, groups, time.time())
+    initial["lock_seconds"] = context.lock_seconds(current_user.device.id)
+    return render_template("accounts/list.html", accounts=accounts, groups=groups, initial=initial)
 
 
 @bp.get("/setup")
@@ -75,9 +80,20 @@ def add() -> ResponseReturnValue:
 @login_required
 def edit(account_id: str) -> ResponseReturnValue:
     """Edit one account: issuer, label, note, keep on this device only; delete."""
-    accounts = accts.load_accounts(context.db(), current_user.device.id, current_user.master_key)
+    accounts, groups = accts.load_library(context.db(), current_user.device.id, current_user.master_key)
     acc = accts.find(accounts, account_id)
-    return render_template("accounts/edit.html", account=account_view(acc), label=accts.label_of(acc))
+    return render_template("accounts/edit.html", account=account_view(acc), label=accts.label_of(acc),
+                           groups=groups, icon_choices=icon_choices())
+
+
+def icon_choices() -> list[tuple[str, str]]:
+    """The bundled icons a person can pick (slug, title), by title; none if the set is missing."""
+    path = Path(current_app.static_folder or "") / "vendor" / "simple-icons" / "icons.json"
+    try:
+        icons = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return []
+    return sorted(((slug, str(v.get("title", slug))) for slug, v in icons.items()), key=lambda x: x[1].casefold())
 
 
 @bp.get("/settings")

@@ -20,6 +20,21 @@ def group_code(code: str | None) -> str:
     return code
 
 
+def chosen_icon(acc: Account) -> str | None:
+    """The bundled icon the person chose for `acc` ("letter" for the initial), None for automatic.
+
+    An image icon (an Aegis import's data: URL) is kept in the vault for exports but not shown:
+    the list loads nothing per account, and never an image that came with an import.
+    """
+    icon = acc.icon
+    return icon if icon and not icon.startswith("data:") and len(icon) <= 64 else None
+
+
+def groups_view(groups: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The group list as the API shows it: id (the Aegis group uuid) and name, in order."""
+    return [{"id": g["uuid"], "name": g["name"]} for g in groups]
+
+
 def account_view(acc: Account, now: float | None = None) -> dict[str, Any]:
     """What the list and the API show of one account: never its secret."""
     now = time.time() if now is None else now
@@ -30,6 +45,7 @@ def account_view(acc: Account, now: float | None = None) -> dict[str, Any]:
         "counter": acc.counter if acc.type == "hotp" else None,
         "note": acc.note, "backup_policy": acc.backup_policy,
         "action_required": acc.action_required,
+        "group": acc.group, "favorite": acc.favorite, "icon": chosen_icon(acc),
         "code": None, "next_code": None, "remaining": None,
     }
     if not acc.action_required:
@@ -38,7 +54,9 @@ def account_view(acc: Account, now: float | None = None) -> dict[str, Any]:
     return view
 
 
-def codes_payload(accounts: list[Account], now: float | None = None) -> dict[str, Any]:
-    """The body of GET /api/codes: server time and every account's codes."""
+def codes_payload(accounts: list[Account], now: float | None = None,
+                  groups: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    """The body of GET /api/codes: server time, every account's codes, and the groups."""
     now = time.time() if now is None else now
-    return {"server_time": now, "accounts": [account_view(a, now) for a in accounts]}
+    return {"server_time": now, "accounts": [account_view(a, now) for a in accounts],
+            "groups": groups_view(groups or [])}

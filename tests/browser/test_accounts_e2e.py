@@ -246,8 +246,9 @@ def test_an_image_picked_before_the_page_script_ran_is_still_uploaded(phone: Dev
     with page.expect_response("**/api/accounts/scan") as response:
         script.continue_()
     assert response.value.status == 201, response.value.text()
-    page.wait_for_selector("#result .ok")
-    assert expected[0][0] in page.locator("#result").text_content()
+    # everything was added: back on the list, the new account marked
+    page.wait_for_selector("#accounts .acct.new")
+    assert expected[0][0] in page.locator("#accounts .acct.new").first.text_content()
 
 
 @pytest.mark.parametrize("path, form, field, value", [
@@ -292,8 +293,8 @@ def test_upload_qr_image_through_add_page_shows_its_codes(
     with page.expect_response("**/api/accounts/scan") as response:
         page.set_input_files("#file", str(image))
     assert response.value.status == 201, response.value.text()
-    page.wait_for_selector("#result .ok")
-    added_text = page.locator("#result").text_content()
+    page.wait_for_selector("#accounts .acct.new")
+    added_text = " ".join(page.locator("#accounts .acct.new").all_text_contents())
     for issuer, name, *_ in expected:
         assert issuer in added_text and name in added_text
 
@@ -338,7 +339,8 @@ def test_code_flips_at_period_boundary_without_reload(phone: Device) -> None:
     uri = f"otpauth://totp/Flip:fast?secret={secret.rstrip('=')}&period={period}&issuer=Flip"
     page.fill("#uri", uri)
     page.click("#uri-form button[type=submit]")
-    page.wait_for_selector("#result .ok")
+    page.wait_for_selector("#accounts .acct.new")
+    page.evaluate("localStorage.setItem('authvault.list', JSON.stringify({showNext: true}))")  # a setting
     # Load the list just after a boundary: the page must then wait almost a whole period for its
     # first flip, which shows whether it counts from the exact boundary or from a rounded time.
     time.sleep((0.05 - time.time()) % period)
@@ -416,7 +418,7 @@ def test_tap_code_copies_it_and_says_so(phone: Device) -> None:
     code_button.tap()
     toast = page.locator("#toast")
     page.wait_for_function("() => document.getElementById('toast').classList.contains('show')")
-    assert toast.text_content() == "Copied"
+    assert toast.text_content() == "Copied GitHub"
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied == code_button.get_attribute("data-code")
     assert copied.isdigit() and len(copied) == 6
@@ -568,7 +570,7 @@ def test_japanese_interface_from_browser_language(
     device.goto("/")
     card(device, "GitHub").locator(".code").tap()
     page.wait_for_function("() => document.getElementById('toast').classList.contains('show')")
-    assert page.locator("#toast").text_content() == "コピーしました"
+    assert page.locator("#toast").text_content() == "GitHub のコードをコピーしました"
     page.screenshot(path=str(screenshot_dir / "list-ja-390x844.png"))
     page.click("#lock-btn")
     page.wait_for_selector("#unlock-form")

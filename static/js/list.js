@@ -1,0 +1,561 @@
+/* AuthVault: the account list. No framework, no build step.
+
+   renderList(container, accounts, state) draws the rows of `accounts` into `container` (a <ul>):
+   - `accounts` are objects shaped like GET /api/codes's "accounts": id, issuer, name, type, digits,
+     period, code, next_code, note, group, favorite, icon, action_required, counter. Fields left out
+     take their defaults ("" / false / null), as the page's embedded JSON leaves them out. The codes
+     may come from the server or be computed in the browser (the offline view): the renderer only
+     shows them.
+   - `state` says how: {query, group ("" = all, "\u2605" = favourites, else a group name), sort
+     ("manual" | "az" | "recent"), showNext, hideCodes, revealed (Set of ids), arranging, used
+     ({id: last copy time}), highlight (Set of ids)}. Missing fields take the defaults of
+     defaultState().
+   It returns a view: {rows: Map id -> <li>, order: [ids as drawn], setCodes(accounts), tick(now),
+   filter(query, group) -> number of rows shown}. Drawing is one innerHTML of small rows (about
+   400 bytes each); searching and code refreshes change rows in place, never redraw them.
+   The page that uses it (listPage below) wires taps, search, chips, arranging and the clock.
+*/
+"use strict";
+
+(function () {
+  const AV = window.AuthVault;
+  const L = JSON.parse((document.getElementById("list-i18n") || { textContent: "{}" }).textContent);
+  const ICONS = window.AuthVaultIcons || { slugs: {}, aliases: {} };
+  const FAV = "\u2605";
+
+  const ESC = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+  const esc = (s) => String(s == null ? "" : s).replace(/[&<>"']/g, (c) => ESC[c]);
+  const fmt = (text, params) => String(text || "").replace(/\{(\w+)\}/g, (m, k) => (k in params ? params[k] : m));
+
+  function defaultState() {
+    return { query: "", group: "", sort: "manual", showNext: false, hideCodes: false, revealed: new Set(),
+             arranging: false, used: {}, highlight: new Set(), sprite: "" };
+  }
+
+  /* ---- searching ---------------------------------------------------------------------------- */
+  // Lower case, width-folded (NFKC: full-width letters and half-width kana match), accents dropped.
+  function fold(text) {
+    return String(text || "").normalize("NFKC").toLowerCase().normalize("NFD").replace(/[\u0300-\u036f]/g, "");
+  }
+  function haystack(a) { return fold([a.issuer, a.name, a.note, a.group].join("\u0001")); }
+
+  /* ---- icons -------------------------------------------------------------------------------- */
+  // The key of an issuer: letters and digits only ("GitHub, Inc." -> "githubinc").
+  const key = (s) => fold(s).replace(/[^a-z0-9]/g, "");
+  /** The bundled icon of an issuer: its slug, or null (the row shows a coloured initial). */
+  function matchIcon(issuer) {
+    const text = fold(issuer).trim();
+    if (!text) return null;
+    const tries = [key(text)];
+    // "accounts.google.com", "login.microsoftonline.com": the name before the top-level domain
+    const host = text.match(/^(?:[a-z0-9-]+\.)*?([a-z0-9-]+)\.[a-z]{2,}(?:\.[a-z]{2})?$/);
+    if (host) tries.push(key(host[1]));
+    const first = text.split(/[\s:(,/|@-]+/)[0];
+    if (first) tries.push(key(first));
+    for (const k of tries) {
+      if (!k) continue;
+      if (k in ICONS.aliases) return ICONS.aliases[k];
+      if (k in ICONS.slugs) return k;
+    }
+    return null;
+  }
+  function hue(text) {
+    let h = 0;
+    for (const ch of String(text)) h = (h * 31 + ch.codePointAt(0)) % 360;
+    return h;
+  }
+  function avatar(a, sprite) {
+    const title = a.issuer || a.name || "?";
+    const slug = a.icon === "letter" ? null : (a.icon && a.icon in ICONS.slugs ? a.icon : matchIcon(a.issuer));
+    if (slug && sprite) {
+      const hex = ICONS.slugs[slug] || "333333";
+      const [r, g, b] = [0, 2, 4].map((i) => parseInt(hex.slice(i, i + 2), 16));
+      const colour = 0.2126 * r + 0.7152 * g + 0.0722 * b > 200 ? "222222" : hex;   // too light on white
+      return `<span class="av icon-av" data-icon="${slug}" data-c="#${colour}" aria-hidden="true">` +
+        `<svg viewBox="0 0 24 24"><use href="${sprite}#si-${slug}"></use></svg></span>`;
+    }
+    const letter = Array.from(title.trim())[0] || "?";
+    return `<span class="av letter-av" data-h="${hue(key(title) || title)}" aria-hidden="true">${esc(letter.toUpperCase())}</span>`;
+  }
+
+  /* ---- codes -------------------------------------------------------------------------------- */
+  const group = (c) => (AV && AV.groupCode ? AV.groupCode(c) : c || "");
+  const masked = (a) => "\u2022".repeat(a.digits || 6).replace(/^(\u2022{3})(\u2022{3})$/, "$1 $2");
+
+  function sorted(accounts, state) {
+    const list = accounts.slice();
+    if (!state.arranging && state.sort === "az") {
+      const coll = new Intl.Collator(document.documentElement.lang || undefined, { sensitivity: "base", numeric: true });
+      list.sort((x, y) => coll.compare(x.issuer || x.name || "", y.issuer || y.name || "") ||
+                          coll.compare(x.name || "", y.name || ""));
+    } else if (!state.arranging && state.sort === "recent") {
+      const used = state.used || {};
+      list.sort((x, y) => (used[y.id] || 0) - (used[x.id] || 0));   // stable: unused keep their order
+    }
+    // favourites pinned at the top, in the same order among themselves
+    return list.filter((a) => a.favorite).concat(list.filter((a) => !a.favorite));
+  }
+
+  function rowHTML(a, state) {
+    const title = a.issuer || a.name || "—";
+    const label = a.issuer && a.name ? `<div class="label">${esc(a.name)}</div>` : "";
+    const fav = a.favorite ? `<span class="fav-mark" title="${esc(L.favourite)}">${FAV}</span>` : "";
+    const cls = "acct" + (a.action_required ? " needs-action" : "") + (a.favorite ? " is-fav" : "") +
+      (state.highlight && state.highlight.has(a.id) ? " new" : "");
+    let body;
+    if (a.action_required) {
+      body = `<p class="action">${esc(fmt(L.action, { issuer: title }))}</p><a class="btn small" href="/add">${esc(L.scan)}</a>`;
+    } else {
+      const hidden = state.hideCodes && !(state.revealed && state.revealed.has(a.id));
+      const shown = hidden ? masked(a) : group(a.code);
+      const timer = a.type === "hotp"
+        ? `<button type="button" class="btn small next-hotp">${esc(L.next_code)}</button><span class="counter">#${a.counter == null ? "" : a.counter}</span>`
+        : `<span class="ring" aria-hidden="true"><svg viewBox="0 0 36 36"><circle class="ring-bg" cx="18" cy="18" r="15.5"/><circle class="ring-fg" cx="18" cy="18" r="15.5" pathLength="100"/></svg><span class="secs"></span></span>`;
+      const next = a.type !== "hotp" && state.showNext && !hidden
+        ? `<span class="next">${esc(L.next)} <span class="next-code">${esc(group(a.next_code))}</span></span>` : "";
+      body = `<button type="button" class="code${hidden ? " masked" : ""}" data-code="${esc(a.code || "")}" aria-label="${esc(L.copy)}: ${esc(title)}">${esc(shown)}</button>` +
+        `<div class="meta">${next}${timer}</div>`;
+    }
+    return `<li class="${cls}" data-id="${esc(a.id)}" data-type="${esc(a.type)}" data-period="${a.period || ""}">` +
+      `<span class="drag" aria-hidden="true" title="${esc(L.drag)}">\u2630</span>${avatar(a, state.sprite)}` +
+      `<div class="acct-text"><div class="issuer">${esc(title)}${fav}</div>${label}</div>${body}` +
+      `<div class="row-actions"><a class="link edit-link" href="/accounts/${esc(a.id)}" aria-label="${esc(L.edit)}: ${esc(title)}"><span class="dots" aria-hidden="true">⋯</span><span class="t">${esc(L.edit)}</span></a>` +
+      `<span class="move"><button type="button" class="icon-btn fav-btn" aria-pressed="${a.favorite ? "true" : "false"}" aria-label="${esc(L.favourite)}">${FAV}</button>` +
+      `<button type="button" class="icon-btn move-top" aria-label="${esc(L.top)}">\u2912</button>` +
+      `<button type="button" class="icon-btn move-up" aria-label="${esc(L.up)}">\u25B2</button>` +
+      `<button type="button" class="icon-btn move-down" aria-label="${esc(L.down)}">\u25BC</button></span></div></li>`;
+  }
+
+  function renderList(container, accounts, state) {
+    state = Object.assign(defaultState(), state || {});
+    const order = sorted(accounts || [], state);
+    container.innerHTML = order.map((a) => rowHTML(a, state)).join("");
+    const rows = new Map(), hay = [], byPeriod = new Map(), byId = new Map();
+    let i = 0;
+    for (const li of container.children) {
+      const a = order[i++];
+      rows.set(a.id, li);
+      byId.set(a.id, a);
+      // colours through the CSSOM: the page's CSP allows no style attributes in HTML
+      const av = li.children[1];
+      if (av.dataset.c) av.style.setProperty("--c", av.dataset.c);
+      else if (av.dataset.h) av.style.setProperty("--h", av.dataset.h);
+      hay.push([li, haystack(a), a]);
+      if (a.type !== "hotp" && !a.action_required && a.period) {
+        if (!byPeriod.has(a.period)) byPeriod.set(a.period, { rows: [], secs: [], text: "", ending: null });
+        const g = byPeriod.get(a.period);
+        g.rows.push(li); g.secs.push(li.querySelector(".secs"));
+        li.style.setProperty("--f", `var(--f${a.period})`);
+      }
+    }
+    const view = {
+      rows, order: order.map((a) => a.id), accounts: order,
+      /** Show these codes (same ids; a changed id list needs renderList again). */
+      setCodes(list) {
+        for (const a of list) {
+          const li = rows.get(a.id);
+          if (!li || a.action_required) continue;
+          const btn = li.querySelector(".code");
+          if (!btn) continue;
+          const known = byId.get(a.id);
+          if (known && a.code) Object.assign(known, { code: a.code, next_code: a.next_code, counter: a.counter });
+          if (!a.code) continue;                      // never a blank code: keep the last one shown
+          btn.dataset.code = a.code;
+          btn.classList.remove("stale");
+          if (!btn.classList.contains("masked")) btn.textContent = group(a.code);
+          const n = li.querySelector(".next-code");
+          if (n) n.textContent = group(a.next_code);
+          const c = li.querySelector(".counter");
+          if (c && a.counter != null) c.textContent = "#" + a.counter;
+        }
+      },
+      /** Countdown of every period at clock time `now` (seconds): one style value per period. */
+      tick(now) {
+        for (const [period, g] of byPeriod) {
+          const left = period - (now % period);
+          container.style.setProperty(`--f${period}`, String(left / period));
+          const text = String(Math.ceil(left - 1e-6) || period);
+          if (g.text === text) continue;
+          g.text = text;
+          for (const s of g.secs) s.textContent = text;
+          const ending = left <= 5;
+          if (g.ending !== ending) { g.ending = ending; for (const li of g.rows) li.classList.toggle("ending", ending); }
+        }
+      },
+      /** Show the rows whose issuer, name, note or group holds `query` (and in `grp`); count them. */
+      filter(query, grp) {
+        const q = fold(query).trim();
+        const words = q ? q.split(/\s+/) : [];
+        let shown = 0;
+        for (const [li, h, a] of hay) {
+          let ok = !grp || (grp === FAV ? a.favorite : a.group === grp);
+          if (ok) for (const w of words) if (!h.includes(w)) { ok = false; break; }
+          if (li.hidden === ok) li.hidden = !ok;
+          if (ok) shown++;
+        }
+        return shown;
+      },
+    };
+    view.filter(state.query, state.group);
+    return view;
+  }
+
+  /* ---- preferences of this browser (not secret: no names, no codes) ------------------------ */
+  const PREFS_KEY = "authvault.list", USED_KEY = "authvault.used";
+  function loadJSON(k, fallback) {
+    try { const v = JSON.parse(localStorage.getItem(k) || "null"); return v && typeof v === "object" ? v : fallback; }
+    catch (e) { return fallback; }
+  }
+  function prefs() {
+    const p = Object.assign({ layout: "auto", showNext: false, hideCodes: false, sort: "manual" }, loadJSON(PREFS_KEY, {}));
+    p.compact = p.layout === "compact" || (p.layout === "auto" && matchMedia("(max-width: 759px)").matches);
+    return p;
+  }
+  function savePrefs(change) {
+    const p = Object.assign(loadJSON(PREFS_KEY, {}), change);
+    try { localStorage.setItem(PREFS_KEY, JSON.stringify(p)); } catch (e) { /* private mode */ }
+  }
+
+  /* ---- the list page ------------------------------------------------------------------------ */
+  function pageArrivalTime() {
+    const nav = performance.getEntriesByType ? performance.getEntriesByType("navigation")[0] : null;
+    if (nav && nav.responseStart > 0 && performance.timeOrigin) {
+      const at = performance.timeOrigin + nav.responseStart;
+      if (at <= Date.now() && Date.now() - at < 60000) return at / 1000;
+    }
+    return Date.now() / 1000;
+  }
+
+  function listPage(initial) {
+    const data = initial || JSON.parse(document.getElementById("codes-data").textContent);
+    const list = document.getElementById("accounts");
+    const search = document.getElementById("search");
+    const chips = document.getElementById("chips");
+    const noMatch = document.getElementById("no-match");
+    const arrangeBar = document.getElementById("arrange-bar");
+    const p = prefs();
+    document.body.classList.toggle("compact", p.compact);
+    const head = document.getElementById("list-head");
+    if (head) head.dataset.offline = L.offline;
+    let accounts = data.accounts;
+    let groups = data.groups || [];
+    const params = new URLSearchParams(location.search);
+    const added = new Set((params.get("added") || "").split(",").filter(Boolean));
+    const state = Object.assign(defaultState(), {
+      sort: p.sort, showNext: p.showNext, hideCodes: p.hideCodes, used: loadJSON(USED_KEY, {}),
+      highlight: added, sprite: arrangeBar ? arrangeBar.dataset.sprite : "",
+      query: search ? search.value : "",
+    });
+    let view = null;
+    let offset = data.server_time - pageArrivalTime();
+    const clock = new Map();                      // id -> {boundary, period, code, next}
+
+    function remember(list, serverTime) {
+      for (const a of list) {
+        if (a.type === "hotp" || a.action_required || !a.period) continue;
+        const boundary = (Math.floor(serverTime / a.period) + 1) * a.period;
+        clock.set(a.id, { boundary, period: a.period, code: a.code, next: a.next_code });
+      }
+    }
+
+    function draw() {
+      view = renderList(list, accounts, state);
+      list.classList.toggle("reordering", state.arranging);
+      drawChips();
+      applyFilter();
+      tick();
+    }
+
+    function applyFilter() {
+      const shown = view.filter(state.query, state.group);
+      const single = shown === 1 && !!state.query;
+      noMatch.hidden = (shown > 0 && !single) || !accounts.length;
+      noMatch.classList.toggle("hint-only", single);
+      if (!noMatch.hidden) noMatch.textContent = single ? L.one_match : fmt(L.no_match, { query: state.query });
+      for (const li of list.querySelectorAll(".acct.only")) li.classList.remove("only");
+      if (shown === 1 && (state.query || state.group)) {
+        const only = [...view.rows.values()].find((li) => !li.hidden);
+        if (only) only.classList.add("only");
+      }
+      return shown;
+    }
+
+    function drawChips() {
+      if (!chips) return;
+      const favs = accounts.some((a) => a.favorite);
+      const items = [["", L.all]];
+      if (favs) items.push([FAV, FAV + " " + L.favourites]);
+      for (const g of groups) items.push([g.name, g.name]);
+      if (state.group && !items.some((it) => it[0] === state.group)) state.group = "";
+      chips.innerHTML = items.map(([v, t]) =>
+        `<button type="button" class="chip" data-group="${esc(v)}" aria-pressed="${state.group === v}">${esc(t)}</button>`).join("") +
+        `<label class="visually-hidden" for="sort">${esc(L.sort)}</label>` +
+        `<select id="sort" class="chip chip-select">${[["manual", L.sort_manual], ["az", L.sort_az], ["recent", L.sort_recent]]
+          .map(([v, t]) => `<option value="${v}"${state.sort === v ? " selected" : ""}>${esc(t)}</option>`).join("")}</select>` +
+        (accounts.length > 1 ? `<button type="button" class="chip chip-tool" id="reorder-btn" aria-pressed="${state.arranging}">${esc(L.arrange)}</button>` : "") +
+        `<button type="button" class="chip chip-tool" id="groups-btn">${esc(L.edit_groups)}</button>`;
+      chips.hidden = !accounts.length;
+    }
+
+    function tick() {
+      const now = Date.now() / 1000 + offset;
+      let needFetch = false, soonest = Infinity;
+      for (const [id, s] of clock) {
+        if (now >= s.boundary) {                  // flip to the next code without a request
+          const li = view.rows.get(id);
+          const periods = Math.floor((now - s.boundary) / s.period) + 1;   // more than 1 after a sleep
+          s.boundary += s.period * periods;
+          const btn = li && li.querySelector(".code");
+          if (s.next && btn && periods === 1) {
+            s.code = s.next; s.next = null;
+            view.setCodes([{ id, code: s.code, next_code: "" }]);
+          } else if (btn) {
+            s.next = null;
+            btn.classList.add("stale");            // no newer code known: keep this one, marked
+          }
+          needFetch = true;
+        }
+        soonest = Math.min(soonest, s.boundary);
+      }
+      view.tick(now);
+      if (needFetch) setTimeout(refresh, 300);
+      const wait = (soonest - (Date.now() / 1000 + offset)) * 1000;
+      if (wait < 250 && !flipTimer) flipTimer = setTimeout(() => { flipTimer = null; tick(); }, Math.max(0, wait) + 2);
+    }
+    let flipTimer = null;
+
+    let fetching = false, activeSinceFetch = false;
+    for (const ev of ["pointerdown", "keydown", "scroll"]) addEventListener(ev, () => { activeSinceFetch = true; }, { passive: true });
+    async function refresh() {
+      if (fetching) return;
+      fetching = true;
+      try {
+        const fresh = await AV.api("GET", "/api/codes", undefined, activeSinceFetch ? {} : { "X-AuthVault-Idle": "1" });
+        activeSinceFetch = false;
+        offset = fresh.server_time - Date.now() / 1000;
+        remember(fresh.accounts, fresh.server_time);
+        const same = fresh.accounts.length === accounts.length &&
+          fresh.accounts.every((a) => { const li = view.rows.get(a.id); return li && !!a.action_required === li.classList.contains("needs-action"); });
+        const meta = (x) => JSON.stringify([x.issuer, x.name, x.group || "", !!x.favorite, x.icon || null, x.note || ""]);
+        const byId = new Map(accounts.map((a) => [a.id, a]));
+        const changed = !same || fresh.accounts.some((a) => meta(a) !== meta(byId.get(a.id))) ||
+          JSON.stringify(fresh.groups || []) !== JSON.stringify(groups);
+        accounts = fresh.accounts; groups = fresh.groups || [];
+        if (changed && !state.arranging) draw(); else view.setCodes(fresh.accounts);
+        document.body.classList.remove("out-of-reach");
+      } catch (e) {
+        if (e.status === 401) { location.href = "/"; return; }   // locked meanwhile (idle timeout)
+        if (!e.status) document.body.classList.add("out-of-reach");
+      } finally { fetching = false; }
+    }
+
+    remember(accounts, data.server_time);
+    draw();
+    setInterval(tick, 250);
+    document.addEventListener("visibilitychange", () => { if (!document.hidden) refresh(); });
+    addEventListener("pageshow", (ev) => { if (ev.persisted) refresh(); });
+
+    // After adding: back on the list with the new accounts marked, and a toast naming them.
+    if (added.size) {
+      const names = accounts.filter((a) => added.has(a.id)).map((a) => a.issuer || a.name);
+      if (names.length) AV.toast(names.length === 1 ? fmt(L.added_one, { label: names[0] }) : fmt(L.added_many, { num: names.length }), 3500);
+      const first = view.rows.get([...added].find((id) => view.rows.has(id)));
+      if (first) requestAnimationFrame(() => first.scrollIntoView({ block: "center" }));
+      history.replaceState(null, "", location.pathname);
+      setTimeout(() => { for (const li of list.querySelectorAll(".acct.new")) li.classList.remove("new"); state.highlight = new Set(); }, 6000);
+    }
+
+    async function copyRow(li) {
+      const btn = li.querySelector(".code");
+      if (!btn) return;
+      const a = accounts.find((x) => x.id === li.dataset.id);
+      const label = a ? a.issuer || a.name : "";
+      if (btn.classList.contains("masked")) {
+        state.revealed.add(li.dataset.id);
+        btn.classList.remove("masked");
+        btn.textContent = group(btn.dataset.code);
+        setTimeout(() => { state.revealed.delete(li.dataset.id); btn.classList.add("masked"); btn.textContent = masked(a || {}); }, 20000);
+      }
+      const code = btn.dataset.code;
+      if (!code) { AV.toast(L.offline, 3500); return; }       // never "null" on the clipboard
+      try { await AV.copyText(code); AV.toast(fmt(L.copied, { label })); } catch (e) { AV.toast(AV.T.copy_failed, 3000); return; }
+      state.used[li.dataset.id] = Date.now();
+      try { localStorage.setItem(USED_KEY, JSON.stringify(state.used)); } catch (e) { /* private mode */ }
+    }
+
+    async function saveOrder(focusSel, li) {
+      const ids = [...list.children].map((x) => x.dataset.id);
+      const byId = new Map(accounts.map((a) => [a.id, a]));
+      accounts = ids.map((id) => byId.get(id)).filter(Boolean);
+      try { await AV.api("POST", "/api/accounts/order", { ids }); } catch (e) { AV.toast(e.message, 3500); }
+      if (focusSel && li) { const b = li.querySelector(focusSel); if (b) b.focus(); }
+    }
+
+    list.addEventListener("click", async (ev) => {
+      const li = ev.target.closest(".acct");
+      if (!li) return;
+      if (ev.target.closest(".code")) { copyRow(li); return; }
+      if (ev.target.closest(".next-hotp")) {
+        try {
+          const a = await AV.api("POST", `/api/accounts/${li.dataset.id}/next`);
+          view.setCodes([a]);
+        } catch (e) { AV.toast(e.message, 3500); }
+        return;
+      }
+      if (ev.target.closest(".fav-btn")) {
+        const a = accounts.find((x) => x.id === li.dataset.id);
+        try {
+          const saved = await AV.api("PATCH", `/api/accounts/${li.dataset.id}`, { favorite: !a.favorite });
+          a.favorite = saved.favorite;
+          draw();
+          const again = view.rows.get(a.id); if (again) again.querySelector(".fav-btn").focus();
+        } catch (e) { AV.toast(e.message, 3500); }
+        return;
+      }
+      const top = ev.target.closest(".move-top"), up = ev.target.closest(".move-up"), down = ev.target.closest(".move-down");
+      if (top) {
+        const isFav = li.classList.contains("is-fav");
+        const anchor = [...list.children].find((x) => x.classList.contains("is-fav") === isFav);
+        if (anchor && anchor !== li) list.insertBefore(li, anchor);
+        const a = accounts.find((x) => x.id === li.dataset.id);
+        AV.toast(fmt(L.moved_top, { label: a ? a.issuer || a.name : "" }));
+        saveOrder(".move-top", li);
+        return;
+      }
+      if (up || down) {
+        const sib = up ? li.previousElementSibling : li.nextElementSibling;
+        if (!sib) return;
+        if (up) list.insertBefore(li, sib); else list.insertBefore(sib, li);
+        saveOrder(up ? ".move-up" : ".move-down", li);
+        return;
+      }
+      if (li.classList.contains("only") && !ev.target.closest("a, button")) copyRow(li);   // the single match
+    });
+
+    if (search) {
+      search.addEventListener("input", () => { state.query = search.value; applyFilter(); });
+      search.addEventListener("keydown", (ev) => {
+        if (ev.key !== "Enter") return;
+        ev.preventDefault();
+        const only = list.querySelector(".acct.only");
+        if (only) copyRow(only);
+      });
+    }
+
+    function loadSortable() {
+      if (window.Sortable) return Promise.resolve(window.Sortable);
+      return new Promise((resolve, reject) => {
+        const s = document.createElement("script");
+        s.src = arrangeBar.dataset.sortable; s.onload = () => resolve(window.Sortable); s.onerror = reject;
+        document.head.appendChild(s);
+      });
+    }
+    let sortable = null;
+    async function arrange(on) {
+      state.arranging = on;
+      if (on && state.sort !== "manual") { state.sort = "manual"; savePrefs({ sort: "manual" }); }
+      draw();
+      arrangeBar.hidden = !on;
+      if (on) {
+        try {
+          const Sortable = await loadSortable();
+          if (sortable) sortable.destroy();
+          sortable = Sortable.create(list, { handle: ".drag", animation: 150, forceFallback: true,
+            fallbackTolerance: 4, onEnd: (e) => { if (e.oldIndex !== e.newIndex) saveOrder(); } });
+        } catch (e) { /* the buttons still move accounts */ }
+      } else if (sortable) { sortable.destroy(); sortable = null; }
+    }
+    arrangeBar && document.getElementById("arrange-done").addEventListener("click", () => arrange(false));
+
+    chips && chips.addEventListener("click", (ev) => {
+      const chip = ev.target.closest(".chip[data-group]");
+      if (chip) {
+        state.group = chip.dataset.group;
+        for (const c of chips.querySelectorAll(".chip[data-group]")) c.setAttribute("aria-pressed", String(c === chip));
+        applyFilter();
+        return;
+      }
+      if (ev.target.closest("#reorder-btn")) { arrange(!state.arranging); return; }
+      if (ev.target.closest("#groups-btn")) openGroups();
+    });
+    chips && chips.addEventListener("change", (ev) => {
+      if (ev.target.id !== "sort") return;
+      state.sort = ev.target.value; savePrefs({ sort: state.sort });
+      if (state.arranging && state.sort !== "manual") state.arranging = false, arrangeBar.hidden = true;
+      draw();
+    });
+
+    /* groups: create, rename, delete */
+    const dialog = document.getElementById("groups-dialog");
+    function drawGroups() {
+      const ul = document.getElementById("groups-list");
+      ul.innerHTML = groups.map((g) => `<li data-id="${esc(g.id)}"><span class="group-name">${esc(g.name)}</span>` +
+        `<span class="row-buttons"><button type="button" class="btn small rename-group">${esc(L.rename)}</button>` +
+        `<button type="button" class="btn small delete-group">${esc(L.delete)}</button></span></li>`).join("");
+    }
+    function openGroups() {
+      drawGroups();
+      document.getElementById("groups-error").textContent = "";
+      if (dialog.showModal) dialog.showModal(); else dialog.setAttribute("open", "");
+    }
+    async function groupCall(method, url, body) {
+      const err = document.getElementById("groups-error");
+      err.textContent = "";
+      try {
+        const res = await AV.api(method, url, body);
+        groups = res.groups.map((g) => ({ id: g.id, name: g.name }));
+        drawGroups();
+        await refresh();                     // accounts renamed or ungrouped with their group
+        draw();
+        return res;
+      } catch (e) { err.textContent = e.message; return null; }
+    }
+    if (dialog) {
+      document.getElementById("new-group-btn").addEventListener("click", async () => {
+        const input = document.getElementById("new-group");
+        if (await groupCall("POST", "/api/groups", { name: input.value })) input.value = "";
+      });
+      document.getElementById("new-group").addEventListener("keydown", (ev) => {
+        if (ev.key === "Enter") { ev.preventDefault(); document.getElementById("new-group-btn").click(); }
+      });
+      document.getElementById("groups-list").addEventListener("click", async (ev) => {
+        const li = ev.target.closest("li[data-id]");
+        if (!li) return;
+        const g = groups.find((x) => x.id === li.dataset.id);
+        if (ev.target.closest(".rename-group")) {
+          const name = prompt(L.rename, g.name);
+          if (name && name !== g.name) await groupCall("PATCH", `/api/groups/${g.id}`, { name });
+        } else if (ev.target.closest(".delete-group")) {
+          if (confirm(fmt(L.delete_group, { name: "“" + g.name + "”" }))) await groupCall("DELETE", `/api/groups/${g.id}`);
+        }
+      });
+    }
+
+    // Once per visit: is the backup still this device's? (told when another device took it over;
+    // where the backup mark is on the page, static/js/backup-mark.js asks and shows it)
+    if (!document.getElementById("backup-mark")) AV.api("GET", "/api/backup?check=1").then((st) => {
+      if (["off", "on", "pending"].includes(st.state)) return;
+      document.getElementById("backup-banner-text").textContent = st.error ? st.error.message : "";
+      document.getElementById("backup-banner").hidden = false;
+    }).catch(() => {});
+  }
+
+  /* ---- Settings: this browser's list options ------------------------------------------------- */
+  function listOptions() {
+    const form = document.getElementById("list-options");
+    if (!form) return;
+    const cur = prefs();
+    form.layout.value = loadJSON(PREFS_KEY, {}).layout || "auto";
+    form.show_next.checked = cur.showNext;
+    form.hide_codes.checked = cur.hideCodes;
+    form.addEventListener("change", () => {
+      savePrefs({ layout: form.layout.value, showNext: form.show_next.checked, hideCodes: form.hide_codes.checked });
+      AV.toast(AV.T.saved);
+    });
+  }
+
+  AV.list = { renderList, matchIcon, fold, defaultState, prefs };
+  AV.pages.list = listPage;
+  const settings = AV.pages.settings;
+  AV.pages.settings = function () { if (settings) settings(); listOptions(); };
+})();

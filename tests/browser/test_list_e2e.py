@@ -1,0 +1,314 @@
+"""The account list with 100 accounts, as a person uses it every day (issue 14).
+
+Phone (390x844) and tablet (820x1180), light and dark, English and Japanese: at least 8 rows fully
+visible on the phone; search narrows to one account by typing part of its issuer, and Enter copies
+its code; a known issuer shows its bundled icon and an unknown one its initial; arranging by drag
+is kept after a reload and through a backup and restore; groups go out in an Aegis export and come
+back in on import; after adding, the list marks the new account and the toast names it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from .conftest import PASSPHRASE, PHONE, TABLET, Device, _starter, new_device, setup_device
+from .gunicorn_server import GunicornServer
+
+pytestmark = pytest.mark.browser
+
+KNOWN = ["Google", "GitHub", "Steam", "Dropbox", "Discord", "PayPal", "Cloudflare", "Proton", "Bitwarden",
+         "Docker", "npm", "Reddit", "Twitch", "Mastodon", "Nextcloud", "Coinbase", "Binance", "Battle.net",
+         "Epic Games", "Ubisoft"]
+UNKNOWN = ["Zyxel Portal", "Acme Bank", "Hokuriku Credit", "Payroll Co", "Intranet VPN"]
+
+
+def secret_for(i: int) -> str:
+    return base64.b32encode(hashlib.sha256(f"acct-{i}".encode()).digest()[:20]).decode().rstrip("=")
+
+
+def issuers(count: int = 100) -> list[str]:
+    """100 issuers: the known ones first, then unknown ones, then numbered shops."""
+    names = KNOWN + UNKNOWN
+    return names + [f"Shop {i:03d}" for i in range(count - len(names))]
+
+
+def import_accounts(device: Device, names: list[str]) -> None:
+    """Add accounts through the import API (one otpauth URI per line), as an import does."""
+    text = "\n".join(f"otpauth://totp/{n.replace(' ', '%20')}:user{i}%40example.com?secret={secret_for(i)}"
+                     f"&issuer={n.replace(' ', '%20')}" for i, n in enumerate(names))
+    req = device.context.request
+    token = req.get(device.origin + "/api/session").json()["csrf_token"]
+    resp = req.post(device.origin + "/api/import", headers={"X-CSRFToken": token},
+                    multipart={"file": {"name": "uris.txt", "mimeType": "text/plain", "buffer": text.encode()},
+                               "confirm": "true"})
+    assert resp.ok, resp.text()
+
+
+@pytest.fixture(scope="module")
+def hundred(browser: Any, tmp_path_factory: pytest.TempPathFactory, _translations_compiled: None) -> Iterator[dict]:
+    """A server with one device holding 100 accounts; its cookies for other contexts."""
+    started: list[GunicornServer] = []
+    server = _starter(tmp_path_factory, started)()
+    try:
+        device = new_device(browser, server.origin)
+        setup_device(device, server)
+        import_accounts(device, issuers())
+        state = tmp_path_factory.mktemp("state") / "state.json"
+        device.context.storage_state(path=str(state))
+        device.close()
+        yield {"server": server, "state": str(state)}
+    finally:
+        for one in started:
+            one.stop()
+
+
+def open_list(browser: Any, hundred: dict, size: dict, **kwargs: Any) -> Device:
+    device = new_device(browser, hundred["server"].origin, **{**size, **kwargs},
+                        storage_state=hundred["state"])
+    device.goto("/")
+    device.page.wait_for_selector("#accounts .acct")
+    return device
+
+
+def fully_visible_rows(page: Any) -> int:
+    return page.evaluate("""() => {
+        const h = innerHeight;
+        return [...document.querySelectorAll('#accounts .acct')].filter((li) => {
+            if (li.hidden) return false;
+            const r = li.getBoundingClientRect();
+            const head = document.getElementById('list-head').getBoundingClientRect().bottom;
+            return r.top >= head - 1 && r.bottom <= h + 1 && r.height > 0;
+        }).length; }""")
+
+
+@pytest.mark.parametrize("size_name", ["phone", "tablet"])
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("locale", ["en-US", "ja-JP"])
+def test_hundred_accounts_find_and_recognise(browser: Any, hundred: dict, size_name: str, scheme: str,
+                                             locale: str, screenshot_dir: Path) -> None:
+    size = PHONE if size_name == "phone" else TABLET
+    device = open_list(browser, hundred, size, color_scheme=scheme, locale=locale,
+                       permissions=["clipboard-read", "clipboard-write"])
+    page = device.page
+    try:
+        assert page.locator("#accounts .acct").count() == 100
+        shot = screenshot_dir / f"list100-{size_name}-{scheme}-{locale}.png"
+        page.screenshot(path=str(shot))
+        visible = fully_visible_rows(page)
+        if size_name == "phone":
+            assert visible >= 8, f"only {visible} rows fully visible on a 390x844 phone"
+        # the code is readable at arm's length: at least 24 CSS px, grouped as 123 456
+        code = page.locator("#accounts .acct .code").first
+        assert float(code.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")) >= 24
+        assert page.locator("#accounts .acct .code").first.inner_text().strip()[3] == " "
+        # recognise: a bundled icon for GitHub, an initial for an unknown issuer
+        github = page.locator("#accounts .acct", has=page.locator(".issuer", has_text="GitHub"))
+        assert github.locator(".av").get_attribute("data-icon") == "github"
+        assert github.locator(".av svg use").count() == 1
+        acme = page.locator("#accounts .acct", has=page.locator(".issuer", has_text="Acme Bank"))
+        assert acme.locator(".letter-av").inner_text() == "A"
+        # find: part of an issuer narrows the list to one account; Enter copies its code
+        page.fill("#search", "zyx")
+        assert page.locator("#accounts .acct:not([hidden])").count() == 1
+        only = page.locator("#accounts .acct:not([hidden])")
+        assert only.locator(".issuer").inner_text() == "Zyxel Portal"
+        page.press("#search", "Enter")
+        want = only.locator(".code").get_attribute("data-code")
+        page.wait_for_function("() => document.getElementById('toast').classList.contains('show')")
+        assert "Zyxel Portal" in page.inner_text("#toast")
+        assert page.evaluate("navigator.clipboard.readText()") == want
+        page.screenshot(path=str(screenshot_dir / f"list100-search-{size_name}-{scheme}-{locale}.png"))
+        # no match says so; clearing shows all again
+        page.fill("#search", "no such service at all")
+        assert page.locator("#accounts .acct:not([hidden])").count() == 0
+        assert page.locator("#no-match").is_visible()
+        page.fill("#search", "")
+        assert page.locator("#accounts .acct:not([hidden])").count() == 100
+        assert device.errors == []
+    finally:
+        device.close()
+
+
+def test_search_survives_a_code_refresh(browser: Any, hundred: dict) -> None:
+    device = open_list(browser, hundred, PHONE)
+    page = device.page
+    try:
+        page.fill("#search", "shop 01")
+        shown = page.locator("#accounts .acct:not([hidden])").count()
+        assert shown == 11  # Shop 001 and Shop 010 .. Shop 019
+        with page.expect_response("**/api/codes"):
+            page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+        page.wait_for_timeout(200)
+        assert page.locator("#accounts .acct:not([hidden])").count() == shown
+        assert page.input_value("#search") == "shop 01"
+    finally:
+        device.close()
+
+
+def api_order(device: Device) -> list[str]:
+    return [a["issuer"] for a in device.api("GET", "/api/codes")["accounts"]]
+
+
+def drag(page: Any, source: Any, target: Any) -> None:
+    """A finger-like drag of `source`'s handle onto `target` (pointer down, moves, up)."""
+    s = source.locator(".drag").bounding_box()
+    t = target.bounding_box()
+    page.mouse.move(s["x"] + s["width"] / 2, s["y"] + s["height"] / 2)
+    page.mouse.down()
+    for step in range(1, 11):
+        page.mouse.move(s["x"] + s["width"] / 2, s["y"] + (t["y"] + 5 - s["y"]) * step / 10)
+        page.wait_for_timeout(30)
+    page.mouse.up()
+
+
+def test_drag_reorder_survives_reload_and_backup_restore(browser: Any, server_factory: Any, tmp_path: Path,
+                                                        screenshot_dir: Path) -> None:
+    server = server_factory()
+    phone = new_device(browser, server.origin)
+    setup_device(phone, server)
+    import_accounts(phone, ["Alpha", "Bravo", "Charlie", "Delta", "Echo"])
+    page = phone.page
+    try:
+        phone.goto("/")
+        page.click("#reorder-btn")
+        page.wait_for_function("() => !!window.Sortable")
+        rows = page.locator("#accounts .acct")
+        page.screenshot(path=str(screenshot_dir / "list-arrange-390.png"))
+        with page.expect_response("**/api/accounts/order"):
+            drag(page, rows.nth(4), rows.nth(0))
+        assert api_order(phone) == ["Echo", "Alpha", "Bravo", "Charlie", "Delta"]
+        # "move to top"
+        with page.expect_response("**/api/accounts/order"):
+            page.locator("#accounts .acct", has_text="Charlie").locator(".move-top").click()
+        assert api_order(phone) == ["Charlie", "Echo", "Alpha", "Bravo", "Delta"]
+        page.reload()
+        page.wait_for_selector("#accounts .acct")
+        assert page.locator("#accounts .acct .issuer").all_inner_texts() == ["Charlie", "Echo", "Alpha", "Bravo", "Delta"]
+        # backup to a folder, restore on a new device of another server: the order comes along
+        folder = tmp_path / "nas"
+        folder.mkdir()
+        key = phone.api("POST", "/api/backup/enable", {"target": {"kind": "folder", "path": str(folder)}})["recovery_key"]
+        other = server_factory()
+        laptop = new_device(browser, other.origin)
+        try:
+            setup_device(laptop, other)
+            laptop.api("POST", "/api/backup/restore", {"target": {"kind": "folder", "path": str(folder)},
+                                                       "recovery_key": key})
+            assert api_order(laptop) == ["Charlie", "Echo", "Alpha", "Bravo", "Delta"]
+        finally:
+            laptop.close()
+        assert phone.errors == []
+    finally:
+        phone.close()
+
+
+def test_groups_favourites_and_aegis_round_trip(browser: Any, server_factory: Any, screenshot_dir: Path) -> None:
+    server = server_factory()
+    phone = new_device(browser, server.origin)
+    setup_device(phone, server)
+    import_accounts(phone, ["GitHub", "GitLab", "Bank One", "Bank Two", "Steam"])
+    page = phone.page
+    try:
+        phone.goto("/")
+        # create two groups in the dialog
+        page.click("#groups-btn")
+        for name in ("Work", "Money"):
+            page.fill("#new-group", name)
+            with page.expect_response("**/api/groups"):
+                page.click("#new-group-btn")
+        expect(page.locator("#groups-list li")).to_have_count(2)
+        page.click("#groups-form button[value=close]")
+        # assign through each account's edit page
+        for issuer, group in (("GitHub", "Work"), ("GitLab", "Work"), ("Bank One", "Money"), ("Bank Two", "Money")):
+            page.locator("#accounts .acct", has=page.locator(".issuer", has_text=issuer)).locator(".edit-link").click()
+            page.select_option("#group", label=group)
+            page.click("#edit-form button[type=submit]")
+            page.wait_for_selector("#accounts .acct")
+        # a favourite is pinned at the top
+        page.locator("#accounts .acct", has=page.locator(".issuer", has_text="Steam")).locator(".edit-link").click()
+        page.check("#favorite")
+        page.click("#edit-form button[type=submit]")
+        page.wait_for_selector("#accounts .acct")
+        assert page.locator("#accounts .acct .issuer").first.inner_text().startswith("Steam")
+        # the chip of a group shows its accounts only
+        page.click(".chip[data-group='Money']")
+        assert [t.strip() for t in page.locator("#accounts .acct:not([hidden]) .issuer").all_inner_texts()] == ["Bank One", "Bank Two"]
+        page.screenshot(path=str(screenshot_dir / "list-groups-390.png"))
+        # Aegis export (plain) keeps the groups as Aegis groups; a fresh device imports them back
+        db = phone.api("POST", "/api/export", {"format": "aegis-plain", "i_understand_unencrypted": True,
+                                               "passphrase": PASSPHRASE})["db"]
+        names = {g["uuid"]: g["name"] for g in db["groups"]}
+        assert sorted(names.values()) == ["Money", "Work"]
+        by_issuer = {e["issuer"]: [names[u] for u in e["groups"]] for e in db["entries"]}
+        assert by_issuer["GitHub"] == ["Work"] and by_issuer["Bank Two"] == ["Money"] and by_issuer["Steam"] == []
+        assert [e["favorite"] for e in db["entries"] if e["issuer"] == "Steam"] == [True]
+        other = server_factory()
+        tablet = new_device(browser, other.origin, **TABLET)
+        try:
+            setup_device(tablet, other)
+            req = tablet.context.request
+            token = req.get(other.origin + "/api/session").json()["csrf_token"]
+            resp = req.post(other.origin + "/api/import", headers={"X-CSRFToken": token},
+                            multipart={"file": {"name": "aegis.json", "mimeType": "application/json",
+                                                "buffer": json.dumps({"version": 1, "header": {"slots": None, "params": None},
+                                                                      "db": db}).encode()},
+                                       "confirm": "true"})
+            assert resp.ok, resp.text()
+            tablet.goto("/")
+            tablet.page.wait_for_selector("#accounts .acct")
+            chips = tablet.page.locator(".chip[data-group]").all_inner_texts()
+            assert "Work" in chips and "Money" in chips
+            tablet.page.click(".chip[data-group='Work']")
+            assert sorted(tablet.page.locator("#accounts .acct:not([hidden]) .issuer").all_inner_texts()) == ["GitHub", "GitLab"]
+            tablet.page.screenshot(path=str(screenshot_dir / "list-groups-820.png"))
+        finally:
+            tablet.close()
+        assert phone.errors == []
+    finally:
+        phone.close()
+
+
+def test_after_adding_the_list_marks_the_new_account(phone: Device) -> None:
+    page = phone.page
+    import_accounts(phone, [f"Shop {i}" for i in range(30)])
+    phone.goto("/add")
+    page.fill("#uri", "otpauth://totp/GitHub:alice%40example.com?secret=JBSWY3DPEHPK3PXP&issuer=GitHub")
+    page.click("#uri-form button[type=submit]")
+    page.wait_for_url(phone.origin + "/")
+    new = page.locator("#accounts .acct.new")
+    new.wait_for()
+    assert new.locator(".issuer").inner_text() == "GitHub"
+    assert "Added GitHub" in page.inner_text("#toast")
+    box = new.bounding_box()
+    assert 0 <= box["y"] and box["y"] + box["height"] <= 844   # scrolled into view
+
+
+ALIASES = [  # issuer as services write it in their QR codes -> the bundled icon, or None (initial)
+    ("Google", "google"), ("accounts.google.com", "google"), ("Google Workspace", "google"), ("Gmail", "gmail"),
+    ("Microsoft", None), ("Microsoft Account", None), ("login.microsoftonline.com", None),
+    ("GitHub", "github"), ("github.com", "github"), ("GitHub Enterprise", "github"),
+    ("Amazon", None), ("Amazon Web Services", None), ("AWS", None),
+    ("Steam", "steam"), ("Steam Guard", "steam"), ("steampowered.com", "steam"),
+    ("Battle.net", "battledotnet"), ("Blizzard", "battledotnet"), ("Epic Games", "epicgames"),
+    ("Twitter", "x"), ("X", "x"), ("Proton", "proton"), ("ProtonMail", "protonmail"), ("1Password", "1password"),
+    ("Discord", "discord"), ("DigitalOcean", "digitalocean"), ("npm", "npm"), ("PyPI", "pypi"),
+    ("ＧｉｔＨｕｂ", "github"), ("Zyxel Portal", None), ("Acme Bank", None), ("", None),
+]
+
+
+def test_icon_alias_table(browser: Any, hundred: dict) -> None:
+    device = open_list(browser, hundred, PHONE)
+    try:
+        got = device.page.evaluate("(names) => names.map((n) => window.AuthVault.list.matchIcon(n))",
+                                   [name for name, _ in ALIASES])
+        assert list(zip([n for n, _ in ALIASES], got, strict=True)) == ALIASES
+    finally:
+        device.close()
