@@ -12,9 +12,9 @@ from typing import Any
 from flask import Blueprint, jsonify
 from flask_login import current_user, login_required
 
-from .. import accounts as accts
 from ..errors import N_
 from ..otp import Account
+from ..vault import store as accts
 from . import context
 from .api import ApiError, body, group_name
 from .views import groups_view

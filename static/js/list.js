@@ -511,9 +511,13 @@
       } catch (e) { err.textContent = e.message; return null; }
     }
     if (dialog) {
+      document.getElementById("groups-form").addEventListener("submit", (ev) => ev.preventDefault());
+      document.getElementById("groups-close").addEventListener("click", () => (dialog.close ? dialog.close() : dialog.removeAttribute("open")));
       document.getElementById("new-group-btn").addEventListener("click", async () => {
         const input = document.getElementById("new-group");
-        if (await groupCall("POST", "/api/groups", { name: input.value })) input.value = "";
+        const name = input.value;
+        input.value = "";
+        if (!(await groupCall("POST", "/api/groups", { name }))) input.value = input.value || name;
       });
       document.getElementById("new-group").addEventListener("keydown", (ev) => {
         if (ev.key === "Enter") { ev.preventDefault(); document.getElementById("new-group-btn").click(); }
@@ -548,6 +552,7 @@
     form.layout.value = loadJSON(PREFS_KEY, {}).layout || "auto";
     form.show_next.checked = cur.showNext;
     form.hide_codes.checked = cur.hideCodes;
+    form.addEventListener("submit", (ev) => ev.preventDefault());
     form.addEventListener("change", () => {
       savePrefs({ layout: form.layout.value, showNext: form.show_next.checked, hideCodes: form.hide_codes.checked });
       AV.toast(AV.T.saved);

@@ -224,8 +224,9 @@ def test_groups_favourites_and_aegis_round_trip(browser: Any, server_factory: An
             page.fill("#new-group", name)
             with page.expect_response("**/api/groups"):
                 page.click("#new-group-btn")
+        assert page.inner_text("#groups-error") == ""
         expect(page.locator("#groups-list li")).to_have_count(2)
-        page.click("#groups-form button[value=close]")
+        page.click("#groups-close")
         # assign through each account's edit page
         for issuer, group in (("GitHub", "Work"), ("GitLab", "Work"), ("Bank One", "Money"), ("Bank Two", "Money")):
             page.locator("#accounts .acct", has=page.locator(".issuer", has_text=issuer)).locator(".edit-link").click()
@@ -289,6 +290,13 @@ def test_after_adding_the_list_marks_the_new_account(phone: Device) -> None:
     assert "Added GitHub" in page.inner_text("#toast")
     box = new.bounding_box()
     assert 0 <= box["y"] and box["y"] + box["height"] <= 844   # scrolled into view
+    # names are text, never markup
+    phone.api("POST", "/api/accounts", {"uri": "otpauth://totp/%3Cb%3EEvil%3C%2Fb%3E:x?secret=KRSXG5CTMVRXEZLU"})
+    phone.goto("/")
+    evil = page.locator("#accounts .acct", has=page.locator(".issuer", has_text="Evil"))
+    assert evil.locator(".issuer").text_content() == "<b>Evil</b>"
+    assert page.locator("#accounts b").count() == 0
+    assert phone.errors == []
 
 
 ALIASES = [  # issuer as services write it in their QR codes -> the bundled icon, or None (initial)

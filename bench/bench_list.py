@@ -1,0 +1,230 @@
+"""The account list as a phone feels it: Chromium with 4x CPU throttling and 100 ms round trips.
+
+Prints Markdown tables:
+1. Time to the first code on screen (median of --runs), the list page against its floor: a static
+   HTML page of the same codes served by the same gunicorn (written into static/ for the run and
+   removed after). Cold = an empty browser cache; warm = a second visit in the same browser.
+   Also the bytes each visit transfers (compressed, with headers), and the page weight at 100
+   accounts with icons.
+2. In the browser (4x throttle and unthrottled): drawing the list (renderList) at 100 and 1000
+   accounts, and one search keystroke at 1000 accounts (the input handler plus the layout it
+   causes), median and worst over the keystrokes of "shop 12" typed one by one.
+
+    .venv/bin/python bench/bench_list.py [--runs 7] [--sizes 20,100]
+
+Works against an older checkout too (it only needs its gunicorn and the HTTP API): run it from that
+checkout's root to get "before" figures; parts that need static/js/list.js are then left out.
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import html
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import requests
+
+REPO = Path.cwd()
+sys.path.insert(0, str(REPO))
+
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, compile_translations  # noqa: E402
+from tests.browser.gunicorn_server import PASSPHRASE, SETUP_TOKEN, GunicornServer  # noqa: E402
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3, "is_mobile": True, "has_touch": True}
+KNOWN = ["Google", "GitHub", "Steam", "Dropbox", "Discord", "PayPal", "Cloudflare", "Proton", "Bitwarden",
+         "Docker", "npm", "Reddit", "Twitch", "Mastodon", "Nextcloud", "Coinbase", "Binance", "Battle.net"]
+
+FIRST_CODE = """(() => {
+  const seen = () => { const el = document.querySelector('.code');
+    return el && /\\d/.test(el.textContent); };
+  const done = () => requestAnimationFrame(() => { window.__firstCode = performance.now(); });
+  const mo = new MutationObserver(() => { if (seen()) { mo.disconnect(); done(); } });
+  mo.observe(document, {childList: true, subtree: true, characterData: true});
+})();"""
+
+
+def issuers(count: int) -> list[str]:
+    return [KNOWN[i] if i < len(KNOWN) else f"Shop {i:04d}" for i in range(count)]
+
+
+def make_server(base: Path, count: int) -> tuple[GunicornServer, requests.Session]:
+    server = GunicornServer.start(base / f"data{count}", workers=2)
+    s = requests.Session()
+    origin = server.origin
+    token = s.get(origin + "/api/session").json()["csrf_token"]
+    r = s.post(origin + "/api/setup", json={"setup_token": SETUP_TOKEN, "device_name": "iPhone",
+                                            "passphrase": PASSPHRASE}, headers={"X-CSRFToken": token})
+    r.raise_for_status()
+    token = r.json()["csrf_token"]
+    lines = []
+    for i, name in enumerate(issuers(count)):
+        secret = base64.b32encode(hashlib.sha256(f"b{i}".encode()).digest()[:20]).decode()
+        q = name.replace(" ", "%20")
+        lines.append(f"otpauth://totp/{q}:user{i}%40example.com?secret={secret}&issuer={q}")
+    r = s.post(origin + "/api/import", headers={"X-CSRFToken": token},
+               files={"file": ("uris.txt", "\n".join(lines).encode(), "text/plain")}, data={"confirm": "true"})
+    r.raise_for_status()
+    return server, s
+
+
+def floor_page(session: requests.Session, origin: str) -> str:
+    """A static page showing the same codes, the least any list page could do."""
+    codes = session.get(origin + "/api/codes").json()["accounts"]
+    rows = "".join(f'<li><div>{html.escape(a["issuer"])}</div><div class="code">{a["code"][:3]} {a["code"][3:]}</div></li>'
+                   for a in codes)
+    return ('<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
+            'content="width=device-width, initial-scale=1"><title>floor</title></head><body><ul>'
+            f"{rows}</ul></body></html>")
+
+
+class Visit:
+    """One browser context with throttling, counting the bytes it transfers."""
+
+    def __init__(self, browser: Any, cookies: list[dict]) -> None:
+        self.context = browser.new_context(**PHONE)
+        self.context.add_cookies(cookies)
+        self.context.add_init_script(FIRST_CODE)
+        self.page = self.context.new_page()
+        self.cdp = self.context.new_cdp_session(self.page)
+        self.cdp.send("Network.enable")
+        self.cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 100,
+                                                           "downloadThroughput": -1, "uploadThroughput": -1})
+        self.cdp.send("Emulation.setCPUThrottlingRate", {"rate": 4})
+        self.bytes = 0
+        self.cdp.on("Network.loadingFinished", lambda e: setattr(self, "bytes", self.bytes + e["encodedDataLength"]))
+
+    def open(self, url: str) -> tuple[float, int]:
+        self.bytes = 0
+        self.page.goto(url, wait_until="load")
+        self.page.wait_for_function("() => window.__firstCode !== undefined", timeout=30000)
+        first = self.page.evaluate("window.__firstCode")
+        self.page.wait_for_load_state("networkidle")
+        return first, self.bytes
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def cookies_of(session: requests.Session, origin: str) -> list[dict]:
+    return [{"name": c.name, "value": c.value, "url": origin} for c in session.cookies]
+
+
+def median(xs: list[float]) -> float:
+    return statistics.median(xs)
+
+
+def first_code(browser: Any, server: GunicornServer, session: requests.Session, floor_url: str,
+               runs: int) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = {k: [] for k in ("list_cold", "list_warm", "floor_cold", "floor_warm",
+                                                   "list_cold_b", "list_warm_b", "floor_cold_b", "floor_warm_b")}
+    cookies = cookies_of(session, server.origin)
+    for _ in range(runs):
+        for name, url in (("list", server.origin + "/"), ("floor", floor_url)):
+            v = Visit(browser, cookies)
+            t, b = v.open(url)
+            out[f"{name}_cold"].append(t)
+            out[f"{name}_cold_b"].append(b)
+            t, b = v.open(url)
+            out[f"{name}_warm"].append(t)
+            out[f"{name}_warm_b"].append(b)
+            v.close()
+    return out
+
+
+def in_browser(browser: Any, server: GunicornServer, session: requests.Session, throttle: int) -> dict[str, Any]:
+    """renderList at this size, and search keystrokes (needs static/js/list.js)."""
+    context = browser.new_context(**PHONE)
+    context.add_cookies(cookies_of(session, server.origin))
+    page = context.new_page()
+    page.goto(server.origin + "/")
+    page.wait_for_selector("#accounts .acct")
+    if not page.evaluate("!!(window.AuthVault && window.AuthVault.list)"):
+        context.close()
+        return {}
+    cdp = context.new_cdp_session(page)
+    cdp.send("Emulation.setCPUThrottlingRate", {"rate": throttle})
+    render = page.evaluate("""() => {
+        const data = JSON.parse(document.getElementById('codes-data').textContent);
+        const ul = document.createElement('ul'); ul.className = 'accounts';
+        document.querySelector('main').appendChild(ul);
+        const times = [];
+        for (let i = 0; i < 9; i++) {
+            const t = performance.now();
+            AuthVault.list.renderList(ul, data.accounts, {sprite: ''});
+            void ul.offsetHeight;                        // and the layout it causes
+            times.push(performance.now() - t);
+        }
+        ul.remove();
+        times.sort((a, b) => a - b);
+        return times[4]; }""")
+    keys = page.evaluate("""() => {
+        const s = document.getElementById('search'), times = [];
+        for (const q of ['s', 'sh', 'sho', 'shop', 'shop ', 'shop 1', 'shop 12', 'shop 1', 'shop ', '']) {
+            const t = performance.now();
+            s.value = q; s.dispatchEvent(new Event('input'));
+            void document.body.offsetHeight;
+            times.push(performance.now() - t);
+        }
+        return times; }""")
+    context.close()
+    return {"render": render, "key_median": median(keys), "key_max": max(keys)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--sizes", default="20,100")
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+    compile_translations()
+    sizes = [int(x) for x in args.sizes.split(",")]
+    base = Path(tempfile.mkdtemp(prefix="bench-list-"))
+    floor_file = REPO / "static" / "bench-floor.html"
+    servers: list[GunicornServer] = []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            print(f"# The list in Chromium, 4x CPU throttle, 100 ms round trips (median of {args.runs}; "
+                  "cold = empty cache, warm = second visit)\n")
+            print("| accounts | list cold | floor cold | ratio | list warm | floor warm | ratio | bytes list cold / warm | bytes floor cold / warm |")
+            print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+            for n in sizes:
+                server, session = make_server(base, n)
+                servers.append(server)
+                floor_file.write_text(floor_page(session, server.origin))
+                r = first_code(browser, server, session, server.origin + "/static/bench-floor.html", args.runs)
+                lc, fc, lw, fw = (median(r[k]) for k in ("list_cold", "floor_cold", "list_warm", "floor_warm"))
+                kb = {k: median(r[k]) / 1024 for k in ("list_cold_b", "list_warm_b", "floor_cold_b", "floor_warm_b")}
+                print(f"| {n} | {lc:.0f} ms | {fc:.0f} ms | **{lc / fc:.2f}x** | {lw:.0f} ms | {fw:.0f} ms | "
+                      f"**{lw / fw:.2f}x** | {kb['list_cold_b']:.1f} / {kb['list_warm_b']:.1f} KB | "
+                      f"{kb['floor_cold_b']:.1f} / {kb['floor_warm_b']:.1f} KB |", flush=True)
+                server.stop()
+            print("\n# In the browser: drawing the list and one search keystroke (median; keystrokes: median / worst)\n")
+            print("| accounts | CPU | renderList + layout | search keystroke + layout |")
+            print("| --- | --- | --- | --- |")
+            for n in (100, 1000):
+                server, session = make_server(base, n)
+                servers.append(server)
+                for throttle in (1, 4):
+                    r = in_browser(browser, server, session, throttle)
+                    if not r:
+                        print(f"| {n} | {throttle}x | (no client-side list in this checkout) | |")
+                        continue
+                    print(f"| {n} | {throttle}x | {r['render']:.1f} ms | {r['key_median']:.1f} / {r['key_max']:.1f} ms |",
+                          flush=True)
+                server.stop()
+            browser.close()
+    finally:
+        floor_file.unlink(missing_ok=True)
+        for s in servers:
+            s.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
