@@ -98,7 +98,7 @@ function afterAdd(res) {
   showResult(res);
   const names = res.added.map((a) => a.issuer || a.name);
   toast(names.length === 1 ? T.added_label.replace("{label}", names[0])
-        : names.length ? T.added_many.replace("{num}", names.length) : T.skipped, 3500);
+        : names.length ? T.added_count.replace("{num}", names.length) : T.skipped, 3500);
 }
 
 function showFailure(message) {

@@ -19,7 +19,9 @@
 
 (function () {
   const AV = window.AuthVault;
-  const L = JSON.parse((document.getElementById("list-i18n") || { textContent: "{}" }).textContent);
+  // this page's strings (templates/accounts/list.html, keys list_*), in core.js's one dictionary
+  const T = AV.T || {};
+  const L = new Proxy({}, { get: (_, k) => T["list_" + String(k)] || "" });
   const ICONS = window.AuthVaultIcons || { slugs: {}, aliases: {} };
   const FAV = "\u2605";
 
