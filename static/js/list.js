@@ -537,9 +537,8 @@
       });
     }
 
-    // Once per visit: is the backup still this device's? (told when another device took it over;
-    // where the backup mark is on the page, static/js/backup-mark.js asks and shows it)
-    if (!document.getElementById("backup-mark")) AV.api("GET", "/api/backup?check=1").then((st) => {
+    // Once per visit: is the backup still this device's? (told when another device took it over)
+    AV.api("GET", "/api/backup?check=1").then((st) => {
       if (["off", "on", "pending"].includes(st.state)) return;
       document.getElementById("backup-banner-text").textContent = st.error ? st.error.message : "";
       document.getElementById("backup-banner").hidden = false;
