@@ -163,13 +163,23 @@
           if (known && a.code) Object.assign(known, { code: a.code, next_code: a.next_code, counter: a.counter });
           if (!a.code) continue;                      // never a blank code: keep the last one shown
           btn.dataset.code = a.code;
-          btn.classList.remove("stale");
+          li.classList.remove("no-code");
           if (!btn.classList.contains("masked")) btn.textContent = group(a.code);
           const n = li.querySelector(".next-code");
           if (n) n.textContent = group(a.next_code);
           const c = li.querySelector(".counter");
           if (c && a.counter != null) c.textContent = "#" + a.counter;
         }
+      },
+      /** No current code known (the server out of reach past the known next code): "—", nothing to
+          copy, no countdown; never an old code, never a blank one. setCodes brings it back. */
+      noCode(id) {
+        const li = rows.get(id);
+        const btn = li && li.querySelector(".code");
+        if (!btn) return;
+        btn.textContent = "\u2014";
+        delete btn.dataset.code;
+        li.classList.add("no-code");
       },
       /** Countdown of every period at clock time `now` (seconds): one style value per period. */
       tick(now) {
@@ -237,8 +247,6 @@
     const arrangeBar = document.getElementById("arrange-bar");
     const p = prefs();
     document.body.classList.toggle("compact", p.compact);
-    const head = document.getElementById("list-head");
-    if (head) head.dataset.offline = L.offline;
     let accounts = data.accounts;
     let groups = data.groups || [];
     const params = new URLSearchParams(location.search);
@@ -304,16 +312,15 @@
       let needFetch = false, soonest = Infinity;
       for (const [id, s] of clock) {
         if (now >= s.boundary) {                  // flip to the next code without a request
-          const li = view.rows.get(id);
-          const periods = Math.floor((now - s.boundary) / s.period) + 1;   // more than 1 after a sleep
-          s.boundary += s.period * periods;
-          const btn = li && li.querySelector(".code");
-          if (s.next && btn && periods === 1) {
-            s.code = s.next; s.next = null;
+          const validUntil = s.boundary + s.period;           // the "next" code is good for one period
+          s.code = s.next; s.next = null;
+          if (s.code && now < validUntil) {
+            s.boundary = validUntil;
             view.setCodes([{ id, code: s.code, next_code: "" }]);
-          } else if (btn) {
-            s.next = null;
-            btn.classList.add("stale");            // no newer code known: keep this one, marked
+          } else {                                            // nothing fresh: never an old code
+            s.code = null;
+            s.boundary = (Math.floor(now / s.period) + 1) * s.period;
+            view.noCode(id);
           }
           needFetch = true;
         }
@@ -326,6 +333,7 @@
     }
     let flipTimer = null;
 
+    const connection = () => AV.connection;                // static/js/connection.js: the banner
     let fetching = false, activeSinceFetch = false;
     for (const ev of ["pointerdown", "keydown", "scroll"]) addEventListener(ev, () => { activeSinceFetch = true; }, { passive: true });
     async function refresh() {
@@ -344,10 +352,11 @@
           JSON.stringify(fresh.groups || []) !== JSON.stringify(groups);
         accounts = fresh.accounts; groups = fresh.groups || [];
         if (changed && !state.arranging) draw(); else view.setCodes(fresh.accounts);
-        document.body.classList.remove("out-of-reach");
+        if (connection()) connection().ok();
       } catch (e) {
         if (e.status === 401) { location.href = "/"; return; }   // locked meanwhile (idle timeout)
-        if (!e.status) document.body.classList.add("out-of-reach");
+        // no answer, or a proxy's 502/503/504: the server is out of reach (banner, retries)
+        if ((!e.status || e.status >= 502) && connection()) connection().failed(refresh);
       } finally { fetching = false; }
     }
 
@@ -379,7 +388,7 @@
         setTimeout(() => { state.revealed.delete(li.dataset.id); btn.classList.add("masked"); btn.textContent = masked(a || {}); }, 20000);
       }
       const code = btn.dataset.code;
-      if (!code) { AV.toast(L.offline, 3500); return; }       // never "null" on the clipboard
+      if (!code) { AV.toast(AV.T.network, 3500); return; }    // never "null" on the clipboard
       try { await AV.copyText(code); AV.toast(fmt(L.copied, { label })); } catch (e) { AV.toast(AV.T.copy_failed, 3000); return; }
       state.used[li.dataset.id] = Date.now();
       try { localStorage.setItem(USED_KEY, JSON.stringify(state.used)); } catch (e) { /* private mode */ }
@@ -401,6 +410,7 @@
         try {
           const a = await AV.api("POST", `/api/accounts/${li.dataset.id}/next`);
           view.setCodes([a]);
+          if (connection()) connection().sync();   // the offline copy must know this counter at once
         } catch (e) { AV.toast(e.message, 3500); }
         return;
       }
