@@ -7,9 +7,11 @@ names a group by its uuid (`id`); deleting a group keeps its accounts, ungrouped
 from __future__ import annotations
 
 import uuid as _uuid
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, jsonify
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from ..errors import N_
@@ -24,7 +26,7 @@ bp = Blueprint("groups_api", __name__, url_prefix="/api/groups")
 MAX_GROUPS = 200
 
 
-def _change(fn):  # type: ignore[no-untyped-def]
+def _change(fn: Callable[[list[Account], list[dict[str, str]]], accts.Library]) -> accts.Library:
     """Change accounts and groups in one vault write, then back up if backup is on."""
     written = accts.change_library(context.db(), current_user.device.id, current_user.master_key, fn)
     from .backup_api import after_change_safe
@@ -33,11 +35,8 @@ def _change(fn):  # type: ignore[no-untyped-def]
 
 
 def _counts(accounts: list[Account], groups: list[dict[str, str]]) -> list[dict[str, Any]]:
-    out = []
-    for g in groups_view(groups):
-        g = dict(g, count=sum(1 for a in accounts if a.group == g["name"]))
-        out.append(g)
-    return out
+    return [{"id": g["id"], "name": g["name"], "count": sum(1 for a in accounts if a.group == g["name"])}
+            for g in groups_view(groups)]
 
 
 def _find(groups: list[dict[str, str]], group_id: str) -> dict[str, str]:
@@ -49,7 +48,7 @@ def _find(groups: list[dict[str, str]], group_id: str) -> dict[str, str]:
 
 @bp.get("")
 @login_required
-def list_groups():  # type: ignore[no-untyped-def]
+def list_groups() -> ResponseReturnValue:
     """The groups in order, each with how many accounts it holds."""
     accounts, groups = accts.load_library(context.db(), current_user.device.id, current_user.master_key)
     return jsonify({"groups": _counts(accounts, groups)})
@@ -57,7 +56,7 @@ def list_groups():  # type: ignore[no-untyped-def]
 
 @bp.post("")
 @login_required
-def create_group():  # type: ignore[no-untyped-def]
+def create_group() -> ResponseReturnValue:
     """Create an empty group at the end of the list (201); a name in use is a 409."""
     name = group_name(body())
 
@@ -75,7 +74,7 @@ def create_group():  # type: ignore[no-untyped-def]
 
 @bp.patch("/<group_id>")
 @login_required
-def rename_group(group_id: str):  # type: ignore[no-untyped-def]
+def rename_group(group_id: str) -> ResponseReturnValue:
     """Rename a group: its accounts move with it, its uuid stays."""
     name = group_name(body())
 
@@ -96,7 +95,7 @@ def rename_group(group_id: str):  # type: ignore[no-untyped-def]
 
 @bp.delete("/<group_id>")
 @login_required
-def delete_group(group_id: str):  # type: ignore[no-untyped-def]
+def delete_group(group_id: str) -> ResponseReturnValue:
     """Delete a group; its accounts stay, in no group."""
 
     def apply(accounts: list[Account], groups: list[dict[str, str]]) -> accts.Library:
