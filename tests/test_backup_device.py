@@ -90,7 +90,7 @@ def test_a_push_reads_the_vault_again_when_it_changed_after_the_edit(
         assert not accts.is_current(conn, device_id, first)
         service = dbk.service_for(app.config["AUTHVAULT"].data_dir)
         status = dbk.push(conn, device_id, key, service, written=first)
-        assert status["state"] == "on" and status["count"] == 1
+        assert status.state == "on" and status.count == 1
     finally:
         conn.close()
 
