@@ -43,6 +43,11 @@ def whole_number(name: str, default: int, *, low: int | None = None) -> int:
 _int = whole_number
 
 
+def env_flag(name: str) -> bool:
+    """An on/off environment variable (off when unset); a value that is neither stops the start."""
+    return _bool(name)
+
+
 def _bool(name: str) -> bool:
     raw = os.environ.get(name, "").strip().lower()
     if raw in _TRUE:
@@ -92,6 +97,9 @@ class Settings:
     # How many superseded backups a backup account keeps under versions/ (Aegis keeps 5 too).
     backup_versions: int = field(default_factory=lambda: _int("AUTHVAULT_BACKUP_VERSIONS", 5))
     behind_proxy: bool = field(default_factory=lambda: _bool("AUTHVAULT_BEHIND_PROXY"))
+    # A WebDAV or S3 backup account on this machine's own loopback (127.0.0.1, localhost) is
+    # refused unless this is on (authvault/backup/reach.py says why).
+    backup_allow_loopback: bool = field(default_factory=lambda: _bool("AUTHVAULT_BACKUP_ALLOW_LOOPBACK"))
     # TLS and listening address: see the module docstring. None means "derive it".
     bind: str | None = field(default_factory=lambda: _env("AUTHVAULT_BIND"))
     tls_cert: Path | None = field(default_factory=lambda: Path(v) if (v := _env("AUTHVAULT_TLS_CERT")) else None)

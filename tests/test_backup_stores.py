@@ -188,18 +188,21 @@ def test_wrong_credentials_are_backup_unauthorized(
     assert good.read(NAME)[0] == b"data"
 
 
-def test_unwritable_folder_is_unauthorized(tmp_path: Path) -> None:
+def test_unwritable_folder_cannot_be_written(tmp_path: Path) -> None:
     import os
 
     if os.geteuid() == 0:
         pytest.skip("root ignores folder permissions")
     root = tmp_path / "ro"
     root.mkdir(mode=0o500)
-    with pytest.raises(BackupUnauthorized):
+    with pytest.raises(BackupTargetInvalid) as exc:
         load({"kind": "folder", "path": str(root)}).test_connection()
+    assert exc.value.text().startswith("AuthVault cannot write there.")
 
 
-def test_missing_folder_is_unreachable(tmp_path: Path) -> None:
+def test_missing_folder_cannot_be_written_and_says_no_more(tmp_path: Path) -> None:
+    # The same answer as for a file or an unwritable folder (reach.py: no telling which paths
+    # exist); a configured backup still retries it, as every failed push is retried.
     store = load({"kind": "folder", "path": str(tmp_path / "unmounted-nas")})
     for call in (
         lambda: store.read(NAME),
@@ -207,9 +210,9 @@ def test_missing_folder_is_unreachable(tmp_path: Path) -> None:
         store.test_connection,
         lambda: store.claim("claims/1", b"{}"),
     ):
-        with pytest.raises(BackupUnreachable) as exc:
+        with pytest.raises(BackupTargetInvalid) as exc:
             call()
-        assert exc.value.code == "backup_unreachable"
+        assert exc.value.text().startswith("AuthVault cannot write there.")
 
 
 @pytest.mark.parametrize("server", ["wsgidav", "apache", "s3"])

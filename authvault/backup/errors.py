@@ -65,14 +65,35 @@ class BackupTargetInvalid(BackupError):
 
 
 class BackupServerError(BackupError):
-    """The backup account answered in a way AuthVault does not expect (e.g. HTTP 500)."""
+    """The backup account answered in a way AuthVault does not expect (e.g. HTTP 500).
+
+    `detail` (a status, an S3 error code) is for the server's log only: the message says no
+    more than that it answered with an error, so a backup account's address cannot be used to
+    tell the statuses and services of other machines apart."""
 
     status = 502
 
-    def __init__(self, where: str, detail: str) -> None:
+    def __init__(self, where: str, detail: str = "") -> None:
         super().__init__("backup_server_error",
-                         N_("The backup account at %(where)s answered with an error "
-                            "(%(detail)s)."), where=where, detail=detail)
+                         N_("The backup account at %(where)s answered with an error. Codes keep "
+                            "working; the backup is retried later."), where=where)
+        self.detail = detail
+
+
+class BackupNotAStore(BackupError):
+    """The address answered, but not as a WebDAV server or S3 service that AuthVault can use:
+    another kind of server, an answer far larger than any backup, or no ETags (S3)."""
+
+    status = 400  # the address the person gave is what is wrong
+
+    def __init__(self, where: str, kind: str) -> None:
+        if kind == "s3":
+            message = N_("The address %(where)s answered, but it is not an S3 service AuthVault "
+                         "can use. Check the endpoint address.")
+        else:
+            message = N_("The address %(where)s answered, but it is not a WebDAV server. Check "
+                         "the address (for Nextcloud it ends in /remote.php/dav/files/USER/).")
+        super().__init__("backup_not_a_server", message, where=where)
 
 
 #: The longest holder name shown (a device name is at most 60 characters: devices/registry.py).

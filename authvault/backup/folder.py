@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..errors import N_
+from . import reach
 from .base import CLAIM_RECORD, ClaimInfo, Store, require
-from .errors import BackupError, BackupPreconditionFailed, BackupTargetInvalid, BackupUnauthorized, BackupUnreachable
+from .errors import BackupError, BackupPreconditionFailed, BackupTargetInvalid, BackupUnreachable
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,12 @@ class FolderStore(Store):
         path = require(target, "path")
         if not os.path.isabs(path):
             raise BackupTargetInvalid(N_("The backup folder must be an absolute path."))
-        return cls(Path(os.path.normpath(path)))
+        root = Path(os.path.normpath(path))
+        try:
+            reach.check_folder(root)  # not the data folder, not a system folder
+        except OSError as exc:  # a path realpath cannot follow (too long, a loop)
+            raise reach.cannot_write_there() from exc
+        return cls(root)
 
     def identity(self) -> str:
         """folder:<real path>."""
@@ -90,10 +96,11 @@ class FolderStore(Store):
         return self.root.joinpath(*name.split("/")) if name else self.root
 
     def _wrap(self, exc: OSError) -> BackupError:
-        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-            return BackupUnauthorized(self.describe())
-        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
-            return BackupUnreachable(self.describe())
+        # Missing, not a folder, not writable: one answer, which does not tell them apart (so
+        # the answer does not say which paths exist on the server: reach.py).
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOENT, errno.ENOTDIR,
+                         errno.EISDIR):
+            return reach.cannot_write_there()
         return BackupUnreachable(self.describe())
 
     def _check_root(self) -> None:
@@ -102,10 +109,9 @@ class FolderStore(Store):
         except OSError as exc:
             if exc.errno == errno.ENAMETOOLONG:
                 raise BackupTargetInvalid(N_("The backup folder's path is too long.")) from exc
-            raise BackupUnreachable(self.describe()) from exc
+            raise self._wrap(exc) from exc
         if not stat.S_ISDIR(mode):
-            raise BackupTargetInvalid(N_("%(path)s is a file, not a folder. Choose a folder for "
-                                         "the backup."), path=self.describe())
+            raise reach.cannot_write_there()
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
@@ -117,9 +123,32 @@ class FolderStore(Store):
             raise self._wrap(exc) from exc
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
+            self._sweep()
             yield
         finally:
             os.close(fd)  # closing releases the flock
+
+    def _sweep(self) -> None:
+        """Remove temp files a killed writer left (kill -9 between create and rename). Called
+        under the folder's lock: writes to the folder and versions/ happen only under it, so any
+        temp file there is an orphan. Claim records are written without the lock, so in claim
+        folders only temp files older than a minute go."""
+        now = time.time()
+        try:
+            folders = [self.root, *(p for p in self.root.iterdir() if p.is_dir())]
+            for folder in folders[:1000]:
+                locked = folder == self.root or folder.name == "versions"
+                for entry in folder.iterdir():
+                    if not entry.name.startswith(TMP_PREFIX):
+                        continue
+                    try:
+                        if locked or now - entry.stat().st_mtime > 60:
+                            entry.unlink()
+                            log.info("removed a temp file a stopped backup left in %s", folder)
+                    except FileNotFoundError:
+                        pass
+        except OSError:
+            pass  # the write itself reports what is wrong with the folder
 
     # -- hooks -------------------------------------------------------------------------------
 
@@ -235,7 +264,7 @@ class FolderStore(Store):
     def _test_connection(self) -> None:
         self._check_root()
         if not os.access(self.root, os.W_OK | os.X_OK):
-            raise BackupUnauthorized(self.describe())
+            raise reach.cannot_write_there()
         with self._locked():
             pass
 

@@ -19,9 +19,11 @@ from urllib.parse import quote, unquote, urlsplit
 import requests
 
 from ..errors import N_
+from . import http, reach
 from .base import CLAIM_RECORD, ClaimInfo, Store, require
 from .errors import (
     BackupError,
+    BackupNotAStore,
     BackupPreconditionFailed,
     BackupServerError,
     BackupTargetInvalid,
@@ -31,7 +33,9 @@ from .errors import (
 
 log = logging.getLogger(__name__)
 
-TIMEOUT = (5.0, 20.0)  # connect, read (seconds)
+# Bounds of every request and operation: backup/http.py.
+MAX_ANSWER_BYTES = http.MAX_ANSWER_BYTES
+OPERATION_SECONDS = http.OPERATION_SECONDS
 READ_RETRIES = 3
 _PROPFIND_BODY = (b'<?xml version="1.0" encoding="utf-8"?><d:propfind xmlns:d="DAV:"><d:prop>'
                   b'<d:resourcetype/><d:getlastmodified/><d:getetag/></d:prop></d:propfind>')
@@ -46,7 +50,8 @@ class WebDavStore(Store):
     def __init__(self, url: str, username: str, password: str) -> None:
         self.url = url if url.endswith("/") else url + "/"
         self.base_path = urlsplit(self.url).path
-        self.session = requests.Session()
+        self.http = http.BoundedSession()
+        self.session = self.http.session
         self.session.auth = (username, password) if username else None
         self.session.headers["User-Agent"] = "AuthVault backup"
         self._username = username
@@ -68,6 +73,7 @@ class WebDavStore(Store):
             raise BackupTargetInvalid(
                 N_("Put the WebDAV user name and password in their own fields, not in the "
                    "address."))
+        reach.check_host(parts.hostname)  # not an address only this server reaches
         if parts.query or parts.fragment:
             raise BackupTargetInvalid(N_("The WebDAV address must not have a ? or # part."))
         username = require(target, "username", optional=True)
@@ -101,8 +107,12 @@ class WebDavStore(Store):
     def _request(self, method: str, url: str, *, allow_403: bool = False,
                  retry_broken: bool = False, **kwargs: Any) -> requests.Response:
         try:
-            resp = self.session.request(method, url, timeout=TIMEOUT, allow_redirects=False,
-                                        **kwargs)
+            resp = self.http.request(method, url, **kwargs)
+        except http.OutOfTime as exc:
+            raise BackupUnreachable(self.describe()) from exc
+        except http.AnswerTooLarge as exc:
+            log.warning("WebDAV at %s sent an answer over %d bytes", self.describe(), MAX_ANSWER_BYTES)
+            raise BackupNotAStore(self.describe(), "webdav") from exc
         except requests.exceptions.ChunkedEncodingError as exc:
             if retry_broken:
                 raise _BrokenBody() from exc
@@ -120,7 +130,10 @@ class WebDavStore(Store):
         return resp
 
     def _fail(self, resp: requests.Response, what: str) -> BackupError:
+        # The status goes to the log only (issue 12: answers must not tell internal services apart).
         log.warning("WebDAV %s at %s answered HTTP %d", what, self.describe(), resp.status_code)
+        if what == "PROPFIND" and resp.status_code not in (500, 502, 503, 504, 507):
+            return BackupNotAStore(self.describe(), "webdav")  # no WebDAV server answers so
         return BackupServerError(self.describe(), f"HTTP {resp.status_code} on {what}")
 
     def _etag_of(self, name: str, resp: requests.Response) -> str:
@@ -180,7 +193,7 @@ class WebDavStore(Store):
         try:
             root = ET.fromstring(resp.content)
         except ET.ParseError as exc:
-            raise BackupServerError(self.describe(), "unreadable PROPFIND answer") from exc
+            raise BackupNotAStore(self.describe(), "webdav") from exc
         own = (self.base_path + quote(prefix, safe="/")).rstrip("/")
         out = []
         for response in root.iter(f"{_DAV}response"):
@@ -307,6 +320,10 @@ class WebDavStore(Store):
             return
         if resp.status_code != 207:
             raise self._fail(resp, "PROPFIND")
+        try:
+            ET.fromstring(resp.content)  # a 207 that is not a multistatus is no WebDAV answer
+        except ET.ParseError as exc:
+            raise BackupNotAStore(self.describe(), "webdav") from exc
 
 
 class _BrokenBody(Exception):

@@ -19,6 +19,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .. import data_folder, first_run, gates
 from .. import db as database
+from ..backup import reach
 from ..config import Settings, bind_port
 from ..devices import registry
 from ..files import create_once
@@ -118,6 +119,7 @@ def create_app(settings: Settings | None = None, test_config: dict | None = None
     settings = settings or Settings()
     data_folder.prepare(settings.data_dir, settings.db_path)  # 0700/0600, writable, or one line and exit
     gates.configure(settings.data_dir / "locks")  # costly work is bounded across workers
+    reach.configure(data_dir=settings.data_dir, allow_loopback=settings.backup_allow_loopback)
     if not logging.getLogger().handlers:  # under gunicorn: our INFO and up to stderr, with gunicorn's
         logging.basicConfig(level=logging.INFO, format="[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s")
     app = Flask("authvault", root_path=str(REPO), template_folder="templates", static_folder="static")

@@ -104,6 +104,8 @@ class GunicornServer:
                 "AUTHVAULT_SETUP_TOKEN": SETUP_TOKEN,
                 "AUTHVAULT_ORIGIN": f"http://localhost:{port}",
                 "PYTHONUNBUFFERED": "1",
+                # The tests' backup servers are on 127.0.0.1 (authvault/backup/reach.py).
+                "AUTHVAULT_BACKUP_ALLOW_LOOPBACK": "1",
             }
         )
         full_env.update(env or {})

@@ -1,0 +1,133 @@
+"""HTTP to a backup account with bounds: answer size and one deadline for a whole operation.
+
+A backup account's address is typed by a person and answered by any server at all. So every
+request of the WebDAV and S3 stores goes through `BoundedSession`:
+
+- each request has 5 s to connect and 8 s between bytes, and the whole operation (a store lives
+  for one: an enable, a push, a restore) ends `OPERATION_SECONDS` after it began. A watchdog
+  shuts the sockets of the operation down at that moment, so a server that trickles its headers
+  or body a byte at a time is cut off too (a per-read timeout never fires for it);
+- bodies are streamed and reading stops at `MAX_ANSWER_BYTES` (a 300 MB answer took a worker to
+  1 GB when bodies were read whole).
+"""
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from typing import Any
+
+import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+
+TIMEOUT = (5.0, 8.0)  # connect, between bytes (seconds)
+#: One store operation, all its requests together. On a home network a WebDAV or S3 request takes
+#: milliseconds and an operation a dozen of them; a person waits for an enable, so 10 s it is.
+OPERATION_SECONDS = 10.0
+#: The largest answer read: a backup object of 1,000 accounts is about 0.5 MB.
+MAX_ANSWER_BYTES = 16 * 1024 * 1024
+
+
+class AnswerTooLarge(Exception):
+    """The server sent (or announced) more than MAX_ANSWER_BYTES."""
+
+
+class OutOfTime(Exception):
+    """The operation's deadline passed."""
+
+
+class _Adapter(HTTPAdapter):
+    """An adapter whose connections report their sockets, so the watchdog can shut them."""
+
+    def __init__(self, sockets: list[socket.socket]) -> None:
+        self._sockets = sockets
+        super().__init__(max_retries=0)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        sockets = self._sockets
+
+        def tracked(base: type) -> type:
+            class Conn(base):  # type: ignore[misc, valid-type]
+                def connect(self) -> None:
+                    super().connect()
+                    sockets.append(self.sock)
+            return Conn
+
+        http = type("Pool", (urllib3.HTTPConnectionPool,),
+                    {"ConnectionCls": tracked(urllib3.connection.HTTPConnection)})
+        https = type("Pool", (urllib3.HTTPSConnectionPool,),
+                     {"ConnectionCls": tracked(urllib3.connection.HTTPSConnection)})
+        self.poolmanager.pool_classes_by_scheme = {"http": http, "https": https}
+
+
+class BoundedSession:
+    """A `requests.Session` for one store operation: bounded in time and in answer size."""
+
+    def __init__(self, operation_seconds: float = OPERATION_SECONDS,
+                 max_answer: int = MAX_ANSWER_BYTES) -> None:
+        self.deadline = time.monotonic() + operation_seconds
+        self.max_answer = max_answer
+        self._sockets: list[socket.socket] = []
+        self.session = requests.Session()
+        adapter = _Adapter(self._sockets)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self._expired = False
+
+    def close(self) -> None:
+        """Close every connection."""
+        self.session.close()
+
+    def _cut(self) -> None:
+        self._expired = True
+        for sock in list(self._sockets):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def request(self, method: str, url: str, *, decode: bool = True,
+                **kwargs: Any) -> requests.Response:
+        """One request; the body is read (bounded) into the response. Raises OutOfTime,
+        AnswerTooLarge, or what `requests` raises."""
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0 or self._expired:
+            raise OutOfTime()
+        watchdog = threading.Timer(remaining, self._cut)
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            resp = self.session.request(method, url, stream=True, allow_redirects=False,
+                                        timeout=(min(TIMEOUT[0], remaining), min(TIMEOUT[1], remaining)),
+                                        **kwargs)
+            with resp:
+                resp._content = self._body(resp, decode)
+                resp._content_consumed = True  # type: ignore[attr-defined]
+            return resp
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+            if self._expired:
+                raise OutOfTime() from None
+            if isinstance(exc, requests.RequestException):
+                raise
+            # Reading the raw body broke off (urllib3's own errors): what requests calls it.
+            raise requests.exceptions.ChunkedEncodingError(str(type(exc).__name__)) from exc
+        finally:
+            watchdog.cancel()
+
+    def _body(self, resp: requests.Response, decode: bool) -> bytes:
+        announced = resp.headers.get("Content-Length") or "0"
+        if not announced.isdigit() or int(announced) > self.max_answer:
+            raise AnswerTooLarge()
+        chunks: list[bytes] = []
+        size = 0
+        # read1-sized pieces: the loop sees every recv, so the deadline holds between bytes too.
+        for chunk in resp.raw.stream(64 * 1024, decode_content=decode):
+            size += len(chunk)
+            if size > self.max_answer:
+                raise AnswerTooLarge()
+            chunks.append(chunk)
+        if self._expired:
+            raise OutOfTime()
+        return b"".join(chunks)
