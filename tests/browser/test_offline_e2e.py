@@ -525,3 +525,25 @@ def test_no_secret_in_any_browser_store_or_the_profile_folder(playwright_sync: A
         data = path.read_bytes()
         on_disk += [f"{name} in {path.relative_to(profile)}" for name, needle in needles.items() if needle in data]
     assert on_disk == [], on_disk
+
+
+@pytest.mark.slow
+def test_offline_view_locks_itself_after_the_idle_time(browser: Any, home: list[GunicornServer]) -> None:
+    device = new_device(browser, home[0].origin, service_workers="allow")
+    try:
+        setup_device(device, home[0])
+        device.api("PATCH", "/api/settings", {"lock_minutes": 1})
+        add_accounts(device, {"Fastbank": SECRETS["Fastbank"]})
+        device.goto("/")
+        wait_for_controller(device.page)
+        assert wait_for_copy(device.page)["lock_minutes"] == 1
+        go_offline_and_reload(device, home[0])
+        unlock_offline_with_passphrase(device)
+        started = time.monotonic()
+        device.page.wait_for_selector("#offline-form", state="visible", timeout=90_000)
+        assert 55 <= time.monotonic() - started <= 75
+        assert device.page.locator("#accounts .acct").count() == 0
+        assert "Fastbank" not in device.page.content()
+        assert device.page.evaluate("() => window.AuthVaultOffline.unlocked") is False
+    finally:
+        device.close()
