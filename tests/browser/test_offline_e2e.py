@@ -306,7 +306,7 @@ def test_back_online_with_the_session_lapsed_the_offline_view_stays(browser: Any
         page = device.page
         page.click("#offline-retry")
         page.wait_for_selector("#offline-online-box:not([hidden])")
-        assert "reachable again" in page.inner_text("#offline-banner")
+        assert "reachable again" in page.inner_text("#offline-reach")
         assert "still the offline copy" in page.inner_text("#offline-banner")
         check_codes(device)                                        # the codes stay
         page.screenshot(path=str(screenshot_dir / "offline-back-locked-light.png"))
@@ -545,5 +545,27 @@ def test_offline_view_locks_itself_after_the_idle_time(browser: Any, home: list[
         assert device.page.locator("#accounts .acct").count() == 0
         assert "Fastbank" not in device.page.content()
         assert device.page.evaluate("() => window.AuthVaultOffline.unlocked") is False
+    finally:
+        device.close()
+
+
+def test_offline_page_in_japanese(browser: Any, home: list[GunicornServer], screenshot_dir: Path) -> None:
+    device = new_device(browser, home[0].origin, service_workers="allow", locale="ja-JP",
+                        extra_http_headers={"Accept-Language": "ja"})
+    try:
+        setup_device(device, home[0])
+        add_accounts(device, {"Fastbank": SECRETS["Fastbank"]})
+        device.goto("/")
+        wait_for_controller(device.page)
+        wait_for_copy(device.page)
+        go_offline_and_reload(device, home[0])
+        page = device.page
+        assert "AuthVault サーバーに接続できません" in page.inner_text("#offline-banner")
+        assert "オフラインでロック解除" in page.inner_text("#offline-form")
+        page.screenshot(path=str(screenshot_dir / "offline-unlock-ja-light.png"))
+        unlock_offline_with_passphrase(device)
+        check_codes(device)
+        page.emulate_media(color_scheme="dark")
+        page.screenshot(path=str(screenshot_dir / "offline-list-ja-dark.png"))
     finally:
         device.close()
