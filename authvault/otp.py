@@ -2,7 +2,7 @@
 
 No Flask here: functions take accounts and times and return codes, URIs and errors.
 The rules for what a usable account is live in `validate`; the choices made where other
-projects disagree about otpauth URIs are written down in notes/uri-policy.md.
+projects disagree about otpauth URIs are written down in the README ("otpauth URI policy").
 """
 from __future__ import annotations
 
@@ -43,6 +43,7 @@ _DIGESTS: dict[str, Callable[..., Any]] = {
     "SHA1": hashlib.sha1, "SHA256": hashlib.sha256, "SHA512": hashlib.sha512,
 }
 _BASE32_RE = re.compile(r"[A-Z2-7]*")
+_CANONICAL_BASE32 = re.compile(r"[A-Z2-7]+\Z")
 _IGNORED_IN_SECRET = re.compile(r"[\s\-]+")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # Parameters whose value matters: given twice with different values, the URI is ambiguous.
@@ -94,20 +95,38 @@ class CodeWindow:
 
 # --- secrets -------------------------------------------------------------------------------
 
-def decode_secret(text: str) -> bytes:
-    """Raw key bytes from base32 text: any case, spaces and hyphens ignored, padding optional."""
+def decode_base32(text: Any) -> bytes:
+    """Bytes of base32 text: any case, white space and hyphens ignored, padding optional.
+
+    Characters outside A-Z and 2-7 and lengths base32 never has are refused (`invalid_secret`),
+    as is nothing at all (`missing_secret`, `empty_secret`). The vault reads its stored secrets
+    with this; everything a person or a file brings goes through `decode_secret`.
+    """
+    if text is None:
+        raise OtpError("missing_secret", N_("The secret is missing."))
     if not isinstance(text, str):
         raise OtpError("invalid_secret", N_("The secret is not valid base32."))
-    cleaned = _IGNORED_IN_SECRET.sub("", text).upper().rstrip("=")
+    # What encode_secret writes needs no clean-up (the vault decodes every secret per request).
+    cleaned = text if _CANONICAL_BASE32.match(text) else \
+        _IGNORED_IN_SECRET.sub("", text).upper().rstrip("=")
     if not cleaned:
         raise OtpError("empty_secret", N_("The secret is empty."))
     # Lengths 1, 3 and 6 (mod 8) leave a whole character unused: RFC 4648 never produces them.
-    if not _BASE32_RE.fullmatch(cleaned) or len(cleaned) % 8 in (1, 3, 6):
+    if len(cleaned) % 8 in (1, 3, 6) or not _BASE32_RE.fullmatch(cleaned):
         raise OtpError("invalid_secret", N_("The secret is not valid base32."))
     try:
-        raw = base64.b32decode(cleaned + "=" * (-len(cleaned) % 8))
+        return base64.b32decode(cleaned + "=" * (-len(cleaned) % 8))
     except (binascii.Error, ValueError) as exc:
         raise OtpError("invalid_secret", N_("The secret is not valid base32.")) from exc
+
+
+def decode_secret(text: Any) -> bytes:
+    """Raw key bytes from base32 text: the one acceptance rule for every secret AuthVault takes.
+
+    The account form, otpauth URIs and every importer decode through here (README, "otpauth URI
+    policy"): `decode_base32`, then keys under MIN_SECRET_BYTES are refused.
+    """
+    raw = decode_base32(text)
     _check_secret(raw)
     return raw
 
@@ -284,11 +303,9 @@ def _int_param(params: dict[str, str], key: str, default: int, error: Callable[[
 
 
 def split_label(label: str, issuer: str, *, literal_colon: bool = False) -> tuple[str, str]:
-    """(issuer prefix, account name) of a decoded label; see notes/uri-policy.md for the rule.
-
-    A literal colon in a URI label always separates the issuer. An encoded one (%3A), or a colon
-    in a Google export's name field, separates it only when what precedes it is empty or is the
-    issuer given separately; otherwise the colon belongs to the account name ("a:b", "encoding: x").
+    """(issuer prefix, account name) of a Google export's name field (README, "Google
+    Authenticator exports"): its colon separates an issuer only when what precedes it is empty or
+    is the issuer given separately; otherwise the colon belongs to the name ("encoding: x").
     """
     prefix, sep, rest = label.partition(":")
     if not sep:
@@ -296,6 +313,44 @@ def split_label(label: str, issuer: str, *, literal_colon: bool = False) -> tupl
     if literal_colon or not prefix.strip() or prefix.strip().casefold() == issuer.strip().casefold():
         return prefix.strip(), rest.strip()
     return "", label.strip()
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something AuthVault decided while reading an account that the person should see before
+    importing it ("Recognised as Steam Guard"); `message` is a msgid filled from `params`."""
+
+    code: str
+    message: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def text(self) -> str:
+        """The English note with its parameters filled in."""
+        return self.message % self.params if self.params else self.message
+
+
+def _uri_label(raw_label: str, issuer_param: str) -> tuple[str, str, str]:
+    """(issuer prefix, account name, how it was split) of a URI label; README "Label".
+
+    A literal colon always separates. An encoded one (%3A, Google's Key URI format allows both)
+    separates too, except where the prefix would swallow a name that plainly is one: when an
+    issuer parameter is given and the prefix is something else (the prefix would be dropped, so
+    it stays in the name), or when the prefix holds an "@" (an e-mail address is an account
+    name, never an issuer).
+    """
+    if ":" in raw_label:
+        prefix_raw, _, name_raw = raw_label.partition(":")
+        return unquote(prefix_raw).strip(), unquote(name_raw).strip(), "literal"
+    label = unquote(raw_label)
+    prefix, sep, rest = label.partition(":")
+    if not sep:
+        return "", label.strip(), "none"
+    prefix = prefix.strip()
+    if prefix and issuer_param and prefix.casefold() != issuer_param.casefold():
+        return "", label.strip(), "kept"
+    if "@" in prefix:
+        return "", label.strip(), "kept"
+    return prefix, rest.strip(), "encoded"
 
 
 def _steam_uri_account(body: str) -> Account:
@@ -307,13 +362,19 @@ def _steam_uri_account(body: str) -> Account:
 
 def parse_uri(uri: str) -> Account:
     """An account from an otpauth:// Key URI (or Bitwarden's steam://SECRET)."""
+    return read_uri(uri)[0]
+
+
+def read_uri(uri: str) -> tuple[Account, list[Note]]:
+    """`parse_uri`, with the notes of what was recognised or guessed on the way."""
     if not isinstance(uri, str):
         raise OtpError("not_otpauth_uri", N_("This is not an otpauth:// address."))
     text = uri.strip()
     scheme, sep, body = text.partition("://")
     scheme = scheme.lower()
     if sep and scheme == "steam":
-        return _steam_uri_account(body)
+        return _steam_uri_account(body), [
+            Note("steam", N_("Recognised as Steam Guard from its steam:// key."))]
     if not sep or scheme != "otpauth":
         raise OtpError("not_otpauth_uri", N_("This is not an otpauth:// address."))
     # Split by hand: "#" is literal here (Azure AD guest labels hold "#EXT#"), never a fragment.
@@ -324,22 +385,29 @@ def parse_uri(uri: str) -> Account:
         raise OtpError("unsupported_type", N_("The type %(type)s is not supported: use totp, hotp or steam."),
                        type=kind[:20])
     params = _query(query)
+    notes: list[Note] = []
 
     issuer_param = params.get("issuer", "").strip()
-    literal = ":" in raw_label
-    if literal:
-        prefix_raw, _, name_raw = raw_label.partition(":")
-        label_issuer, name = unquote(prefix_raw).strip(), unquote(name_raw).strip()
-    else:
-        label_issuer, name = split_label(unquote(raw_label), issuer_param)
+    label_issuer, name, how = _uri_label(raw_label, issuer_param)
     issuer = issuer_param or label_issuer
-    if label_issuer and issuer_param and label_issuer != issuer_param:
-        log.debug("otpauth label prefix and issuer parameter differ; using the parameter")
+    if label_issuer and issuer_param and label_issuer.casefold() != issuer_param.casefold():
+        notes.append(Note("issuer_parameter", N_(
+            "The label names “%(prefix)s”, the issuer parameter “%(issuer)s”: the issuer parameter "
+            "was used."), {"prefix": label_issuer[:100], "issuer": issuer_param[:100]}))
+    elif how == "encoded" and label_issuer and not issuer_param:
+        notes.append(Note("issuer_from_label", N_("The issuer “%(issuer)s” was taken from the label."),
+                          {"issuer": label_issuer[:100]}))
 
     digits_text = params.get("digits", "").strip()
-    if (params.get("encoder", "").strip().lower() == "steam"
-            or (kind == "totp" and digits_text == "5" and issuer.casefold() == "steam")):
-        kind = "steam"
+    if kind != "steam":
+        if params.get("encoder", "").strip().lower() == "steam":
+            kind = "steam"
+            notes.append(Note("steam", N_("Recognised as Steam Guard from encoder=steam.")))
+        elif kind == "totp" and issuer.casefold() == "steam" and digits_text in ("", "5"):
+            # Steam's own QR code (what Steam Guard tools print and keep in maFiles) is a totp URI
+            # with issuer Steam and no digits: Steam Guard tools, totp-rs and Stratum read it as Steam.
+            kind = "steam"
+            notes.append(Note("steam", N_("Recognised as Steam Guard from its issuer “Steam”.")))
 
     account = Account(secret=b"", type=kind, issuer=issuer, name=name)  # type: ignore[arg-type]
     if kind != "steam":
@@ -356,7 +424,7 @@ def parse_uri(uri: str) -> Account:
         raise OtpError("missing_secret", N_("The address has no secret."))
     account.secret = decode_secret(params["secret"])
     # The image parameter is never fetched: a QR code's author would choose where the server connects.
-    return validate(account)
+    return validate(account), notes
 
 
 def _quote(text: str) -> str:
@@ -372,7 +440,11 @@ def to_uri(account: Account) -> str:
         # Read as Steam by KeePassXC, pyotp, 2FAuth and steamguard-cli exports; apps that know no
         # Steam still get a well-formed TOTP URI instead of an unknown type.
         kind, issuer = "totp", issuer or "Steam"
-    label = f"{_quote(issuer)}:{_quote(name)}" if issuer else _quote(name)
+    if issuer:
+        label = f"{_quote(issuer)}:{_quote(name)}"
+    else:
+        # A colon in a name without issuer would read back as a separator: an empty prefix first.
+        label = f"%3A{_quote(name)}" if ":" in name else _quote(name)
     query = [("secret", encode_secret(bytes(account.secret)))]
     if issuer:
         query.append(("issuer", issuer))

@@ -97,7 +97,15 @@ def test_export_matches_the_otpauth_urls_written_from_it() -> None:
     migrated = [a for b in gm.parse_migration_text((BASE / case["file"]).read_text(encoding="utf-8"))
                 for a in b.accounts]
     lines = (BASE / case["expected_otpauth_urls_file"]).read_text(encoding="utf-8").split()
-    assert [_got(otp.parse_uri(line)) for line in lines] == [_got(a) for a in migrated]
+    read = [_got(otp.parse_uri(line)) for line in lines]
+    want = [_got(a) for a in migrated]
+    # One difference, by policy (README, "Label"): extract_otp_secrets writes the name field
+    # "encoding: ¿äÄéÉ? (demo)" (no issuer) as the label "encoding%3A%20...", which Google's Key URI
+    # format reads as issuer "encoding" and name "¿äÄéÉ? (demo)"; so do we.
+    i = next(i for i, w in enumerate(want) if w[1].startswith("encoding: "))
+    assert read[i][:2] == ("encoding", "¿äÄéÉ? (demo)")
+    assert read[i][2:] == want[i][2:]
+    assert read[:i] + read[i + 1:] == want[:i] + want[i + 1:]
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if "expected_otpauth" in c], ids=lambda c: c["id"])

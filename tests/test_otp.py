@@ -67,6 +67,14 @@ POLICY_ACCEPTS: dict[str, dict[str, Any]] = {
 }
 # Accepted by both, but with fields we set differently.
 POLICY_FIELDS: dict[str, dict[str, Any]] = {
+    # An encoded colon separates issuer and name, as Google's Key URI format writes it
+    # (issuer (":" / "%3A") accountname) and Ente, Stratum, totp-rs and hectorm/otpauth read it;
+    # pyotp keeps it in the name.
+    "otpauth://totp/a%3Ab?secret=GEZDGNBV": {"issuer": "a", "account": "b"},
+    # extract_otp_secrets writes a Google export's name field with its colon encoded; by the Key URI
+    # format that is an issuer separator followed by "%20"s, so it is read as issuer "encoding".
+    "otpauth://totp/encoding%3A%20%C2%BF%C3%A4%C3%84%C3%A9%C3%89%3F%20%28demo%29"
+    "?secret=7KSQL2JTUDIS5EF65KLMRQIIGY": {"issuer": "encoding", "account": "¿äÄéÉ? (demo)"},
     # 2FAuth's own storage turns a 5-digit "Steam" TOTP into Steam Guard; so do we.
     "otpauth://totp/Steam:account?secret=XJGTDRUUKZH3X7TQN2QZUGCGXZCC5LXE&issuer=Steam&digits=5&period=30"
     "&algorithm=sha1": {"type": "steam"},
@@ -139,12 +147,19 @@ SECRET = "JBSWY3DPEHPK3PXP"
     # A literal colon always separates the issuer.
     (f"otpauth://totp/ACME:bob?secret={SECRET}", "ACME", "bob"),
     (f"otpauth://totp/ACME:%20%20bob?secret={SECRET}", "ACME", "bob"),
-    # An encoded colon separates it only before the issuer parameter or nothing...
+    # An encoded colon separates them too (Google's Key URI format, Ente, Stratum, totp-rs)...
     (f"otpauth://totp/ACME%3Abob?secret={SECRET}&issuer=acme", "acme", "bob"),
     (f"otpauth://totp/%3Abob?secret={SECRET}", "", "bob"),
-    # ...otherwise it is part of the account name.
-    (f"otpauth://totp/ACME%3Abob?secret={SECRET}", "", "ACME:bob"),
+    (f"otpauth://totp/ACME%3Abob?secret={SECRET}", "ACME", "bob"),
+    (f"otpauth://totp/example%20finance%3Aee%40ff.gg?secret={SECRET}", "example finance", "ee@ff.gg"),
+    (f"otpauth://totp/ACME%3A%20%20bob?secret={SECRET}", "ACME", "bob"),
+    # ...except where the prefix would swallow a name that plainly is one: another issuer is
+    # given (splitting would drop the prefix), or the prefix is an e-mail address.
     (f"otpauth://totp/Foo%3Abar?secret={SECRET}&issuer=Baz", "Baz", "Foo:bar"),
+    (f"otpauth://totp/bob%40example.com%3Awork?secret={SECRET}", "", "bob@example.com:work"),
+    (f"otpauth://totp/bob@example.com%3Awork?secret={SECRET}&issuer=ACME", "ACME", "bob@example.com:work"),
+    # A literal colon wins over an encoded one.
+    (f"otpauth://totp/A%3AB:c?secret={SECRET}", "A:B", "c"),
     # Label prefix and issuer parameter disagree: the parameter wins, the prefix is dropped.
     (f"otpauth://totp/Contoso:bob?secret={SECRET}&issuer=Microsoft", "Microsoft", "bob"),
     # An empty issuer parameter falls back to the label prefix.
@@ -429,7 +444,8 @@ def test_code_window_steam() -> None:
      "otpauth://totp/Text%3A%20More%20Text:Secret?secret=JBSWY3DPEHPK3PXP&issuer=Text%3A%20More%20Text"
      "&algorithm=SHA512&digits=6&period=60"),
     (Account(secret=HELLO_KEY, name="a:b#c&d?e/f"),
-     "otpauth://totp/a%3Ab%23c%26d%3Fe%2Ff?secret=JBSWY3DPEHPK3PXP&algorithm=SHA1&digits=6&period=30"),
+     # No issuer but a colon in the name: an empty prefix first, or the colon would read as one.
+     "otpauth://totp/%3Aa%3Ab%23c%26d%3Fe%2Ff?secret=JBSWY3DPEHPK3PXP&algorithm=SHA1&digits=6&period=30"),
     (Account(secret=HELLO_KEY, type="steam", name="gaben", digits=5),
      "otpauth://totp/Steam:gaben?secret=JBSWY3DPEHPK3PXP&issuer=Steam&algorithm=SHA1&digits=5&period=30"
      "&encoder=steam"),
@@ -474,3 +490,66 @@ def test_uri_policy_note_exists_and_covers_the_rules() -> None:
     for word in ("%3A", "issuer parameter", "twice", "encoder=steam", "SHA224", "5 bytes", "6 to 10",
                  "image", "#", "steam://", "label"):
         assert word in text, word
+
+
+# --- Steam's own QR code (issue 15, item 2) ------------------------------------------------
+# What Steam Guard tools (steamguard-cli, Steam Desktop Authenticator) print as Steam's QR code and
+# keep in maFiles as `uri`: a totp URI with issuer Steam and no digits. Steam Guard tools, totp-rs
+# (feature "steam") and Stratum read it as Steam Guard; pyotp (which needs encoder=steam) does not.
+# Known answers: pyotp's SteamTOTP.test_match_examples vectors (../shared/fixtures/vectors).
+STEAM_VECTOR_SECRET = "FMXNK4QEGKVPULRTADY6JIDK5VHUBGZW"
+
+
+@pytest.mark.parametrize("uri", [
+    f"otpauth://totp/Steam:gaben?secret={STEAM_VECTOR_SECRET}&issuer=Steam",
+    f"otpauth://totp/Steam:gaben?secret={STEAM_VECTOR_SECRET}",  # label prefix only
+    f"otpauth://totp/gaben?secret={STEAM_VECTOR_SECRET}&issuer=steam",
+    f"otpauth://totp/Steam:gaben?secret={STEAM_VECTOR_SECRET}&issuer=Steam&digits=5",  # 2FAuth
+])
+def test_steam_guard_qr_code_gives_steam_codes(uri: str) -> None:
+    account, notes = otp.read_uri(uri)
+    assert (account.type, account.issuer.casefold(), account.name) == ("steam", "steam", "gaben")
+    assert [otp.code_at(account, t) for t in (0, 30, 60, 90)] == ["C5V56", "QJY8Y", "R3WQY", "JG3T3"]
+    assert [n.code for n in notes] == ["steam"]
+    assert "Steam Guard" in notes[0].text()
+
+
+@pytest.mark.parametrize("uri", [
+    # An explicit digit count other than 5 is the service's word: a plain TOTP.
+    f"otpauth://totp/Steam:gaben?secret={STEAM_VECTOR_SECRET}&issuer=Steam&digits=6",
+    # Another issuer, or an hotp URI, is never Steam.
+    f"otpauth://totp/Steamy:gaben?secret={STEAM_VECTOR_SECRET}&issuer=Steamy",
+    f"otpauth://hotp/Steam:gaben?secret={STEAM_VECTOR_SECRET}&issuer=Steam",
+])
+def test_steam_issuer_rule_stops_where_the_uri_says_otherwise(uri: str) -> None:
+    account, notes = otp.read_uri(uri)
+    assert account.type != "steam"
+    assert account.digits == 6
+    assert not [n for n in notes if n.code == "steam"]
+
+
+def test_steam_rule_known_answer_for_explicit_6_digits() -> None:
+    # RFC 6238's SHA1 seed under issuer Steam with digits=6: the RFC's own code (truncated to 6).
+    uri = "otpauth://totp/Steam:x?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Steam&digits=6"
+    assert otp.code_at(otp.parse_uri(uri), 59) == "287082"
+
+
+def test_uri_notes_say_what_was_guessed() -> None:
+    _, notes = otp.read_uri(f"otpauth://totp/example%20finance%3Aee%40ff.gg?secret={SECRET}")
+    assert [(n.code, n.params) for n in notes] == [("issuer_from_label", {"issuer": "example finance"})]
+    _, notes = otp.read_uri(f"otpauth://totp/Contoso:bob?secret={SECRET}&issuer=Microsoft")
+    assert [n.code for n in notes] == ["issuer_parameter"]
+    _, notes = otp.read_uri(f"otpauth://totp/ACME:bob?secret={SECRET}&issuer=ACME")
+    assert notes == []
+    _, notes = otp.read_uri(f"steam://{SECRET}")
+    assert [n.code for n in notes] == ["steam"]
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    (None, "missing_secret"), ("", "empty_secret"), ("  - ", "empty_secret"), ("ABC", "invalid_secret"),
+    ("JBSWY3DP_EHPK3PXP", "invalid_secret"), ("GEZDG", "secret_too_short"), (b"JBSWY3DP", "invalid_secret"),
+])
+def test_the_one_decoder_refuses_with_its_own_code(text: Any, code: str) -> None:
+    with pytest.raises(OtpError) as info:
+        otp.decode_secret(text)
+    assert info.value.code == code

@@ -13,12 +13,12 @@ from __future__ import annotations
 import struct
 from typing import Any
 
+from ...otp import decode_secret
 from .base import DamagedFile, EntryCollector, Importer, PasswordRequired, WrongPassword
 from .support.decode import (
     InvalidTag,
     account,
     aes_gcm_decrypt,
-    b32decode,
     load_json,
     looks_like_text,
     pbkdf2,
@@ -98,7 +98,7 @@ class AndOtpImporter(Importer):
             issuer,
             label,
             lambda: account(
-                secret=b32decode(obj.get("secret")),
+                secret=decode_secret(obj.get("secret")),
                 type=obj.get("type"),
                 issuer=issuer,
                 name=label,

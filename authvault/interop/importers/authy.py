@@ -11,6 +11,7 @@ from functools import partial
 from typing import Any
 
 from ...errors import N_
+from ...otp import decode_secret
 from .base import (
     DamagedFile,
     EntryCollector,
@@ -24,7 +25,6 @@ from .support.decode import (
     account,
     aes_cbc_decrypt,
     android_prefs,
-    b32decode,
     b64decode,
     is_android_prefs,
     load_json,
@@ -104,5 +104,5 @@ class AuthyImporter(Importer):
             except (BadPadding, ValueError) as exc:
                 raise EntryRejected(N_("This secret could not be decrypted.")) from exc
         return account(
-            secret=b32decode(secret_text), issuer=issuer, name=name, digits=obj.get("digits")
+            secret=decode_secret(secret_text), issuer=issuer, name=name, digits=obj.get("digits")
         )

@@ -11,8 +11,9 @@ import io
 from typing import Any
 
 from ...errors import N_
+from ...otp import decode_secret
 from .base import DamagedFile, EntryCollector, Importer, UnsupportedFormatVersion
-from .support.decode import account, b32decode, looks_like_text, peek_json, text
+from .support.decode import account, looks_like_text, peek_json, text
 from .support.uris import account_from_uri, uri_label
 
 _CSV_COLUMN = "login_totp"
@@ -80,7 +81,7 @@ class BitwardenImporter(Importer):
         uri = uri.strip()
         if "://" not in uri:
             # Bitwarden also stores a bare base32 secret: a default TOTP.
-            out.add("", "", lambda: account(secret=b32decode(uri)))
+            out.add("", "", lambda: account(secret=decode_secret(uri)))
             return
         issuer, name = uri_label(uri)
         out.add(issuer, name, lambda: account_from_uri(uri))

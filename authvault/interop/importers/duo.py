@@ -10,8 +10,9 @@ from functools import partial
 from typing import Any
 
 from ...errors import N_
+from ...otp import decode_secret
 from .base import DamagedFile, EntryCollector, EntryRejected, Importer
-from .support.decode import account, b32decode, load_json, peek_json
+from .support.decode import account, load_json, peek_json
 
 
 def _is_duo(doc: Any) -> bool:
@@ -54,5 +55,5 @@ class DuoImporter(Importer):
         counter = gen.get("counter")
         kind = "hotp" if counter is not None else "totp"
         return account(
-            secret=b32decode(gen.get("otpSecret")), type=kind, name=obj.get("name"), counter=counter
+            secret=decode_secret(gen.get("otpSecret")), type=kind, name=obj.get("name"), counter=counter
         )

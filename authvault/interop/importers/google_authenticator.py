@@ -9,11 +9,11 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
+from ...otp import decode_secret
 from .base import EntryCollector, Importer, unsupported_type
 from .support.decode import (
     SQLITE_MAGIC,
     account,
-    b32decode,
     split_label,
     sqlite_rows,
     sqlite_tables,
@@ -54,7 +54,7 @@ class GoogleAuthenticatorImporter(Importer):
         if kind is None:
             raise unsupported_type(str(row.get("type"))[:10])
         return account(
-            secret=b32decode(row.get("secret")),
+            secret=decode_secret(row.get("secret")),
             type=kind,
             issuer=issuer,
             name=name,

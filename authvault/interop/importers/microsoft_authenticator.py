@@ -11,8 +11,9 @@ from functools import partial
 from typing import Any
 
 from ...errors import N_
+from ...otp import decode_secret
 from .base import EntryCollector, EntryRejected, Importer, unsupported_type
-from .support.decode import SQLITE_MAGIC, account, b32decode, b64decode, sqlite_rows, sqlite_tables
+from .support.decode import SQLITE_MAGIC, account, b64decode, sqlite_rows, sqlite_tables
 
 
 def _is_microsoft_db(data: bytes) -> bool:
@@ -50,7 +51,7 @@ class MicrosoftAuthenticatorImporter(Importer):
                 "unsupported_type",
             )
         if kind == 0:
-            secret, digits = b32decode(secret_text), 6
+            secret, digits = decode_secret(secret_text), 6
         elif kind == 1:
             try:
                 secret, digits = b64decode(str(secret_text)), 8

@@ -12,6 +12,7 @@ from typing import Any
 
 from ... import gates
 from ...errors import N_
+from ...otp import decode_secret
 from .base import (
     DamagedFile,
     EntryCollector,
@@ -27,7 +28,6 @@ from .support.decode import (
     account,
     aes_cbc_decrypt,
     aes_gcm_decrypt,
-    b32decode,
     load_json,
     pbkdf2,
     peek_json,
@@ -134,7 +134,7 @@ class StratumImporter(Importer):
             if algo not in _ALGORITHMS:
                 raise unsupported_type(str(algo)[:10])
             return account(
-                secret=b32decode(obj.get("secret")),
+                secret=decode_secret(obj.get("secret")),
                 type=_TYPES[kind],
                 issuer=obj.get("issuer"),
                 name=obj.get("username"),

@@ -13,6 +13,7 @@ from functools import partial
 from typing import Any
 
 from ...errors import N_
+from ...otp import decode_secret
 from .base import (
     DamagedFile,
     EntryCollector,
@@ -26,7 +27,6 @@ from .support.decode import (
     account,
     aes_cbc_decrypt,
     android_prefs,
-    b32decode,
     b64decode,
     hexdecode,
     is_android_prefs,
@@ -110,7 +110,7 @@ class TotpAuthenticatorImporter(Importer):
             except ValueError as exc:
                 raise EntryRejected(N_("The secret is not valid hex.")) from exc
         elif base in (32, "32"):
-            secret = b32decode(key)
+            secret = decode_secret(key)
         elif base in (64, "64"):
             secret = b64decode(key if isinstance(key, str) else "")
         else:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...errors import N_
+from ...otp import decode_secret
 from .base import (
     DamagedFile,
     EntryCollector,
@@ -24,7 +25,6 @@ from .support.decode import (
     InvalidTag,
     account,
     aes_gcm_decrypt,
-    b32decode,
     b64decode,
     load_json,
     pbkdf2,
@@ -116,7 +116,7 @@ class TwoFasImporter(Importer):
         name = otp.get("account") or ""
 
         def build() -> Any:
-            secret = b32decode(service.get("secret"))
+            secret = decode_secret(service.get("secret"))
             if schema == 1:
                 return account(secret=secret, issuer=issuer, name=name)
             kind = otp.get("tokenType") if schema >= 3 else "TOTP"

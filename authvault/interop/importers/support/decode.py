@@ -8,7 +8,6 @@ parameters read from a file are bounded before use.
 from __future__ import annotations
 
 import base64
-import binascii
 import contextlib
 import json
 import re
@@ -29,7 +28,6 @@ from ....otp import ALGORITHMS, Account
 from ..base import DatabaseLimit, EntryRejected, KdfCostRefused, unsupported_type
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
-_B32_RE = re.compile(r"^[A-Z2-7]*$")
 
 
 def text(data: bytes) -> str:
@@ -64,20 +62,6 @@ def peek_json(data: bytes) -> Any:
         return load_json(data)
     except (ValueError, RecursionError):
         return None
-
-
-def b32decode(value: Any) -> bytes:
-    """Decode a base32 secret leniently: any case, spaces, dashes and padding are ignored."""
-    if not isinstance(value, str):
-        raise EntryRejected(N_("The secret is missing."))
-    cleaned = re.sub(r"[\s\-=]", "", value).upper()
-    if not cleaned or not _B32_RE.match(cleaned):
-        raise EntryRejected(N_("The secret is not valid base32."))
-    cleaned += "=" * (-len(cleaned) % 8)
-    try:
-        return base64.b32decode(cleaned)
-    except (binascii.Error, ValueError) as exc:
-        raise EntryRejected(N_("The secret is not valid base32.")) from exc
 
 
 def b64decode(value: str | bytes) -> bytes:

@@ -10,10 +10,10 @@ from functools import partial
 from urllib.parse import unquote, urlsplit
 
 from ....errors import N_
-from ....otp import Account, OtpError, parse_uri
+from ....otp import Account, OtpError, decode_secret, parse_uri
 from ...google_migration import parse_migration_uri
 from ..base import EntryCollector, EntryRejected, unsupported_type
-from .decode import account, b32decode, split_label
+from .decode import account, split_label
 
 
 def uri_lines(content: str) -> list[str]:
@@ -44,7 +44,7 @@ def account_from_uri(uri: str) -> Account:
     uri = uri.strip()
     lower = uri.lower()
     if lower.startswith("steam://"):
-        return account(secret=b32decode(uri[len("steam://") :]), type="steam", issuer="Steam")
+        return account(secret=decode_secret(uri[len("steam://") :]), type="steam", issuer="Steam")
     if lower.startswith("otpauth://"):
         kind = lower[len("otpauth://") :].split("/", 1)[0]
         if kind not in ("totp", "hotp", "steam"):
