@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar
 
 from ...errors import N_, AuthVaultError
-from ...otp import Account, OtpError, validate
+from ...otp import Account, Note, OtpError, validate
 
 log = logging.getLogger(__name__)
 
@@ -174,11 +174,20 @@ class SkippedEntry:
 
 @dataclass
 class ImportResult:
-    """What a file yields: the accounts to add and the entries skipped with their reasons."""
+    """What a file yields: the accounts to add and the entries skipped with their reasons.
+
+    `notes` says, per account, what the importer recognised or guessed on the way ("Recognised
+    as Steam Guard"), for the preview; `notes_for` finds them.
+    """
 
     format: str
     accounts: list[Account] = field(default_factory=list)
     skipped: list[SkippedEntry] = field(default_factory=list)
+    notes: dict[int, list[Note]] = field(default_factory=dict)  # id(account) -> notes
+
+    def notes_for(self, acc: Account) -> list[Note]:
+        """The notes of one account of this result (an account object of `accounts`)."""
+        return self.notes.get(id(acc), [])
 
 
 class EntryRejected(Exception):
@@ -208,13 +217,27 @@ class EntryCollector:
     def __init__(self, fmt: str) -> None:
         self.result = ImportResult(format=fmt)
 
-    def add(self, issuer: Any, name: Any, build: Callable[[], Account]) -> Account | None:
-        """Run `build` for one entry; keep its account if it is valid, else record a skip."""
+    def add(
+        self,
+        issuer: Any,
+        name: Any,
+        build: Callable[[], Account | tuple[Account, list[Note]]],
+        notes: list[Note] | None = None,
+    ) -> Account | None:
+        """Run `build` for one entry; keep its account if it is valid, else record a skip.
+
+        `build` returns the account, or the account and notes of what was recognised or guessed
+        while reading it; `notes` adds the caller's own.
+        """
         # Names for the preview of a skipped entry: text only, and never unbounded.
         issuer_s = issuer.strip()[:200] if isinstance(issuer, str) else ""
         name_s = name.strip()[:200] if isinstance(name, str) else ""
         try:
-            account = validate(build())  # the shared rules for a usable account
+            built = build()
+            found: list[Note] = []
+            if isinstance(built, tuple):
+                built, found = built
+            account = validate(built)  # the shared rules for a usable account
         except EntryRejected as exc:
             self.skip(issuer_s, name_s, exc.reason, exc.code, **exc.params)
             return None
@@ -228,7 +251,14 @@ class EntryCollector:
             self.skip(issuer_s, name_s, N_("This entry is damaged."), "damaged_entry")
             return None
         self.result.accounts.append(account)
+        all_notes = [*found, *(notes or [])]
+        if all_notes:
+            self.result.notes[id(account)] = all_notes
         return account
+
+    def note(self, account: Account, note: Note) -> None:
+        """Add a note to an account already collected."""
+        self.result.notes.setdefault(id(account), []).append(note)
 
     def skip(
         self, issuer: str, name: str, reason: str, code: str = "damaged_entry", **params: Any

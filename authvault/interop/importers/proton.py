@@ -61,8 +61,8 @@ class ProtonImporter(Importer):
 
     @staticmethod
     def _build(uri: Any, entry: dict[str, Any]) -> Any:
-        acc = account_from_uri(uri)
+        acc, notes = account_from_uri(uri)
         note = entry.get("note")
         if note:
             acc.note = as_str(note)
-        return acc
+        return acc, notes

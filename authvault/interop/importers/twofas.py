@@ -3,8 +3,9 @@
 Encrypted backups hold `servicesEncrypted` = "base64(ciphertext+tag):base64(salt):base64(iv)",
 key = PBKDF2-HMAC-SHA256(password, salt, 10000), AES-256-GCM, plaintext = the services array.
 Since schema 2 a `reference` (a known text encrypted the same way) lets a wrong password be told
-from damaged data. Schema 1 carries no OTP parameters (every entry is a default TOTP); schema 2
-no token type (every entry is a TOTP).
+from damaged data. Each service's `otp` object may carry `tokenType` (TOTP, HOTP, STEAM) with
+`digits`, `period`, `algorithm` and `counter` at any schema (2FAS wrote HOTP entries in schema 1
+and 2 backups too); what is absent takes the TOTP defaults.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from .base import (
     PasswordRequired,
     UnsupportedFormatVersion,
     WrongPassword,
+    unsupported_type,
 )
 from .support.decode import (
     InvalidTag,
@@ -32,6 +34,8 @@ from .support.decode import (
 )
 
 _MAX_SCHEMA = 4
+#: 2FAS's tokenType values and ours.
+_TOKEN_TYPES = {"TOTP": "totp", "HOTP": "hotp", "STEAM": "steam"}
 _ITERATIONS = 10_000
 
 
@@ -75,7 +79,7 @@ class TwoFasImporter(Importer):
         if not isinstance(services, list):
             raise DamagedFile(self.label)
         for service in services:
-            self._entry(service, schema, out)
+            self._entry(service, out)
 
     def _decrypt(
         self, blob: Any, password: str | None, *, check_only: bool = False, checked: bool = False
@@ -106,7 +110,7 @@ class TwoFasImporter(Importer):
             raise DamagedFile(self.label) from exc
 
     @staticmethod
-    def _entry(service: Any, schema: int, out: EntryCollector) -> None:
+    def _entry(service: Any, out: EntryCollector) -> None:
         if not isinstance(service, dict):
             out.skip("", "", N_("This entry is damaged."))
             return
@@ -117,12 +121,17 @@ class TwoFasImporter(Importer):
 
         def build() -> Any:
             secret = decode_secret(service.get("secret"))
-            if schema == 1:
-                return account(secret=secret, issuer=issuer, name=name)
-            kind = otp.get("tokenType") if schema >= 3 else "TOTP"
+            # tokenType is read at every schema: backups of schemas 1 and 2 carry it too ("HOTP"
+            # with a counter); only its absence means TOTP. A type we do not know is skipped with
+            # its name, never read as a TOTP.
+            kind = otp.get("tokenType")
+            if kind is None or kind == "":
+                kind = "TOTP"
+            if not isinstance(kind, str) or kind.upper() not in _TOKEN_TYPES:
+                raise unsupported_type(str(kind)[:20])
             return account(
                 secret=secret,
-                type=(kind or "TOTP"),
+                type=_TOKEN_TYPES[kind.upper()],
                 issuer=issuer,
                 name=name,
                 algorithm=otp.get("algorithm"),

@@ -10,10 +10,10 @@ from functools import partial
 from urllib.parse import unquote, urlsplit
 
 from ....errors import N_
-from ....otp import Account, OtpError, decode_secret, parse_uri
+from ....otp import Account, Note, OtpError, read_uri
 from ...google_migration import parse_migration_uri
 from ..base import EntryCollector, EntryRejected, unsupported_type
-from .decode import account, split_label
+from .decode import split_label
 
 
 def uri_lines(content: str) -> list[str]:
@@ -37,19 +37,21 @@ def uri_label(uri: str) -> tuple[str, str]:
     return split_label(label)
 
 
-def account_from_uri(uri: str) -> Account:
-    """One account from an otpauth:// or Bitwarden-style steam:// URI."""
+def account_from_uri(uri: str) -> tuple[Account, list[Note]]:
+    """One account from an otpauth:// or Bitwarden-style steam:// URI, with the reading's notes."""
     if not isinstance(uri, str):
         raise EntryRejected(N_("The entry has no otpauth URI."))
     uri = uri.strip()
     lower = uri.lower()
     if lower.startswith("steam://"):
-        return account(secret=decode_secret(uri[len("steam://") :]), type="steam", issuer="Steam")
+        acc, notes = read_uri(uri)
+        acc.issuer = "Steam"
+        return acc, notes
     if lower.startswith("otpauth://"):
         kind = lower[len("otpauth://") :].split("/", 1)[0]
         if kind not in ("totp", "hotp", "steam"):
             raise unsupported_type(kind[:20])
-        return parse_uri(uri)
+        return read_uri(uri)
     raise EntryRejected(N_("This is not an otpauth URI."))
 
 
