@@ -74,3 +74,79 @@ def test_twofas_unknown_token_type_is_skipped_with_its_name(schema: int) -> None
 def test_twofas_steam_token_type_gives_steam_codes() -> None:
     (acc,) = import_file(_twofas(4, {"tokenType": "STEAM", "digits": 5}, secret=STEAM_B32)).accounts
     assert acc.type == "steam" and otp.code_at(acc, 30) == "QJY8Y"
+
+
+# --- Bitwarden: a bare secret or steam:// takes the item's name and username (item 4) --------------
+# Bitwarden's unencrypted JSON export: {"encrypted": false, "folders": [...], "items": [{"type": 1,
+# "name", "login": {"uris", "username", "password", "totp"}, ...}]}; its CSV has the columns below.
+# Bitwarden shows such an entry under the item's name; Aegis and others name it so.
+
+def _bitwarden_item(name: str, username: str | None, totp: str) -> dict[str, Any]:
+    return {"id": "8c7a3b1e-0000-4000-8000-000000000001", "organizationId": None, "folderId": None,
+            "type": 1, "reprompt": 0, "name": name, "notes": None, "favorite": False,
+            "login": {"uris": [{"match": None, "uri": "https://example.com"}], "username": username,
+                      "password": "not-a-secret", "totp": totp},
+            "collectionIds": None}
+
+
+def test_bitwarden_json_bare_secret_and_steam_are_named_after_the_item() -> None:
+    doc = {"encrypted": False, "folders": [], "items": [
+        _bitwarden_item("GitHub", "alice", RFC_B32.lower()),
+        _bitwarden_item("Steam", "gaben", f"steam://{STEAM_B32}"),
+        _bitwarden_item("Deno", None, "otpauth://totp/Deno:Mason?secret=" + RFC_B32 + "&issuer=Deno"),
+    ]}
+    result = import_file(_json(doc))
+    assert result.format == "bitwarden" and not result.skipped
+    bare, steam, uri = result.accounts
+    assert (bare.type, bare.issuer, bare.name, bare.secret) == ("totp", "GitHub", "alice", RFC_KEY)
+    assert otp.code_at(bare, 59) == "287082"  # RFC 6238 SHA1 at t=59, 6 digits
+    assert (steam.type, steam.issuer, steam.name) == ("steam", "Steam", "gaben")
+    assert otp.code_at(steam, 0) == "C5V56"
+    assert (uri.issuer, uri.name) == ("Deno", "Mason")  # the URI's own label wins, as in Aegis
+    assert "named_from_item" in _notes(result, bare) and "named_from_item" not in _notes(result, uri)
+    assert "steam" in _notes(result, steam)
+
+
+def test_bitwarden_csv_bare_secret_is_named_after_the_item() -> None:
+    csv_text = ("folder,favorite,type,name,notes,fields,reprompt,login_uri,login_username,login_password,login_totp\n"
+                f",,login,GitLab,,,0,https://gitlab.com,bob,pw,{RFC_B32}\n"
+                f",1,login,My Steam,,,0,,,pw,steam://{STEAM_B32}\n")
+    result = import_file(csv_text.encode())
+    assert result.format == "bitwarden"
+    bare, steam = result.accounts
+    assert (bare.issuer, bare.name, otp.code_at(bare, 59)) == ("GitLab", "bob", "287082")
+    assert (steam.type, steam.issuer, steam.name, otp.code_at(steam, 30)) == ("steam", "My Steam", "", "QJY8Y")
+
+
+# --- WinAuth: a Steam entry's real key is in data= (item 6) ---------------------------------------
+# WinAuth's ToUrl writes a Steam authenticator as otpauth://totp/ISSUER:LABEL?secret=...&digits=5
+# &issuer=Steam&deviceid=...&data=<Steam's authenticator JSON, URL-encoded> (the JSON that Steam
+# Desktop Authenticator keeps as a maFile, with base64 shared_secret).
+
+def _winauth_steam_line(secret_param: str) -> str:
+    from urllib.parse import quote
+    steam_data = {"shared_secret": base64.b64encode(STEAM_KEY).decode(), "serial_number": "123",
+                  "revocation_code": "R12345", "account_name": "gaben", "token_gid": "abc",
+                  "identity_secret": base64.b64encode(b"i" * 20).decode(), "server_time": 1700000000,
+                  "uri": f"otpauth://totp/Steam:gaben?secret={STEAM_B32}&issuer=Steam", "status": 1}
+    return (f"otpauth://totp/Steam:gaben?secret={secret_param}&digits=5&issuer=Steam"
+            f"&deviceid={quote('android:0a1b2c3d-0000')}&data={quote(json.dumps(steam_data))}")
+
+
+@pytest.mark.parametrize("fmt", ["winauth", None])
+def test_winauth_steam_entry_uses_the_shared_secret_of_its_data(fmt: str | None) -> None:
+    # The secret parameter here is some other key: only data= gives Steam's codes.
+    text = _winauth_steam_line(RFC_B32) + "\n" + f"otpauth://totp/Deno:Mason?secret={RFC_B32}&digits=6\n"
+    result = import_file(text.encode(), format=fmt)
+    steam, other = result.accounts
+    assert steam.type == "steam" and steam.secret == STEAM_KEY
+    assert [otp.code_at(steam, t) for t in (0, 30)] == ["C5V56", "QJY8Y"]
+    assert "steam_data" in _notes(result, steam)
+    assert other.secret == RFC_KEY and otp.code_at(other, 59) == "287082"
+
+
+def test_winauth_steam_entry_without_data_keeps_its_secret() -> None:
+    result = import_file(f"otpauth://totp/Steam:gaben?secret={STEAM_B32}&digits=5&issuer=Steam\n".encode(),
+                         format="winauth")
+    (acc,) = result.accounts
+    assert acc.type == "steam" and otp.code_at(acc, 0) == "C5V56"

@@ -1,7 +1,10 @@
 """Bitwarden's unencrypted exports, JSON and CSV: each login's TOTP field (otpauth or steam URI).
 
-Name and issuer come from the URI, as in Aegis (not from the item's title). Password-protected
-and account-restricted Bitwarden exports are recognised and refused with a clear message.
+Name and issuer come from the URI, as in Aegis. What the URI leaves empty (always so for a bare
+base32 secret or a `steam://` value) comes from the item, as Bitwarden itself shows it and other
+importers of Bitwarden read it: the issuer from the item's name, the account name from
+`login.username` (CSV: `name` and `login_username`). Password-protected and account-restricted
+Bitwarden exports are recognised and refused with a clear message.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import io
 from typing import Any
 
 from ...errors import N_
-from ...otp import decode_secret
+from ...otp import Account, Note, decode_secret
 from .base import DamagedFile, EntryCollector, Importer, UnsupportedFormatVersion
 from .support.decode import account, looks_like_text, peek_json, text
 from .support.uris import account_from_uri, uri_label
@@ -52,7 +55,7 @@ class BitwardenImporter(Importer):
         elif _csv_header(data) is not None:
             rows = csv.DictReader(io.StringIO(text(data), newline=""))
             for row in rows:
-                self._add(row.get(_CSV_COLUMN), out)
+                self._add(row.get(_CSV_COLUMN), row.get("name"), row.get("login_username"), out)
         else:
             raise DamagedFile(self.label)
 
@@ -71,17 +74,35 @@ class BitwardenImporter(Importer):
         if not isinstance(items, list):
             raise DamagedFile(self.label)
         for item in items:
-            login = item.get("login") if isinstance(item, dict) else None
-            self._add(login.get("totp") if isinstance(login, dict) else None, out)
+            if not isinstance(item, dict):
+                continue
+            login = item.get("login")
+            if isinstance(login, dict):
+                self._add(login.get("totp"), item.get("name"), login.get("username"), out)
 
     @staticmethod
-    def _add(uri: Any, out: EntryCollector) -> None:
+    def _add(uri: Any, item_name: Any, username: Any, out: EntryCollector) -> None:
         if not isinstance(uri, str) or not uri.strip():
             return  # a login without two-factor: nothing to import
         uri = uri.strip()
-        if "://" not in uri:
-            # Bitwarden also stores a bare base32 secret: a default TOTP.
-            out.add("", "", lambda: account(secret=decode_secret(uri)))
-            return
-        issuer, name = uri_label(uri)
-        out.add(issuer, name, lambda: account_from_uri(uri))
+        item_name = item_name.strip() if isinstance(item_name, str) else ""
+        username = username.strip() if isinstance(username, str) else ""
+
+        def build() -> tuple[Account, list[Note]]:
+            if "://" in uri:
+                acc, notes = account_from_uri(uri)
+                if uri.lower().startswith("steam://"):
+                    acc.issuer = ""  # the item says whose Steam account it is
+            else:
+                # Bitwarden also stores a bare base32 secret: a default TOTP.
+                acc, notes = account(secret=decode_secret(uri)), []
+            if (not acc.issuer and item_name) or (not acc.name and username):
+                acc.issuer = acc.issuer or item_name
+                acc.name = acc.name or username
+                notes.append(Note("named_from_item", N_("Named after the Bitwarden item.")))
+            if acc.type == "steam" and not acc.issuer:
+                acc.issuer = "Steam"
+            return acc, notes
+
+        issuer, name = uri_label(uri) if "://" in uri else ("", "")
+        out.add(issuer or item_name, name or username, build)

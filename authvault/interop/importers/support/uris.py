@@ -6,14 +6,15 @@ entry, and names a skipped entry from the URI's label, never from its query (the
 
 from __future__ import annotations
 
+import json
 from functools import partial
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, unquote_plus, urlsplit
 
 from ....errors import N_
 from ....otp import Account, Note, OtpError, read_uri
 from ...google_migration import parse_migration_uri
 from ..base import EntryCollector, EntryRejected, unsupported_type
-from .decode import split_label
+from .decode import b64decode, split_label
 
 
 def uri_lines(content: str) -> list[str]:
@@ -51,8 +52,41 @@ def account_from_uri(uri: str) -> tuple[Account, list[Note]]:
         kind = lower[len("otpauth://") :].split("/", 1)[0]
         if kind not in ("totp", "hotp", "steam"):
             raise unsupported_type(kind[:20])
-        return read_uri(uri)
+        acc, notes = read_uri(uri)
+        steam_secret = winauth_steam_secret(uri)
+        if steam_secret is not None:
+            acc.secret, acc.type = steam_secret, "steam"
+            acc.issuer = acc.issuer or "Steam"
+            notes = [n for n in notes if n.code != "steam"]
+            notes.append(Note("steam_data", N_(
+                "Recognised as Steam Guard; the secret was read from WinAuth's Steam data.")))
+        return acc, notes
     raise EntryRejected(N_("This is not an otpauth URI."))
+
+
+def winauth_steam_secret(uri: str) -> bytes | None:
+    """The real key of a WinAuth Steam entry, or None when the URI is no such entry.
+
+    WinAuth writes a Steam authenticator as `otpauth://totp/...?secret=...&digits=5&issuer=Steam
+    &deviceid=...&data=<Steam's authenticator JSON, URL-encoded>`; that JSON (what Steam Desktop
+    Authenticator keeps as a maFile) holds the key as base64 `shared_secret`.
+    """
+    query = uri.partition("?")[2]
+    values = [unquote_plus(v) for k, _, v in (p.partition("=") for p in query.split("&"))
+              if unquote_plus(k).strip().lower() == "data"]
+    if len(values) != 1 or not values[0].lstrip().startswith("{"):
+        return None
+    try:
+        doc = json.loads(values[0])
+    except ValueError:
+        return None
+    shared = doc.get("shared_secret") if isinstance(doc, dict) else None
+    if not isinstance(shared, str) or not shared.strip():
+        return None
+    try:
+        return b64decode(shared)
+    except ValueError as exc:
+        raise EntryRejected(N_("The secret is not valid base64.")) from exc
 
 
 def add_uri(out: EntryCollector, uri: str) -> None:
