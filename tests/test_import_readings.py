@@ -150,3 +150,46 @@ def test_winauth_steam_entry_without_data_keeps_its_secret() -> None:
                          format="winauth")
     (acc,) = result.accounts
     assert acc.type == "steam" and otp.code_at(acc, 0) == "C5V56"
+
+
+# --- unknown binary files: recognised by magic number, or "not recognised" (item 7) --------------
+
+def _kdbx() -> bytes:
+    # KeePass 2.x header: signature 1 0x9AA2D903, signature 2 0xB54BFB67, version 4.0, then fields.
+    return (bytes.fromhex("03d9a29a67fb4bb5") + (4).to_bytes(2, "little") + (0).to_bytes(2, "little")
+            + b"\x02\x10\x00\x00\x00" + bytes(range(16)) + bytes(200))
+
+
+@pytest.mark.parametrize(("data", "filename", "word"), [
+    (_kdbx(), "Passwords.kdbx", "KeePass"),
+    (bytes.fromhex("03d9a29a65fb4bb5") + bytes(120), "old.kdb", "KeePass"),
+    (b"ANDROID BACKUP\n5\n1\nnone\n" + bytes(300), "backup.ab", "Android backups"),
+    (b"\x1f\x8b\x08\x00" + bytes(100), "export.json.gz", "archive"),
+    (b"%PDF-1.7\n" + bytes(100), "codes.pdf", "PDF"),
+    # Steam Desktop Authenticator's encrypted maFile: base64 of AES-256-CBC data (salt and IV
+    # are kept in its manifest.json), which is not JSON.
+    (base64.b64encode(bytes(range(256)) * 2) + b"\n", "76561198000000000.maFile", "maFile is encrypted"),
+])
+def test_a_known_unsupported_file_says_what_it_is(data: bytes, filename: str, word: str) -> None:
+    from authvault.interop.importers import ImporterError
+    with pytest.raises(ImporterError) as err:
+        import_file(data, filename=filename, password="whatever")
+    assert err.value.code == "unsupported_file"
+    assert word in err.value.text()
+    assert "andOTP" not in err.value.text()
+
+
+@pytest.mark.parametrize("filename", [None, "authplus.db", "secret.bin"])
+def test_an_unknown_binary_file_is_not_guessed_to_be_andotp(filename: str | None) -> None:
+    # An SQLCipher database (Authenticator Plus) starts with a random 16-byte salt: no magic at all.
+    import os
+
+    from authvault.interop.importers import ImporterError
+    data = os.urandom(4096)
+    if int.from_bytes(data[:4], "big") in range(140_000, 160_001):  # andOTP's header, 1 in 200,000
+        data = b"\xff" + data[1:]
+    for password in (None, "test"):
+        with pytest.raises(ImporterError) as err:
+            import_file(data, filename=filename, password=password)
+        assert err.value.code == "unknown_format"
+        assert "could not recognise" in err.value.text()

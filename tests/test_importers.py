@@ -88,6 +88,17 @@ DETECTED = {
 }
 
 
+# andOTP's old encrypted layout has no header at all: only its name tells it (andOTP names its
+# backups otp_accounts_<date>.json.aes). Aegis's copy is called .bin; tests give it its real name.
+# Read from the content alone, it is a file AuthVault does not recognise (never a guessed andOTP).
+AS_NAMED = {"andotp_encrypted_old.bin": "otp_accounts_2019-04-01.json.aes"}
+
+
+def _filename(rec_or_file: dict[str, Any] | str) -> str:
+    name = Path(rec_or_file["file"] if isinstance(rec_or_file, dict) else rec_or_file).name
+    return AS_NAMED.get(name, name)
+
+
 def _record_format(rec: dict[str, Any]) -> str | None:
     """The format to choose explicitly for a record (None: let detection choose)."""
     return "winauth" if rec["app"].startswith("WinAuth") else None
@@ -151,7 +162,7 @@ def assert_entries(result: ImportResult, rec: dict[str, Any]) -> None:
 def test_fixture_yields_exactly_its_expected_entries(rec: dict[str, Any]) -> None:
     result = import_file(
         _data(rec),
-        filename=Path(rec["file"]).name,
+        filename=_filename(rec),
         password=rec["password"],
         format=_record_format(rec),
     )
@@ -172,9 +183,18 @@ def test_every_fixture_file_is_covered() -> None:
     assert len(RECORDS) == 41 and sum(r["entry_count"] for r in RECORDS) == 208
 
 
-@pytest.mark.parametrize("file", sorted(DETECTED))
+@pytest.mark.parametrize("file", sorted(set(DETECTED) - set(AS_NAMED)))
 def test_detection_picks_the_format_from_the_content_alone(file: str) -> None:
     assert detect_format(_data(f"aegis-fixtures/{file}"), None).name == DETECTED[file]
+
+
+@pytest.mark.parametrize("file", sorted(AS_NAMED))
+def test_headerless_andotp_backup_needs_its_name(file: str) -> None:
+    data = _data(f"aegis-fixtures/{file}")
+    assert detect_format(data, AS_NAMED[file]).name == DETECTED[file]
+    with pytest.raises(ImporterError) as err:
+        detect_format(data, None)
+    assert err.value.code == "unknown_format"
 
 
 def test_freeotp_plus_reads_its_tokens_xml_when_chosen() -> None:
@@ -243,7 +263,7 @@ DAMAGE = {
 def test_encrypted_fixture_asks_for_its_password(rec: dict[str, Any]) -> None:
     fmt = DETECTED[Path(rec["file"]).name]
     with pytest.raises(ImporterError) as err:
-        import_file(_data(rec))
+        import_file(_data(rec), filename=_filename(rec))
     assert err.value.code == "password_required"
     assert err.value.params["format"] == get_importer(fmt).label
 
@@ -253,7 +273,7 @@ def test_wrong_password_is_told_apart_from_a_damaged_file(rec: dict[str, Any]) -
     name = Path(rec["file"]).name
     fmt = DETECTED[name]
     with pytest.raises(ImporterError) as wrong:
-        import_file(_data(rec), password="not the password")
+        import_file(_data(rec), filename=_filename(rec), password="not the password")
     assert wrong.value.code == "wrong_password"
     damage = DAMAGE.get(name, lambda d: d[: len(d) // 2])
     with pytest.raises(ImporterError) as damaged:

@@ -4,7 +4,7 @@ Every importer implements `base.Importer` (`name`, `label`, `detect`, `parse`) a
 in `IMPORTERS`, sorted by name. `import_file` picks the format from the content (or takes the
 one the person chose), and returns an `ImportResult`: the accounts to add and the entries skipped
 with their reasons. A file that cannot be read at all raises an `ImporterError` whose code is
-`password_required`, `wrong_password`, `damaged_file`, `unknown_format`,
+`password_required`, `wrong_password`, `damaged_file`, `unknown_format`, `unsupported_file`,
 `unsupported_format_version` or `file_too_large`. Whether an account is already in the vault
 is the caller's call, helped by `is_duplicate`.
 """
@@ -15,7 +15,7 @@ import logging
 
 from ...otp import Account
 from .aegis import AegisImporter
-from .andotp import AndOtpImporter, looks_encrypted
+from .andotp import AndOtpImporter
 from .authenticator_plus import AuthenticatorPlusImporter
 from .authy import AuthyImporter
 from .base import (
@@ -42,8 +42,10 @@ from .google_migration_image import GoogleMigrationImageImporter
 from .microsoft_authenticator import MicrosoftAuthenticatorImporter
 from .otpauth_text import OtpauthTextImporter
 from .proton import ProtonImporter
+from .recognise import UnsupportedFile, recognise, recognise_by_name
 from .steam import SteamImporter
 from .stratum import StratumImporter
+from .support.decode import reading_once
 from .totp_authenticator import TotpAuthenticatorImporter
 from .twofas import TwoFasImporter
 from .winauth import WinAuthImporter
@@ -98,26 +100,36 @@ def _safe_detect(imp: Importer, data: bytes, filename: str | None) -> bool:
         return False
 
 
-def detect_format(data: bytes, filename: str | None = None) -> Importer:
-    """The importer for `data`: specific formats first, then the generic ones.
+_SPECIFIC = tuple(imp for imp in IMPORTERS if not imp.generic)
+_GENERIC = tuple(imp for imp in IMPORTERS if imp.generic)
 
-    An otherwise unrecognised binary file is taken as an encrypted andOTP backup, the one common
-    format with no magic number at all. Raises UnknownFormat.
+
+def detect_format(data: bytes, filename: str | None = None) -> Importer:
+    """The importer for `data`: the first specific format that claims it, else a generic one.
+
+    Detection stops at the first importer that claims the file, and inside `import_file` the
+    file's text, JSON and tables are worked out once for all detectors and the parse
+    (`common.reading_once`). A file of a kind AuthVault knows but does not import (a KeePass
+    database, an archive, an encrypted maFile) raises `UnsupportedFile` saying what it is; any
+    other file UnknownFormat. An encrypted andOTP backup is recognised by the iteration count
+    andOTP writes at its start, or (older backups have no header) by its `.aes` name.
     """
     if len(data) > MAX_FILE_BYTES:
         raise FileTooLarge()
-    specific = [imp for imp in IMPORTERS if not imp.generic and _safe_detect(imp, data, filename)]
-    if specific:
-        return specific[0]
-    generic = [imp for imp in IMPORTERS if imp.generic and _safe_detect(imp, data, filename)]
-    if generic:
-        return generic[0]
+    known = recognise_by_name(data, filename)
+    if known is not None:
+        raise known
+    for group in (_SPECIFIC, _GENERIC):
+        for imp in group:
+            if _safe_detect(imp, data, filename):
+                return imp
+    known = recognise(data, filename)
+    if known is not None:
+        raise known
     # A damaged file (truncated, say) of a recognisable app: let its importer say it is damaged.
     hinted = [imp for imp in IMPORTERS if imp.resembles(data)]
     if len(hinted) == 1:
         return hinted[0]
-    if looks_encrypted(data, filename):
-        return _BY_NAME["andotp"]
     raise UnknownFormat(supported_labels())
 
 
@@ -132,8 +144,9 @@ def import_file(
     if not isinstance(data, (bytes, bytearray)):
         raise TypeError("data must be bytes")
     data = bytes(data)
-    importer = get_importer(format) if format else detect_format(data, filename)
-    return importer.parse(data, password)
+    with reading_once():
+        importer = get_importer(format) if format else detect_format(data, filename)
+        return importer.parse(data, password)
 
 
 def _norm(text: str) -> str:
@@ -162,6 +175,7 @@ __all__ = [
     "PasswordRequired",
     "SkippedEntry",
     "UnknownFormat",
+    "UnsupportedFile",
     "UnsupportedFormatVersion",
     "WrongPassword",
     "detect_format",

@@ -3,7 +3,8 @@
 New layout: [iterations: 4 bytes big-endian][salt 12][nonce 12][AES-256-GCM ciphertext + tag],
 key = PBKDF2-HMAC-SHA1(password, salt, iterations). Old layout: [nonce 12][ciphertext + tag],
 key = SHA-256(password). Neither has a magic number: an encrypted andOTP file is recognised by
-its `.aes` name or, failing any other format, as an otherwise unrecognised binary file.
+the iteration count andOTP writes (140,000 to 160,000) at the start of the new layout, or by its
+`.aes` name (the only sign of the old layout).
 Old andOTP had no issuer field and wrote "Issuer - label"; the part before " - " becomes the
 issuer and the label is kept as written (it often repeats "Issuer:"), as Aegis does.
 """
@@ -55,11 +56,24 @@ _OTHER_MAGICS = (
 )
 
 
+#: The PBKDF2 iteration counts andOTP writes at the start of an encrypted backup
+#: (PBKDF2_MIN_BACKUP_ITERATIONS, PBKDF2_MAX_BACKUP_ITERATIONS in andOTP's Constants.java).
+_ANDOTP_ITERATIONS = range(140_000, 160_001)
+
+
 def looks_encrypted(data: bytes, filename: str | None) -> bool:
     """Binary data long enough to be an encrypted andOTP backup and not another known file."""
     if len(data) < 12 + 16 + 1 or looks_like_text(data) or data.startswith(_OTHER_MAGICS):
         return False
     return True
+
+
+def has_andotp_header(data: bytes) -> bool:
+    """Whether binary data starts as andOTP's encrypted backups do: an iteration count andOTP
+    writes, then salt, nonce and at least a tag (the older layout has no header at all)."""
+    if len(data) < 4 + 12 + 12 + 16 or not looks_encrypted(data, None):
+        return False
+    return struct.unpack(">I", data[:4])[0] in _ANDOTP_ITERATIONS
 
 
 class AndOtpImporter(Importer):
@@ -70,8 +84,10 @@ class AndOtpImporter(Importer):
     hints = ((b'"secret"', b'"label"', b'"type"', b'"thumbnail"'),)
 
     def detect(self, data: bytes, filename: str | None) -> bool:
-        """A JSON array of andOTP entries, or a binary file named *.aes."""
+        """A JSON array of andOTP entries, a binary file with andOTP's header, or one named *.aes."""
         if _is_andotp_list(peek_json(data)):
+            return True
+        if has_andotp_header(data):
             return True
         name = (filename or "").lower()
         return name.endswith(".aes") and looks_encrypted(data, filename)

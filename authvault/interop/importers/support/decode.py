@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import contextvars
 import json
 import re
 import sqlite3
 import time
 import xml.parsers.expat
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, TypeVar
 
 from cryptography.exceptions import InvalidTag  # noqa: F401 - re-exported for the importers
 from cryptography.hazmat.primitives import hashes, padding
@@ -30,9 +31,47 @@ from ..base import DatabaseLimit, EntryRejected, KdfCostRefused, unsupported_typ
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
+T = TypeVar("T")
+
+# What one import has already worked out about a file (its text, its JSON, its SQLite tables),
+# so that detection and parsing read the file once however many detectors look at it. Active
+# only inside `reading_once()`; cleared when the import ends (it may hold secrets).
+_MEMO: contextvars.ContextVar[dict[tuple[str, int], tuple[Any, Any]] | None] = \
+    contextvars.ContextVar("importer_memo", default=None)
+
+
+@contextlib.contextmanager
+def reading_once() -> Iterator[None]:
+    """Within this block, the helpers below compute each of their results once per file."""
+    token = _MEMO.set({})
+    try:
+        yield
+    finally:
+        _MEMO.reset(token)
+
+
+def _memo(kind: str, data: Any, compute: Callable[[], T]) -> T:
+    memo = _MEMO.get()
+    if memo is None:
+        return compute()
+    key = (kind, id(data))
+    hit = memo.get(key)
+    if hit is not None and hit[0] is data:  # the same object, not a reused id
+        outcome = hit[1]
+    else:
+        try:
+            outcome = (True, compute())
+        except Exception as exc:  # noqa: BLE001 - remembered and raised again, as computed
+            outcome = (False, exc)
+        memo[key] = (data, outcome)
+    if outcome[0]:
+        return outcome[1]  # type: ignore[no-any-return]
+    raise outcome[1]
+
+
 def text(data: bytes) -> str:
     """The file as UTF-8 text, without a byte-order mark."""
-    return data.decode("utf-8-sig")
+    return _memo("text", data, lambda: data.decode("utf-8-sig"))
 
 
 def looks_like_text(data: bytes) -> bool:
@@ -40,7 +79,7 @@ def looks_like_text(data: bytes) -> bool:
     if b"\x00" in data:
         return False
     try:
-        data.decode("utf-8-sig")
+        text(data)
     except UnicodeDecodeError:
         return False
     return True
@@ -49,13 +88,14 @@ def looks_like_text(data: bytes) -> bool:
 def load_json(data: bytes | str) -> Any:
     """Parse JSON from bytes or text (raises ValueError on anything else)."""
     if isinstance(data, bytes):
-        data = text(data)
+        raw = data
+        return _memo("json", raw, lambda: json.loads(text(raw)))
     return json.loads(data)
 
 
 def peek_json(data: bytes) -> Any:
     """`load_json` for detection: None when the data is not JSON."""
-    stripped = data.lstrip(b"\xef\xbb\xbf \t\r\n")
+    stripped = data[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
     if stripped[:1] not in (b"{", b"["):
         return None
     try:
@@ -313,6 +353,10 @@ def sqlite_db(data: bytes) -> Iterator[sqlite3.Connection]:
 
 def sqlite_tables(data: bytes) -> dict[str, set[str]]:
     """Table name -> column names of an SQLite database (for detection)."""
+    return _memo("sqlite_tables", data, lambda: _sqlite_tables(data))
+
+
+def _sqlite_tables(data: bytes) -> dict[str, set[str]]:
     tables: dict[str, set[str]] = {}
     with sqlite_db(data) as conn:
         names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
