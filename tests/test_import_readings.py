@@ -193,3 +193,161 @@ def test_an_unknown_binary_file_is_not_guessed_to_be_andotp(filename: str | None
             import_file(data, filename=filename, password=password)
         assert err.value.code == "unknown_format"
         assert "could not recognise" in err.value.text()
+
+
+# --- 2FAuth: its own JSON export, read and written (item 5) ----------------------------------------
+# As 2FAuth writes it (TwoFAccountExportCollection / TwoFAccountExportResource in Bubka/2FAuth):
+# {"app": "2fauth_v<version>", "schema": 1, "datetime": ISO time, "data": [{"otp_type": "totp" |
+# "hotp" | "steamtotp", "account", "service", "icon", "icon_mime", "icon_file" (base64), "secret"
+# (base32, may be padded), "digits", "algorithm" (lower case), "period" (null for hotp), "counter"
+# (null for totp), "legacy_uri"}]}; with ?otpauth=1 the data is [{"uri": <URL-decoded otpauth URI>}].
+# Built here from that documented shape; no 2FAuth file is copied.
+RFC_KEY_32 = b"12345678901234567890123456789012"  # RFC 6238 SHA256 seed
+PNG_1PX = base64.b64encode(bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082")).decode()
+
+
+def _twofauth_entry(**fields: Any) -> dict[str, Any]:
+    entry = {"otp_type": "totp", "account": "alice@example.com", "service": "Example", "icon": None,
+             "icon_mime": None, "icon_file": None, "secret": RFC_B32, "digits": 6, "algorithm": "sha1",
+             "period": 30, "counter": None, "legacy_uri": f"otpauth://totp/Example:alice@example.com?secret={RFC_B32}"}
+    entry.update(fields)
+    return entry
+
+
+def _twofauth(*entries: dict[str, Any]) -> bytes:
+    return _json({"app": "2fauth_v5.4.3", "schema": 1, "datetime": "2025-01-05T10:11:12.123456Z",
+                  "data": list(entries)})
+
+
+def test_twofauth_export_is_read_field_by_field() -> None:
+    sha256_secret = base64.b32encode(RFC_KEY_32).decode()  # padded, as 2FAuth may keep it
+    data = _twofauth(
+        _twofauth_entry(service="GitHub", account="octocat", secret=sha256_secret, algorithm="sha256",
+                        digits=8, period=60, icon="gh.png", icon_mime="image/png", icon_file=PNG_1PX),
+        _twofauth_entry(otp_type="hotp", service="Bank", account="alice", period=None, counter=5,
+                        legacy_uri=f"otpauth://hotp/Bank:alice?secret={RFC_B32}&counter=5"),
+        _twofauth_entry(otp_type="steamtotp", service="Steam", account="gaben", secret=STEAM_B32, digits=5,
+                        legacy_uri=f"otpauth://totp/Steam:gaben?secret={STEAM_B32}&issuer=Steam&digits=5"),
+    )
+    result = import_file(data)
+    assert result.format == "twofauth" and not result.skipped
+    totp, hotp, steam = result.accounts
+    assert (totp.type, totp.issuer, totp.name, totp.secret, totp.algorithm, totp.digits, totp.period) == \
+        ("totp", "GitHub", "octocat", RFC_KEY_32, "SHA256", 8, 60)
+    assert otp.code_at(totp, 119) == "46119246"  # RFC 6238 SHA256 at T=1
+    assert totp.icon == f"data:image/png;base64,{PNG_1PX}"
+    assert (hotp.type, hotp.issuer, hotp.name, hotp.counter, hotp.digits) == ("hotp", "Bank", "alice", 5, 6)
+    assert otp.hotp_code(hotp, hotp.counter) == "254676"
+    assert (steam.type, steam.issuer, steam.name) == ("steam", "Steam", "gaben")
+    assert otp.code_at(steam, 0) == "C5V56"
+
+
+def test_twofauth_legacy_uri_is_the_fallback_for_unusable_fields() -> None:
+    entry = _twofauth_entry(secret="not base32!", legacy_uri=f"otpauth://totp/Example:alice?secret={RFC_B32}&digits=8")
+    result = import_file(_twofauth(entry))
+    (acc,) = result.accounts
+    assert (acc.secret, acc.digits, otp.code_at(acc, 59)) == (RFC_KEY, 8, "94287082")
+    assert "legacy_uri" in _notes(result, acc)
+
+
+def test_twofauth_otpauth_variant_and_unknown_types() -> None:
+    doc = {"app": "2fauth_v5.4.3", "datetime": "2025-01-05T10:11:12Z", "data": [
+        {"uri": f"otpauth://totp/Git Hub:alice@example.com?secret={RFC_B32}&issuer=Git Hub"}]}
+    (acc,) = import_file(_json(doc)).accounts
+    assert (acc.issuer, acc.name, otp.code_at(acc, 59)) == ("Git Hub", "alice@example.com", "287082")
+    result = import_file(_twofauth(_twofauth_entry(otp_type="motp"), _twofauth_entry()))
+    assert len(result.accounts) == 1
+    assert [(s.code, s.params) for s in result.skipped] == [("unsupported_type", {"type": "motp"})]
+
+
+def test_twofauth_export_is_what_2fauth_reads_and_reads_back() -> None:
+    from authvault.interop.export import export_twofauth
+    accounts = [
+        otp.Account(secret=RFC_KEY_32, issuer="GitHub", name="octocat", algorithm="SHA256", digits=8, period=60,
+                    icon=f"data:image/png;base64,{PNG_1PX}"),
+        otp.Account(secret=RFC_KEY, type="hotp", issuer="Bank", name="", counter=5),
+        otp.Account(secret=STEAM_KEY, type="steam", issuer="", name="gaben", digits=5),
+    ]
+    doc = json.loads(export_twofauth(accounts, now="2025-01-05T10:11:12.000000Z"))
+    # What 2FAuth's MigratorFactory::isTwoFAuthJSON checks before it imports a file.
+    assert doc["app"].startswith("2fauth_") and doc["schema"] == 1
+    for entry in doc["data"]:
+        for key in ("otp_type", "service", "account", "secret", "digits", "algorithm"):
+            assert entry[key] not in (None, ""), key
+        assert "period" in entry and "counter" in entry
+    assert [e["otp_type"] for e in doc["data"]] == ["totp", "hotp", "steamtotp"]
+    assert doc["data"][0]["icon_mime"] == "image/png" and doc["data"][0]["icon_file"] == PNG_1PX
+    assert doc["data"][1]["period"] is None and doc["data"][1]["counter"] == 5
+    assert doc["data"][1]["account"] == "Bank"  # 2FAuth requires an account name
+    back = import_file(_json(doc)).accounts
+    assert otp.code_at(back[0], 119) == "46119246"
+    assert otp.hotp_code(back[1], back[1].counter) == "254676"
+    assert back[2].type == "steam" and otp.code_at(back[2], 0) == "C5V56"
+
+
+# --- every format's detection against every other format's files ---------------------------------
+from pathlib import Path  # noqa: E402
+
+from authvault.interop.importers import IMPORTERS  # noqa: E402
+from tests.paths import FIXTURES  # noqa: E402
+from tests.test_importers import DETECTED  # noqa: E402
+
+
+def _steam_mafile() -> bytes:
+    # Steam Desktop Authenticator's maFile: Steam's authenticator JSON plus its Session.
+    return _json({"shared_secret": base64.b64encode(STEAM_KEY).decode(), "serial_number": "1",
+                  "revocation_code": "R00000", "uri": f"otpauth://totp/Steam:gaben?secret={STEAM_B32}&issuer=Steam",
+                  "server_time": 1700000000, "account_name": "gaben", "token_gid": "x", "identity_secret": "aa==",
+                  "secret_1": "bb==", "status": 1, "device_id": "android:x", "fully_enrolled": True,
+                  "Session": {"SteamID": 76561198000000000}})
+
+
+#: Files built in this module as their apps write them, with the importer that must claim them.
+BUILT: dict[str, tuple[bytes, str]] = {
+    "2fauth.json": (_twofauth(_twofauth_entry(), _twofauth_entry(otp_type="hotp", counter=5, period=None)), "twofauth"),
+    "2fauth-otpauth.json": (_json({"app": "2fauth_v5.4.3", "datetime": "2025", "data": [
+        {"uri": f"otpauth://totp/A:b?secret={RFC_B32}"}]}), "twofauth"),
+    "2fas-schema1-hotp.2fas": (_twofas(1, {"tokenType": "HOTP", "counter": 5}), "twofas"),
+    "2fas-schema2.2fas": (_twofas(2, {"digits": 8}), "twofas"),
+    "bitwarden.json": (_json({"encrypted": False, "folders": [], "items": [
+        _bitwarden_item("GitHub", "alice", RFC_B32)]}), "bitwarden"),
+    "bitwarden.csv": (("folder,favorite,type,name,notes,fields,reprompt,login_uri,login_username,login_password,"
+                       f"login_totp\n,,login,GitLab,,,0,,bob,pw,{RFC_B32}\n").encode(), "bitwarden"),
+    "winauth.txt": ((_winauth_steam_line(RFC_B32) + "\n").encode(), "otpauth_text"),
+    "steam.maFile": (_steam_mafile(), "steam"),
+}
+
+
+def _all_files() -> list[tuple[str, bytes, str]]:
+    found = [(f"importers/{name}", FIXTURES / "importers" / "aegis-fixtures" / name, fmt)
+             for name, fmt in DETECTED.items() if name != "andotp_encrypted_old.bin"]
+    for name in ("example_export.txt", "example_export_only_totp.txt", "test_plus_problem_export.txt",
+                 "url_list_output.txt"):
+        found.append((f"google-migration/{name}", FIXTURES / "google-migration" / "scito" / name, "otpauth_text"))
+    found.append(("google-migration/example_export.png", FIXTURES / "google-migration" / "scito" / "example_export.png",
+                  "google_migration_image"))
+    found.append(("qr-photos/qrcode-1/1.png", FIXTURES / "qr-photos" / "qrcode-1" / "1.png", "google_migration_image"))
+    files = [(name, path.read_bytes(), fmt) for name, path, fmt in found if path.is_file()]
+    files += [(name, data, fmt) for name, (data, fmt) in BUILT.items()]
+    return files
+
+
+@pytest.mark.parametrize(("name", "data", "fmt"), _all_files(), ids=lambda v: v if isinstance(v, str) and "/" in v or
+                         (isinstance(v, str) and "." in v) else "")
+def test_no_file_is_claimed_by_the_wrong_importer(name: str, data: bytes, fmt: str) -> None:
+    claims = {imp.name for imp in IMPORTERS if not imp.generic and imp.detect(data, None)}
+    generic = {imp.name for imp in IMPORTERS if imp.generic and imp.detect(data, None)}
+    want = {fmt}
+    if fmt in {imp.name for imp in IMPORTERS if imp.generic}:
+        assert claims == set(), f"{name} is claimed by {claims}"
+        assert generic == want
+    else:
+        assert claims == want, f"{name} is claimed by {claims}"
+    if fmt != "google_migration_image":  # an image is claimed by its format; its codes are the QR tests'
+        assert import_file(data, password=_PASSWORDS.get(name)).format == fmt
+
+
+_PASSWORDS = {f"importers/{Path(r['file']).name}": r["password"]
+              for r in json.loads((FIXTURES / "importers" / "expected.json").read_text(encoding="utf-8"))["fixtures"]}

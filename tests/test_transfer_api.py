@@ -270,7 +270,7 @@ def test_export_encrypted_needs_a_password(stocked: Api) -> None:
     assert export(stocked, format="aegis", password="short").get_json()["error"]["code"] == "password_too_short"
 
 
-@pytest.mark.parametrize("fmt", ["aegis-plain", "uris"])
+@pytest.mark.parametrize("fmt", ["aegis-plain", "uris", "2fauth"])
 def test_export_unencrypted_needs_an_explicit_yes(stocked: Api, fmt: str) -> None:
     resp = export(stocked, format=fmt)
     assert resp.status_code == 400 and resp.get_json()["error"]["code"] == "unencrypted_not_confirmed"
@@ -672,3 +672,26 @@ def test_an_hotp_counter_without_a_next_code_is_refused_before_it_is_stored(unlo
     done = upload(unlocked, json.dumps(doc).encode(), confirm=True)
     assert done.status_code == 201 and done.get_json()["count"] == FIXTURE_COUNT
     assert len(codes(unlocked)) == FIXTURE_COUNT + 1
+
+
+# --- issue 15: the preview says what was recognised or guessed; confirming computes no codes --------
+
+def test_import_preview_notes_what_was_recognised_or_guessed(unlocked: Api) -> None:
+    steam = "FMXNK4QEGKVPULRTADY6JIDK5VHUBGZW"
+    text = (f"otpauth://totp/Steam:gaben?secret={steam}&issuer=Steam\n"  # Steam's own QR code
+            "otpauth://hotp/Bank:alice?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&counter=5\n"
+            "otpauth://totp/example%20finance%3Aee%40ff.gg?secret=JBSWY3DPEHPK3PXP\n").encode()
+    body = upload(unlocked, text, filename="uris.txt").get_json()
+    notes = {(a["issuer"], a["type"]): a["notes"] for a in body["add"]}
+    assert notes[("Steam", "steam")] == ["Recognised as Steam Guard from its issuer “Steam”."]
+    assert notes[("Bank", "hotp")] == ["HOTP counter 5"]
+    assert notes[("example finance", "totp")] == ["The issuer “example finance” was taken from the label."]
+    # The same notes in Japanese for a Japanese browser.
+    ja = unlocked.post("/api/import", json=None, data={"file": (io.BytesIO(text), "uris.txt")},
+                       content_type="multipart/form-data", headers={"Accept-Language": "ja"}).get_json()
+    assert any("Steam Guard と認識" in n for a in ja["add"] for n in a["notes"])
+    done = upload(unlocked, text, filename="uris.txt", confirm=True).get_json()
+    assert done["count"] == 3
+    assert all(a["code"] is None for a in done["added"])  # the list fetches the codes it shows
+    by_issuer = {a["issuer"]: a for a in codes(unlocked)}
+    assert by_issuer["Steam"]["type"] == "steam" and len(by_issuer["Steam"]["code"]) == 5

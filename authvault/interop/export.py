@@ -1,5 +1,6 @@
 """Export accounts to open formats: Aegis vault files (encrypted or plain), otpauth URI text,
-and Google Authenticator transfer URIs (one QR code each, 10 accounts a code).
+2FAuth's JSON export, and Google Authenticator transfer URIs (one QR code each, 10 accounts a
+code).
 
 Every export reads back through our own importers to the same entries (tests check it). The
 formats are those of their apps: an encrypted export opens in Aegis with its password, a plain
@@ -10,11 +11,12 @@ Aegis and URI exports leave them out, and `export_google` returns them with the 
 
 from __future__ import annotations
 
+import datetime
 import json
 from typing import Any, Iterable, Sequence
 
 from ..errors import N_, AuthVaultError
-from ..otp import Account, to_uri
+from ..otp import Account, encode_secret, to_uri
 from ..vault.crypto import DEFAULT_SCRYPT, ScryptParams
 from ..vault.entries import db_from_accounts
 from ..vault.envelope import AEGIS_FILE_VERSION, to_aegis_vault
@@ -25,6 +27,7 @@ FORMATS: dict[str, tuple[str, str]] = {
     "aegis": ("authvault-export.json", "application/json"),
     "aegis-plain": ("authvault-export-plain.json", "application/json"),
     "uris": ("authvault-export.txt", "text/plain; charset=utf-8"),
+    "2fauth": ("authvault-export-2fauth.json", "application/json"),
     "google": ("", "application/json"),
 }
 #: A password shorter than this is refused for an encrypted export.
@@ -82,6 +85,54 @@ def export_uris(accounts: Sequence[Account]) -> bytes:
     """A UTF-8 text file with one otpauth URI a line (unencrypted: warn the person)."""
     ok, _ = exportable(accounts)
     return "".join(to_uri(acc) + "\n" for acc in ok).encode("utf-8")
+
+
+#: What 2FAuth's import checks: `schema` present and an `app` starting with "2fauth_".
+TWOFAUTH_APP = "2fauth_authvault"
+_TWOFAUTH_TYPES = {"totp": "totp", "hotp": "hotp", "steam": "steamtotp"}
+_ICON_EXT = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/svg+xml": "svg",
+             "image/bmp": "bmp"}
+
+
+def _twofauth_icon(acc: Account) -> tuple[str | None, str | None, str | None]:
+    """(icon file name, mime type, base64 data) of an account's image icon, as 2FAuth writes them."""
+    icon = acc.icon or ""
+    head, sep, data = icon.partition(";base64,")
+    mime = head.removeprefix("data:") if head.startswith("data:") else ""
+    if not sep or mime not in _ICON_EXT or not data:
+        return None, None, None
+    return f"{acc.id}.{_ICON_EXT[mime]}", mime, data
+
+
+def export_twofauth(accounts: Sequence[Account], now: str | None = None) -> bytes:
+    """2FAuth's JSON export (schema 1) of `accounts`, as 2FAuth writes it and reads it back.
+
+    2FAuth's import requires a non-empty `service` and `account`: an account without an issuer
+    is written with its name as the service, one without a name with its issuer as the account
+    (both empty: "AuthVault"). Unencrypted: warn the person.
+    """
+    ok, _ = exportable(accounts)
+    stamp = now or datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    data = []
+    for acc in ok:
+        service = acc.issuer.strip() or ("Steam" if acc.type == "steam" else acc.name.strip()) or "AuthVault"
+        name = acc.name.strip() or acc.issuer.strip() or "AuthVault"
+        icon, mime, icon_file = _twofauth_icon(acc)
+        data.append({
+            "otp_type": _TWOFAUTH_TYPES[acc.type],
+            "account": name,
+            "service": service,
+            "icon": icon,
+            "icon_mime": mime,
+            "icon_file": icon_file,
+            "secret": encode_secret(bytes(acc.secret)),
+            "digits": 5 if acc.type == "steam" else acc.digits,
+            "algorithm": acc.algorithm.lower(),
+            "period": None if acc.type == "hotp" else acc.period,
+            "counter": acc.counter if acc.type == "hotp" else None,
+            "legacy_uri": to_uri(acc),
+        })
+    return _json_bytes({"app": TWOFAUTH_APP, "schema": 1, "datetime": stamp, "data": data})
 
 
 def export_google(

@@ -30,7 +30,7 @@ from ..devices import unlock as unlocking
 from ..errors import N_
 from ..interop import export as exporter
 from ..interop import importers
-from ..otp import Account, to_uri
+from ..otp import Account, Note, to_uri
 from ..vault import store as accts
 from . import context
 from .api import (
@@ -48,7 +48,7 @@ from .views import account_view
 log = logging.getLogger(__name__)
 bp = Blueprint("transfer_api", __name__, url_prefix="/api")
 
-UNENCRYPTED_FORMATS = ("aegis-plain", "uris")
+UNENCRYPTED_FORMATS = ("aegis-plain", "uris", "2fauth")
 TRUE_WORDS = ("1", "true", "yes", "on")
 # Endpoints after which a device is unlocked: it makes its transfer key pair then, if it has none.
 UNLOCK_ENDPOINTS = frozenset({"api.setup", "api.unlock", "devices_api.login_verify", "devices_api.enroll",
@@ -81,10 +81,22 @@ def _as_skipped(entries: list[importers.SkippedEntry]) -> list[accts.Skipped]:
     return [accts.Skipped(e.issuer, e.name, e.code, e.reason, dict(e.params) or None) for e in entries]
 
 
-def _preview_item(acc: Account, completes: bool) -> dict[str, Any]:
+def _preview_notes(acc: Account, notes: list[Note]) -> list[str]:
+    """What AuthVault recognised or guessed about one account, in words, for the preview."""
+    texts = [_translated(n.message, n.params or None) for n in notes]
+    if acc.type == "hotp":
+        texts.append(_translated(N_("HOTP counter %(counter)s"), {"counter": acc.counter}))
+    if acc.type == "totp" and acc.algorithm != "SHA1":
+        texts.append(_translated(N_("Algorithm %(algorithm)s"), {"algorithm": acc.algorithm}))
+    return texts
+
+
+def _preview_item(acc: Account, completes: bool, notes: list[Note]) -> dict[str, Any]:
     """What the preview shows of an account that would be added: never its secret."""
     return {"issuer": acc.issuer, "name": acc.name, "type": acc.type, "algorithm": acc.algorithm,
             "digits": acc.digits, "period": acc.period if acc.type != "hotp" else None,
+            "counter": acc.counter if acc.type == "hotp" else None,
+            "notes": _preview_notes(acc, notes),
             "completes_action_required": completes}
 
 
@@ -155,7 +167,7 @@ def import_file() -> ResponseReturnValue:
         ids = {a.id for a in existing}
         _, would_add, dupes = accts.merge_new(existing, result.accounts)
         return jsonify({"preview": True, "format": result.format, "format_label": label,
-                        "add": [_preview_item(a, a.id in ids) for a in would_add],
+                        "add": [_preview_item(a, a.id in ids, result.notes_for(a)) for a in would_add],
                         "skipped": skipped_json(dupes + file_skipped),
                         "count": len(would_add)})
 
@@ -172,8 +184,10 @@ def import_file() -> ResponseReturnValue:
         change(apply)
     _audit("import", f"{result.format}: {len(added)} added, {len(dupes_at_write) + len(file_skipped)} skipped")
     now = time.time()
+    # No codes here: computing one per imported account was a quarter of a big import's time, and
+    # the list fetches the codes it shows.
     return jsonify({"preview": False, "format": result.format, "format_label": label,
-                    "added": [account_view(a, now) for a in added],
+                    "added": [account_view(a, now, codes=False) for a in added],
                     "skipped": skipped_json(dupes_at_write + file_skipped),
                     "count": len(added), "server_time": now}), (201 if added else 200)
 
@@ -191,7 +205,7 @@ def import_formats() -> ResponseReturnValue:
 @bp.post("/export")
 @login_required
 def export() -> ResponseReturnValue:
-    """Export every account: `aegis` (encrypted, default), `aegis-plain`, `uris` or `google`."""
+    """Export every account: `aegis` (encrypted, default), `aegis-plain`, `uris`, `2fauth` or `google`."""
     data = body()
     fmt = data.get("format") or "aegis"
     if not isinstance(fmt, str) or fmt not in exporter.FORMATS:
@@ -223,6 +237,8 @@ def export() -> ResponseReturnValue:
         content = exporter.export_aegis_encrypted(accounts, data["password"], scrypt_params())
     elif fmt == "aegis-plain":
         content = exporter.export_aegis_plain(accounts)
+    elif fmt == "2fauth":
+        content = exporter.export_twofauth(accounts)
     else:
         content = exporter.export_uris(accounts)
     _audit("export", fmt)

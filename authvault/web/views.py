@@ -35,8 +35,9 @@ def groups_view(groups: list[dict[str, str]]) -> list[dict[str, str]]:
     return [{"id": g["uuid"], "name": g["name"]} for g in groups]
 
 
-def account_view(acc: Account, now: float | None = None) -> dict[str, Any]:
-    """What the list and the API show of one account: never its secret."""
+def account_view(acc: Account, now: float | None = None, *, codes: bool = True) -> dict[str, Any]:
+    """What the list and the API show of one account: never its secret (`codes=False`: without
+    its codes, which stay null, for answers about many accounts that show none of them)."""
     now = time.time() if now is None else now
     view: dict[str, Any] = {
         "id": acc.id, "issuer": acc.issuer, "name": acc.name, "type": acc.type,
@@ -48,7 +49,7 @@ def account_view(acc: Account, now: float | None = None) -> dict[str, Any]:
         "group": acc.group, "favorite": acc.favorite, "icon": chosen_icon(acc),
         "code": None, "next_code": None, "remaining": None,
     }
-    if not acc.action_required:
+    if codes and not acc.action_required:
         window = otp.code_window(acc, now)
         view.update(code=window.code, next_code=window.next_code, remaining=window.remaining)
     return view

@@ -69,8 +69,17 @@
         for (const a of res.add) {
           const kind = [t.types[a.type] || a.type, fill(t.digits, { n: a.digits })];
           if (a.type === "totp" && a.period !== 30) kind.push(fill(t.every, { n: a.period }));
-          add.appendChild(row(a.issuer || a.name || "—", a.issuer ? a.name : "",
-                              a.completes_action_required ? t.completes : kind.join(" · ")));
+          const li = row(a.issuer || a.name || "—", a.issuer ? a.name : "",
+                         a.completes_action_required ? t.completes : kind.join(" · "));
+          /* What AuthVault recognised or guessed ("Recognised as Steam Guard", "HOTP counter 5"):
+             seen before confirming, so a wrong reading can be caught. */
+          const notes = a.notes || [];
+          if (notes.length) {
+            const ul = el("ul", "import-notes");
+            for (const n of notes) ul.appendChild(el("li", "", n));
+            li.querySelector(".row-main").appendChild(ul);
+          }
+          add.appendChild(li);
         }
         const skipTitle = $("preview-skip-title");
         skipTitle.hidden = !res.skipped.length;
@@ -177,7 +186,7 @@
     function sync() {
       const f = formatOf();
       $("password-fields").hidden = f !== "aegis";
-      $("unencrypted-box").hidden = !(f === "aegis-plain" || f === "uris");
+      $("unencrypted-box").hidden = !(f === "aegis-plain" || f === "uris" || f === "2fauth");
       $("export-btn").textContent = t.button[f];
       err.textContent = "";
     }
@@ -215,7 +224,7 @@
         if (form.password.value !== form.password2.value) { err.textContent = t.password_mismatch; form.password2.focus(); return; }
         body.password = form.password.value;
       }
-      if (format === "aegis-plain" || format === "uris") {
+      if (format === "aegis-plain" || format === "uris" || format === "2fauth") {
         if (!$("i-understand").checked) { err.textContent = t.confirm_unencrypted; return; }
         body.i_understand_unencrypted = true;
       }

@@ -84,7 +84,7 @@ def import_through_the_page(phone: Device, shots: Path) -> None:
     page.wait_for_selector("#preview:not([hidden])")
     entries = expected_entries()
     assert page.inner_text("#preview-title") == f"{len(entries)} accounts will be added"
-    shown = page.locator("#preview-add li").all_inner_texts()
+    shown = page.locator("#preview-add > li").all_inner_texts()
     assert len(shown) == len(entries)
     for entry in entries:
         assert any(entry["issuer"] in s and entry["name"] in s for s in shown), entry["issuer"]

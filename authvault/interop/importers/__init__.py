@@ -48,6 +48,7 @@ from .stratum import StratumImporter
 from .support.decode import reading_once
 from .totp_authenticator import TotpAuthenticatorImporter
 from .twofas import TwoFasImporter
+from .twofauth import TwoFAuthImporter
 from .winauth import WinAuthImporter
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,7 @@ IMPORTERS: tuple[Importer, ...] = (
     StratumImporter(),
     TotpAuthenticatorImporter(),
     TwoFasImporter(),
+    TwoFAuthImporter(),
     WinAuthImporter(),
 )
 

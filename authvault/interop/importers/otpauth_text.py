@@ -26,7 +26,9 @@ def mostly_uris(data: bytes, marker: str = "") -> bool:
     """Whether `data` is text whose non-empty lines are mostly otpauth URIs (holding `marker`)."""
     if not looks_like_text(data):
         return False
-    lines = [line.strip() for line in text(data).splitlines() if line.strip()]
+    # Comment lines ("# ...", as extract_otp_secrets and hand-kept lists have) do not count.
+    lines = [line.strip() for line in text(data).splitlines()
+             if line.strip() and not line.lstrip().startswith("#")]
     hits = [
         line for line in lines if line.lower().startswith(("otpauth://", "otpauth-migration://"))
     ]
