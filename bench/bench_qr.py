@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import PIL  # noqa: E402
 import zxingcpp  # noqa: E402
-from PIL import Image  # noqa: E402
+from PIL import Image, ImageFilter, ImageOps  # noqa: E402
 
 from authvault import qr  # noqa: E402
 from tests.paths import FIXTURES  # noqa: E402
@@ -87,43 +87,102 @@ def photo_timings(runs: int) -> None:
         print(f"| {name} | {med:.0f} | {low:.0f} | {high:.0f} |")
 
 
+Reader = Callable[[Image.Image], list[str]]
+
+
+def _zx(gray: Image.Image, binarizer: zxingcpp.Binarizer = zxingcpp.Binarizer.LocalAverage,
+        mode: zxingcpp.TextMode = zxingcpp.TextMode.Plain, **kw: object) -> list[str]:
+    return [b.text for b in zxingcpp.read_barcodes(gray, formats=qr._FORMATS, binarizer=binarizer,
+                                                   text_mode=mode, **kw)]
+
+
+def _with(first: Reader, *more: Reader) -> Reader:
+    def read(gray: Image.Image) -> list[str]:
+        for reader in (first, *more):
+            texts = reader(gray)
+            if texts:
+                return texts
+        return []
+    return read
+
+
+def _scaled(factor: float) -> Reader:
+    def read(gray: Image.Image) -> list[str]:
+        size = (int(gray.width * factor), int(gray.height * factor))
+        if min(size) < 60 or size[0] * size[1] > 16_000_000:
+            return []
+        return _zx(gray.resize(size, Image.Resampling.BICUBIC), try_downscale=False)
+    return read
+
+
+def _wechat() -> Reader | None:
+    """OpenCV's WeChat QR decoder, tried only on a symbol zxing-cpp found but could not decode."""
+    try:
+        import cv2  # not a dependency: pip install opencv-contrib-python-headless to measure it
+        import numpy
+    except ImportError:
+        return None
+    detector = cv2.wechat_qrcode_WeChatQRCode()
+
+    def read(gray: Image.Image) -> list[str]:
+        if not zxingcpp.read_barcodes(gray, formats=qr._FORMATS, return_errors=True):
+            return []
+        return [t for t in detector.detectAndDecode(numpy.asarray(gray))[0] if t]
+    return read
+
+
+def candidates() -> dict[str, Reader]:
+    """AuthVault's reading (before issue 15 with HRI text, now with plain text) and the second
+    chances measured for issue 15, each on top of AuthVault's two zxing-cpp passes."""
+    global_hist = lambda g: _zx(g, zxingcpp.Binarizer.GlobalHistogram)  # noqa: E731
+    base = _with(_zx, global_hist)
+    out: dict[str, Reader] = {
+        "before (HRI text)": _with(lambda g: _zx(g, mode=zxingcpp.TextMode.HRI),
+                                   lambda g: _zx(g, zxingcpp.Binarizer.GlobalHistogram, zxingcpp.TextMode.HRI)),
+        "AuthVault (plain text)": lambda g: qr._read(g),
+        "+ fixed threshold": _with(base, lambda g: _zx(g, zxingcpp.Binarizer.FixedThreshold)),
+        "+ scales 0.5, 0.35, 2": _with(base, _scaled(0.5), _scaled(0.35), _scaled(2)),
+        "+ autocontrast": _with(base, lambda g: _zx(ImageOps.autocontrast(g, cutoff=2))),
+        "+ sharpen": _with(base, lambda g: _zx(g.filter(ImageFilter.UnsharpMask(radius=2, percent=150)))),
+    }
+    wechat = _wechat()
+    if wechat is not None:
+        out["+ WeChat on a damaged symbol"] = _with(base, wechat)
+    return out
+
+
 def fixture_rates() -> None:
-    """Print the decode rate of each qr-photos set (byte-exact text) and the false positives."""
+    """Print, per qr-photos set, what each reader decodes (byte-exact) and its time: the false
+    positives of the negative set, the best of three passes after one warm-up."""
     root = FIXTURES / "qr-photos"
-    stats: dict[str, list[float]] = defaultdict(lambda: [0, 0, 0.0])
     with open(root / "manifest.csv", newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    for row in rows:
-        data = (root / row["image"]).read_bytes()
-        start = time.perf_counter()
-        try:
-            texts = qr.decode_image(data)
-        except qr.QrError:
-            texts = []
-        elapsed = time.perf_counter() - start
-        entry = stats[row["set"]]
-        entry[1] += 1
-        entry[2] += elapsed
-        if row["expected_file"]:
-            expected = (root / row["expected_file"]).read_bytes().decode("utf-8")
-            entry[0] += expected in texts
-        else:
-            entry[0] += bool(texts)
+    images = [(row["set"], qr._to_grayscale(qr._open((root / row["image"]).read_bytes())),
+               (root / row["expected_file"]).read_bytes().decode("utf-8") if row["expected_file"] else None)
+              for row in rows]
+    sets = sorted({s for s, _, _ in images})
     print("\n### Decode rate per fixture set (FIXTURES/qr-photos, zxing blackbox, rotation 0)\n")
-    print("| set | decoded (byte-exact) | rate | mean ms per image |")
-    print("| --- | ---: | ---: | ---: |")
-    total = [0, 0]
-    for name in sorted(stats):
-        hits, count, seconds = stats[name]
-        if name in NEGATIVE_SETS:
-            print(f"| {name} (negatives) | {int(hits)} of {int(count)} gave any text | "
-                  f"{100 * hits / count:.1f} % false positives | {1000 * seconds / count:.1f} |")
-            continue
-        total[0] += int(hits)
-        total[1] += int(count)
-        print(f"| {name} | {int(hits)}/{int(count)} | {100 * hits / count:.1f} % | "
-              f"{1000 * seconds / count:.1f} |")
-    print(f"| all positive sets | {total[0]}/{total[1]} | {100 * total[0] / total[1]:.1f} % | |")
+    print("| reader | " + " | ".join(sets) + " | positives | time of all images |")
+    print("| --- | " + " | ".join("---:" for _ in sets) + " | ---: | ---: |")
+    for name, reader in candidates().items():
+        hits: dict[str, int] = defaultdict(int)
+        counts: dict[str, int] = defaultdict(int)
+        for set_name, gray, expected in images:
+            texts = reader(gray)
+            counts[set_name] += 1
+            hits[set_name] += (expected in texts) if expected is not None else bool(texts)
+        best = min(_timed(reader, images) for _ in range(3))
+        cells = [f"{hits[s]}/{counts[s]}" + (" false" if s in NEGATIVE_SETS else "") for s in sets]
+        pos = sum(hits[s] for s in sets if s not in NEGATIVE_SETS)
+        total = sum(counts[s] for s in sets if s not in NEGATIVE_SETS)
+        print(f"| {name} | " + " | ".join(cells) + f" | {pos}/{total} ({100 * pos / total:.1f} %) | {1000 * best:.0f} ms |")
+
+
+def _timed(reader: Reader, images: list[tuple[str, Image.Image, str | None]]) -> float:
+    start = time.perf_counter()
+    for _, gray, _ in images:
+        reader(gray)
+    return time.perf_counter() - start
 
 
 def main() -> None:

@@ -351,3 +351,52 @@ def test_no_file_is_claimed_by_the_wrong_importer(name: str, data: bytes, fmt: s
 
 _PASSWORDS = {f"importers/{Path(r['file']).name}": r["password"]
               for r in json.loads((FIXTURES / "importers" / "expected.json").read_text(encoding="utf-8"))["fixtures"]}
+
+
+def test_twofas_groups_become_account_groups() -> None:
+    doc = json.loads(_twofas(4, {"tokenType": "TOTP"}))
+    doc["groups"] = [{"id": "g-1", "name": "Work", "isExpanded": True}]
+    doc["services"][0]["groupId"] = "g-1"
+    second = dict(doc["services"][0], groupId=None, secret=STEAM_B32)
+    doc["services"].append(second)
+    first, other = import_file(_json(doc)).accounts
+    assert (first.group, other.group) == ("Work", "")
+
+
+# --- one secret decoder for every path (issue 10's rule, README "Secret") ---------------------------
+SECRET_CASES = [
+    ("gezd gnbv-gy3t qojq gezd gnbv gy3t qojq", True),  # any case, spaces and hyphens ignored
+    ("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ====", True),     # padding optional
+    ("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQA", False),       # a length base32 never has
+    ("GEZDGNBVGY3TQOJ1", False),                         # 1 is not base32
+    ("GEZDG", False),                                     # under 5 bytes
+]
+
+
+def _as_andotp(secret: str) -> bytes:
+    return _json([{"secret": secret, "issuer": "ACME", "label": "alice", "digits": 6, "type": "TOTP",
+                   "algorithm": "SHA1", "thumbnail": "Default", "last_used": 0, "used_frequency": 0,
+                   "period": 30, "tags": []}])
+
+
+@pytest.mark.parametrize(("secret", "ok"), SECRET_CASES)
+def test_every_importer_accepts_exactly_what_the_decoder_accepts(secret: str, ok: bool) -> None:
+    try:
+        otp.decode_secret(secret)
+        decoded = True
+    except otp.OtpError:
+        decoded = False
+    assert decoded is ok
+    files = {
+        "andotp": _as_andotp(secret),
+        "twofas": _twofas(4, {"tokenType": "TOTP"}, secret=secret),
+        "twofauth": _twofauth(_twofauth_entry(secret=secret, legacy_uri=None)),
+        "bitwarden": _json({"encrypted": False, "folders": [], "items": [_bitwarden_item("ACME", "alice", secret)]}),
+        "otpauth_text": f"otpauth://totp/ACME:alice?secret={secret.replace(' ', '%20')}\n".encode(),
+    }
+    for fmt, data in files.items():
+        result = import_file(data)
+        assert result.format == fmt
+        assert (len(result.accounts) == 1) is ok, fmt
+        if ok:
+            assert result.accounts[0].secret == RFC_KEY, fmt

@@ -48,7 +48,8 @@ NO_QR_MESSAGE = (
 
 # Lowest decode count accepted per fixture set: one under what decode_image measured on
 # 2026-11-22 (zxing-cpp 3.1.1, Pillow 13.0.0), never under zxing's own bar at rotation 0
-# (qr-photos/SOURCES.md). Measured: qrcode-1 20/20, qrcode-3 42/42, qrcode-4 40/48, qrcode-5 19/19.
+# (qr-photos/SOURCES.md). Measured: qrcode-1 20/20, qrcode-3 42/42, qrcode-4 40/48, qrcode-5 19/19
+# (again on 2026-12-01 with TextMode.Plain, issue 15).
 # A set that appears in manifest.csv without a threshold here fails until someone measures it.
 MIN_DECODED = {"qrcode-1": 19, "qrcode-3": 41, "qrcode-4": 39, "qrcode-5": 19}
 NEGATIVE_SETS = {"falsepositives-2"}
@@ -652,3 +653,12 @@ def test_make_qr_of_too_long_a_text_is_a_qr_error() -> None:
         with pytest.raises(QrError) as info:
             make("日" * (qr.MAX_QR_BYTES // 3 + 1))
         assert info.value.code == "too_long_for_qr"
+
+
+# --- issue 15: the text exactly as the code holds it ----------------------------------------------
+
+@pytest.mark.parametrize("text", ["\x01otpauth://totp/A:b?secret=JBSWY3DPEHPK3PXP", "]C1011234567890128\x1d10ABC",
+                                  "a\tb\r\nc\x7f"])
+def test_decoded_text_is_exactly_what_the_code_holds(text: str) -> None:
+    """zxing-cpp's default text mode would show <SOH> and format GS1 data; we take the plain text."""
+    assert qr.decode_image(encode(code_image(text), "PNG")) == [text]

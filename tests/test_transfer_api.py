@@ -695,3 +695,19 @@ def test_import_preview_notes_what_was_recognised_or_guessed(unlocked: Api) -> N
     assert all(a["code"] is None for a in done["added"])  # the list fetches the codes it shows
     by_issuer = {a["issuer"]: a for a in codes(unlocked)}
     assert by_issuer["Steam"]["type"] == "steam" and len(by_issuer["Steam"]["code"]) == 5
+
+
+@pytest.mark.parametrize(("secret", "ok"), [
+    ("gezd gnbv-gy3t qojq gezd gnbv gy3t qojq", True), ("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ====", True),
+    ("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQA", False), ("GEZDGNBVGY3TQOJ1", False), ("GEZDG", False),
+])
+def test_the_account_form_takes_exactly_what_the_importers_take(unlocked: Api, secret: str, ok: bool) -> None:
+    """The same table as tests/test_import_readings.py's importer test: one decoder, one rule."""
+    resp = unlocked.post("/api/accounts", {"secret": secret, "issuer": "ACME", "name": "alice"})
+    assert (resp.status_code == 201) is ok, resp.get_json()
+    if not ok:
+        assert resp.status_code == 400
+    via_import = upload(unlocked, f"otpauth://totp/ACME2:alice?secret={secret.replace(' ', '%20')}\n".encode(),
+                        filename="uris.txt").get_json()
+    taken = via_import["count"] == 1 or [s["code"] for s in via_import["skipped"]] == ["duplicate"]
+    assert taken is ok  # (a duplicate of the account just added counts as read)

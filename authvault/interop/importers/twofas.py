@@ -78,8 +78,11 @@ class TwoFasImporter(Importer):
             services = self._decrypt(encrypted, password, checked=bool(reference))
         if not isinstance(services, list):
             raise DamagedFile(self.label)
+        # 2FAS keeps groups as {"id", "name", ...} and each service's "groupId".
+        groups = {g["id"]: g["name"] for g in doc.get("groups") or []
+                  if isinstance(g, dict) and isinstance(g.get("id"), str) and isinstance(g.get("name"), str)}
         for service in services:
-            self._entry(service, out)
+            self._entry(service, groups, out)
 
     def _decrypt(
         self, blob: Any, password: str | None, *, check_only: bool = False, checked: bool = False
@@ -110,7 +113,7 @@ class TwoFasImporter(Importer):
             raise DamagedFile(self.label) from exc
 
     @staticmethod
-    def _entry(service: Any, out: EntryCollector) -> None:
+    def _entry(service: Any, groups: dict[str, str], out: EntryCollector) -> None:
         if not isinstance(service, dict):
             out.skip("", "", N_("This entry is damaged."))
             return
@@ -138,6 +141,7 @@ class TwoFasImporter(Importer):
                 digits=otp.get("digits"),
                 period=otp.get("period"),
                 counter=otp.get("counter"),
+                group=groups.get(service.get("groupId"), "") if isinstance(service.get("groupId"), str) else "",
             )
 
         out.add(issuer, name, build)
