@@ -283,3 +283,41 @@ def test_send_from_phone_to_tablet(browser: Any, fresh_server: Any, screenshot_d
     finally:
         phone.close()
         tablet.close()
+
+
+STEAM_QR = "otpauth://totp/Steam:gaben?secret=FMXNK4QEGKVPULRTADY6JIDK5VHUBGZW&issuer=Steam"
+
+
+@pytest.mark.parametrize(("size", "scheme", "locale"), [
+    ({"width": 390, "height": 844}, "light", "en-US"), ({"width": 390, "height": 844}, "dark", "ja-JP"),
+    ({"width": 820, "height": 1180}, "light", "ja-JP"), ({"width": 820, "height": 1180}, "dark", "en-US"),
+])
+def test_import_preview_says_what_was_recognised_before_confirming(
+    browser: Any, fresh_server: Any, screenshot_dir: Path, tmp_path: Path, size: dict[str, int], scheme: str,
+    locale: str,
+) -> None:
+    """Issue 15: a Steam QR code, an HOTP at counter 5 and a label split at %3A, each with its note."""
+    from .conftest import new_device, setup_device
+    device = new_device(browser, fresh_server.origin, viewport=size, color_scheme=scheme, locale=locale)
+    try:
+        setup_device(device, fresh_server)
+        file = tmp_path / "uris.txt"
+        file.write_text(STEAM_QR + "\n"
+                        "otpauth://hotp/Bank:alice?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&counter=5\n"
+                        "otpauth://totp/example%20finance%3Aee%40ff.gg?secret=JBSWY3DPEHPK3PXP\n")
+        page = device.page
+        device.goto("/import")
+        page.set_input_files("#import-file", str(file))
+        page.wait_for_selector("#preview:not([hidden])")
+        notes = page.locator("#preview-add .import-notes li").all_inner_texts()
+        if locale == "en-US":
+            assert notes == ["Recognised as Steam Guard from its issuer “Steam”.", "HOTP counter 5",
+                             "The issuer “example finance” was taken from the label."]
+        else:
+            assert len(notes) == 3 and "Steam Guard と認識" in notes[0] and "HOTP カウンター 5" == notes[1]
+        page.screenshot(path=str(screenshot_dir / f"import-notes-{size['width']}-{scheme}.png"), full_page=True)
+        page.click("#confirm-btn")
+        page.wait_for_selector("#import-done:not([hidden])")
+        assert page_errors(device) == []
+    finally:
+        device.close()
