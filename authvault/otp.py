@@ -320,7 +320,7 @@ class Note:
     """Something AuthVault decided while reading an account that the person should see before
     importing it ("Recognised as Steam Guard"); `message` is a msgid filled from `params`."""
 
-    code: str
+    kind: str  # what was decided: "steam", "issuer_from_label", ... (not an error code)
     message: str
     params: dict[str, Any] = field(default_factory=dict)
 
@@ -374,7 +374,7 @@ def read_uri(uri: str) -> tuple[Account, list[Note]]:
     scheme = scheme.lower()
     if sep and scheme == "steam":
         return _steam_uri_account(body), [
-            Note("steam", N_("Recognised as Steam Guard from its steam:// key."))]
+            Note(kind="steam", message=N_("Recognised as Steam Guard from its steam:// key."))]
     if not sep or scheme != "otpauth":
         raise OtpError("not_otpauth_uri", N_("This is not an otpauth:// address."))
     # Split by hand: "#" is literal here (Azure AD guest labels hold "#EXT#"), never a fragment.
@@ -391,23 +391,23 @@ def read_uri(uri: str) -> tuple[Account, list[Note]]:
     label_issuer, name, how = _uri_label(raw_label, issuer_param)
     issuer = issuer_param or label_issuer
     if label_issuer and issuer_param and label_issuer.casefold() != issuer_param.casefold():
-        notes.append(Note("issuer_parameter", N_(
+        notes.append(Note(kind="issuer_parameter", message=N_(
             "The label names “%(prefix)s”, the issuer parameter “%(issuer)s”: the issuer parameter "
-            "was used."), {"prefix": label_issuer[:100], "issuer": issuer_param[:100]}))
+            "was used."), params={"prefix": label_issuer[:100], "issuer": issuer_param[:100]}))
     elif how == "encoded" and label_issuer and not issuer_param:
-        notes.append(Note("issuer_from_label", N_("The issuer “%(issuer)s” was taken from the label."),
-                          {"issuer": label_issuer[:100]}))
+        notes.append(Note(kind="issuer_from_label", message=N_("The issuer “%(issuer)s” was taken from the label."),
+                          params={"issuer": label_issuer[:100]}))
 
     digits_text = params.get("digits", "").strip()
     if kind != "steam":
         if params.get("encoder", "").strip().lower() == "steam":
             kind = "steam"
-            notes.append(Note("steam", N_("Recognised as Steam Guard from encoder=steam.")))
+            notes.append(Note(kind="steam", message=N_("Recognised as Steam Guard from encoder=steam.")))
         elif kind == "totp" and issuer.casefold() == "steam" and digits_text in ("", "5"):
             # Steam's own QR code (what Steam Guard tools print and keep in maFiles) is a totp URI
             # with issuer Steam and no digits: Steam Guard tools, totp-rs and Stratum read it as Steam.
             kind = "steam"
-            notes.append(Note("steam", N_("Recognised as Steam Guard from its issuer “Steam”.")))
+            notes.append(Note(kind="steam", message=N_("Recognised as Steam Guard from its issuer “Steam”.")))
 
     account = Account(secret=b"", type=kind, issuer=issuer, name=name)  # type: ignore[arg-type]
     if kind != "steam":

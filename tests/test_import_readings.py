@@ -29,7 +29,7 @@ def _json(doc: Any) -> bytes:
 
 
 def _notes(result: Any, acc: otp.Account) -> list[str]:
-    return [n.code for n in result.notes_for(acc)]
+    return [n.kind for n in result.notes_for(acc)]
 
 
 # --- 2FAS Authenticator: tokenType at every schema (item 1) --------------------------------------

@@ -510,7 +510,7 @@ def test_steam_guard_qr_code_gives_steam_codes(uri: str) -> None:
     account, notes = otp.read_uri(uri)
     assert (account.type, account.issuer.casefold(), account.name) == ("steam", "steam", "gaben")
     assert [otp.code_at(account, t) for t in (0, 30, 60, 90)] == ["C5V56", "QJY8Y", "R3WQY", "JG3T3"]
-    assert [n.code for n in notes] == ["steam"]
+    assert [n.kind for n in notes] == ["steam"]
     assert "Steam Guard" in notes[0].text()
 
 
@@ -525,7 +525,7 @@ def test_steam_issuer_rule_stops_where_the_uri_says_otherwise(uri: str) -> None:
     account, notes = otp.read_uri(uri)
     assert account.type != "steam"
     assert account.digits == 6
-    assert not [n for n in notes if n.code == "steam"]
+    assert not [n for n in notes if n.kind == "steam"]
 
 
 def test_steam_rule_known_answer_for_explicit_6_digits() -> None:
@@ -536,13 +536,13 @@ def test_steam_rule_known_answer_for_explicit_6_digits() -> None:
 
 def test_uri_notes_say_what_was_guessed() -> None:
     _, notes = otp.read_uri(f"otpauth://totp/example%20finance%3Aee%40ff.gg?secret={SECRET}")
-    assert [(n.code, n.params) for n in notes] == [("issuer_from_label", {"issuer": "example finance"})]
+    assert [(n.kind, n.params) for n in notes] == [("issuer_from_label", {"issuer": "example finance"})]
     _, notes = otp.read_uri(f"otpauth://totp/Contoso:bob?secret={SECRET}&issuer=Microsoft")
-    assert [n.code for n in notes] == ["issuer_parameter"]
+    assert [n.kind for n in notes] == ["issuer_parameter"]
     _, notes = otp.read_uri(f"otpauth://totp/ACME:bob?secret={SECRET}&issuer=ACME")
     assert notes == []
     _, notes = otp.read_uri(f"steam://{SECRET}")
-    assert [n.code for n in notes] == ["steam"]
+    assert [n.kind for n in notes] == ["steam"]
 
 
 @pytest.mark.parametrize(("text", "code"), [

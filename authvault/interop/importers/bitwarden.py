@@ -99,7 +99,7 @@ class BitwardenImporter(Importer):
             if (not acc.issuer and item_name) or (not acc.name and username):
                 acc.issuer = acc.issuer or item_name
                 acc.name = acc.name or username
-                notes.append(Note("named_from_item", N_("Named after the Bitwarden item.")))
+                notes.append(Note(kind="named_from_item", message=N_("Named after the Bitwarden item.")))
             if acc.type == "steam" and not acc.issuer:
                 acc.issuer = "Steam"
             return acc, notes

@@ -103,7 +103,7 @@ class TwoFAuthImporter(Importer):
             if not isinstance(uri, str) or not uri.lower().startswith("otpauth://"):
                 raise exc from None
             acc, notes = read_uri(uri)
-            notes.append(Note("legacy_uri", N_("Read from the entry's original otpauth URI (legacy_uri).")))
+            notes.append(Note(kind="legacy_uri", message=N_("Read from the entry's original otpauth URI (legacy_uri).")))
         acc.icon = _icon(entry)
         return acc, notes
 

@@ -57,8 +57,8 @@ def account_from_uri(uri: str) -> tuple[Account, list[Note]]:
         if steam_secret is not None:
             acc.secret, acc.type = steam_secret, "steam"
             acc.issuer = acc.issuer or "Steam"
-            notes = [n for n in notes if n.code != "steam"]
-            notes.append(Note("steam_data", N_(
+            notes = [n for n in notes if n.kind != "steam"]
+            notes.append(Note(kind="steam_data", message=N_(
                 "Recognised as Steam Guard; the secret was read from WinAuth's Steam data.")))
         return acc, notes
     raise EntryRejected(N_("This is not an otpauth URI."))
