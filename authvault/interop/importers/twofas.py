@@ -122,6 +122,8 @@ class TwoFasImporter(Importer):
         issuer = otp.get("issuer") or service.get("name") or ""
         name = otp.get("account") or ""
 
+        group_id = service.get("groupId")
+
         def build() -> Any:
             secret = decode_secret(service.get("secret"))
             # tokenType is read at every schema: backups of schemas 1 and 2 carry it too ("HOTP"
@@ -141,7 +143,7 @@ class TwoFasImporter(Importer):
                 digits=otp.get("digits"),
                 period=otp.get("period"),
                 counter=otp.get("counter"),
-                group=groups.get(service.get("groupId"), "") if isinstance(service.get("groupId"), str) else "",
+                group=groups.get(group_id, "") if isinstance(group_id, str) else "",
             )
 
         out.add(issuer, name, build)
