@@ -309,14 +309,18 @@ function wire() {
   $("offline-lock").addEventListener("click", lockNow);
   $("offline-retry").addEventListener("click", check);
   for (const ev of ["pointerdown", "keydown", "scroll"]) addEventListener(ev, () => { lastActive = Date.now(); }, { passive: true });
-  document.addEventListener("visibilitychange", async () => {
-    if (document.hidden) { hiddenAt = Date.now(); return; }
-    const away = hiddenAt ? Date.now() - hiddenAt : 0;
+  // Hidden (another app, the screen off) or frozen by the browser: longer than the lock time locks.
+  const away = () => { if (hiddenAt === null) hiddenAt = Date.now(); };
+  const back = async () => {
+    const gone = hiddenAt !== null ? Date.now() - hiddenAt : 0;
     hiddenAt = null;
-    if (accounts && away >= (copy.lock_minutes || 5) * 60000) await lockNow();   // hidden longer than the lock time
-    else if (accounts) { await render(); }
+    if (accounts && gone >= (copy.lock_minutes || 5) * 60000) await lockNow();
+    else if (accounts) await render();
     check();
-  });
+  };
+  document.addEventListener("visibilitychange", () => (document.hidden ? away() : back()));
+  document.addEventListener("freeze", away);
+  document.addEventListener("resume", back);
   addEventListener("pagehide", () => { accounts = null; });
   $("accounts").addEventListener("click", async (ev) => {
     if (!accounts) return;

@@ -569,3 +569,32 @@ def test_offline_page_in_japanese(browser: Any, home: list[GunicornServer], scre
         page.screenshot(path=str(screenshot_dir / "offline-list-ja-dark.png"))
     finally:
         device.close()
+
+
+@pytest.mark.slow
+def test_offline_view_frozen_longer_than_the_lock_time_is_locked_when_back(browser: Any,
+                                                                           home: list[GunicornServer]) -> None:
+    """A phone puts a page in the background and freezes it (timers stop); back after the lock time,
+    it is locked at once, before any code is drawn again (Chromium's page lifecycle: frozen, then
+    active). Headless Chromium cannot hide a page, so the visibilitychange path is not driven here;
+    the check it makes is the same."""
+    device = new_device(browser, home[0].origin, service_workers="allow")
+    try:
+        setup_device(device, home[0])
+        device.api("PATCH", "/api/settings", {"lock_minutes": 1})
+        add_accounts(device, {"Fastbank": SECRETS["Fastbank"]})
+        device.goto("/")
+        wait_for_controller(device.page)
+        wait_for_copy(device.page)
+        go_offline_and_reload(device, home[0])
+        unlock_offline_with_passphrase(device)
+        page = device.page
+        cdp = device.context.new_cdp_session(page)
+        cdp.send("Page.setWebLifecycleState", {"state": "frozen"})
+        time.sleep(62)
+        cdp.send("Page.setWebLifecycleState", {"state": "active"})
+        page.wait_for_selector("#offline-form", state="visible", timeout=5_000)
+        assert page.locator("#accounts .acct").count() == 0
+        assert page.evaluate("() => window.AuthVaultOffline.unlocked") is False
+    finally:
+        device.close()
