@@ -4,6 +4,9 @@
 #   libnss3-tools  certutil, to make the browser trust AuthVault's local CA in the HTTPS test
 #   apache2-bin    httpd with mod_dav, for the WebDAV backup tests: binaries and modules only, no
 #                  system service (the `apache2` package would start one on port 80)
+#   webkit2gtk-driver, xvfb
+#                  Safari's engine (WebKitGTK's MiniBrowser over WebDriver) under a virtual X
+#                  display, for the offline test in WebKit (tests/browser/test_offline_webkit_e2e.py)
 #
 # As root apt-get runs directly; otherwise through sudo (scripts/_apt.sh). Without either, or
 # without apt-get, it says what to install and goes on: those tests then skip (under CI=true
@@ -14,6 +17,8 @@ SYSTEM_PACKAGES=(
   "chromium|command -v chromium"
   "libnss3-tools|command -v certutil"
   "apache2-bin|test -x /usr/sbin/apache2 -a -f /usr/lib/apache2/modules/mod_dav_fs.so"
+  "webkit2gtk-driver|command -v WebKitWebDriver"
+  "xvfb|command -v Xvfb"
 )
 
 missing_system_packages() {

@@ -61,7 +61,7 @@ def test_as_root_apt_get_runs_directly_and_noninteractively(tmp_path: Path) -> N
     assert code == 0, err
     lines = record.splitlines()
     assert lines[0] == "apt-get DEBIAN_FRONTEND=noninteractive update -qq"
-    assert re.fullmatch(r"apt-get DEBIAN_FRONTEND=noninteractive install -y -qq chromium libnss3-tools( apache2-bin)?",
+    assert re.fullmatch(r"apt-get DEBIAN_FRONTEND=noninteractive install -y -qq chromium libnss3-tools( apache2-bin)? webkit2gtk-driver xvfb",
                         lines[1]), lines
     assert not any(line.startswith("sudo") for line in lines)
     assert "the tests need Debian packages: chromium libnss3-tools" in err
@@ -130,7 +130,7 @@ def test_python_without_its_venv_module_gets_python3_venv_then_a_new_venv(tmp_pa
 def test_nothing_is_installed_when_nothing_is_missing(tmp_path: Path) -> None:
     if not (Path("/usr/sbin/apache2").exists() and Path("/usr/lib/apache2/modules/mod_dav_fs.so").exists()):
         pytest.skip("apache2-bin is not installed here, so it would be missing")
-    code, err, record = run_install(tmp_path, uid=0, present=("chromium", "certutil"))
+    code, err, record = run_install(tmp_path, uid=0, present=("chromium", "certutil", "WebKitWebDriver", "Xvfb"))
     assert code == 0, err
     assert record == "" and err == ""
 
