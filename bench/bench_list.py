@@ -53,7 +53,7 @@ def issuers(count: int) -> list[str]:
 
 
 def make_server(base: Path, count: int) -> tuple[GunicornServer, requests.Session]:
-    server = GunicornServer.start(base / f"data{count}", workers=2)
+    server = GunicornServer.start(Path(tempfile.mkdtemp(dir=base)) / f"data{count}", workers=2)
     s = requests.Session()
     origin = server.origin
     token = s.get(origin + "/api/session").json()["csrf_token"]

@@ -9,7 +9,7 @@ from io import BytesIO
 
 from authvault.otp import Account
 from authvault.vault import entries
-from tests.conftest import Api
+from tests.conftest import PASSPHRASE, Api
 
 SECRETS = ["JBSWY3DPEHPK3PXP", "KRSXG5CTMVRXEZLU", "ONSWG4TFOQ"]
 
@@ -133,3 +133,33 @@ def test_responses_are_compressed(api: Api) -> None:
         assert gzip.decompress(resp.get_data())
     resp = api.client.get("/static/app.css", headers={"Accept-Encoding": "br, gzip"})
     assert resp.headers.get("Content-Encoding") == "br"
+
+
+def test_recent_activity_is_in_words_and_adding_is_recorded(unlocked: Api) -> None:
+    _add(unlocked, "GitHub", SECRETS[0])
+    unlocked.post("/api/lock")
+    assert unlocked.post("/api/unlock", {"passphrase": "not the passphrase"}).status_code == 401
+    assert unlocked.post("/api/unlock", {"passphrase": PASSPHRASE}).status_code == 200
+    html = unlocked.get("/devices").get_data(as_text=True)
+    events = html.split('id="events"', 1)[1].split("</ul>", 1)[0]
+    assert "Accounts added" in events and "Failed unlock" in events and "(wrong passphrase)" in events
+    assert "(with the passphrase)" in events
+    assert not re.search(r"\b[a-z]+_[a-z_]+\b", re.sub(r"<[^>]+>", " ", events)), events   # no raw codes
+    ja = unlocked.get("/devices", headers={"Accept-Language": "ja"}).get_data(as_text=True)
+    assert "wrong passphrase" not in ja
+
+
+def test_every_recorded_kind_of_event_has_words() -> None:
+    from tests.paths import REPO
+    source = "\n".join(p.read_text() for p in (REPO / "authvault").rglob("*.py"))
+    kinds = set(re.findall(r'audit\((?:[\w.()]+), "([a-z_]+)"', source)) | set(re.findall(r'_audit\("([a-z_]+)"', source))
+    assert {"unlock", "account_added", "backup_enabled", "export"} <= kinds, "the scan is broken"
+    page = (REPO / "templates/devices/devices.html").read_text()
+    labels = page.split("{% set labels = {", 1)[1].split("} %}", 1)[0]
+    assert sorted(k for k in kinds if f'"{k}":' not in labels) == []
+
+
+def test_connect_page_without_a_name_does_not_claim_one(api: Api) -> None:
+    html = api.get("/connect").get_data(as_text=True)
+    assert "This server has no name yet" in html
+    assert "That is why AuthVault has a name" not in html and "give the server a name" in html

@@ -284,6 +284,11 @@ def add_parsed(new: list[Account], skipped: list[accts.Skipped]) -> ResponseRetu
 
     if new:
         change(apply)
+    if added:  # deleting is recorded, and so is adding (how many, never which)
+        conn = context.db()
+        with transaction(conn):
+            audit(conn, "account_added", device_id=current_user.device.id, detail=str(len(added)),
+                  client=context.client_address())
     now = time.time()
     return jsonify({"added": [account_view(a, now) for a in added], "skipped": skipped_json(skipped),
                     "server_time": now}), (201 if added else 200)

@@ -204,6 +204,7 @@
         if (!st.available || !st.has_passkeys) return;
         $("export-passkey-btn").hidden = false;
         $("export-or").hidden = false;
+        $("export-btn").classList.remove("primary");   // one primary choice: the passkey; the passphrase is the other way
         $("export-passkey-btn").addEventListener("click", async () => {
           err.textContent = "";
           try { await AV.passkeys.unlock(st); } catch (e) { err.textContent = e.message; return; }
@@ -243,6 +244,7 @@
           $("export-done-title").textContent = t.downloaded;
           $("export-done-hint").textContent = t.downloaded_hint + (leftOut ? " " + fill(t.left_out, { n: leftOut }) : "");
           $("export-done").hidden = false;
+          reveal($("export-done"));                      // the result in view, not below the fold
         }
       } catch (e) {
         err.textContent = e.message;
