@@ -45,8 +45,10 @@ async function reportHotp(copy) {
 
 let syncing = null;
 /* Bring the offline copy up to date with the server (only while unlocked). */
+const capable = window.isSecureContext && !!(globalThis.crypto && crypto.subtle) && "indexedDB" in globalThis;
+
 async function sync() {
-  if (!unlocked || !deviceId) return;
+  if (!unlocked || !deviceId || !capable) return;   // no secure context: no offline view could open it
   if (syncing) return syncing;
   syncing = (async () => {
     try {
@@ -129,10 +131,9 @@ const connection = {
 function wireSetting() {
   const box = document.getElementById("offline-copy-toggle");
   if (!box) return;
-  const capable = window.isSecureContext && !!(globalThis.crypto && crypto.subtle) && "indexedDB" in globalThis
-    && "serviceWorker" in navigator;
-  document.getElementById("offline-copy-unavailable").hidden = capable;
-  if (!capable) { box.checked = false; return; }
+  const can = capable && "serviceWorker" in navigator;
+  document.getElementById("offline-copy-unavailable").hidden = can;
+  if (!can) { box.checked = false; return; }
   box.disabled = false;
   const state = document.getElementById("offline-copy-state");
   box.addEventListener("change", async () => {
@@ -153,4 +154,6 @@ wireSetting();
 (async () => {
   if (deviceId === "") { await deleteCopy(); return; }   // no device here any more: nothing kept
   await sync();
+  // a page left open (an import, a backup page) still keeps the copy current: a cheap "unchanged?"
+  if (unlocked) setInterval(() => { if (!connection.unreachable) sync(); }, 60000);
 })();
