@@ -6,6 +6,7 @@
 - Third-party fixtures (tests/paths.py: ../shared/fixtures or $AUTHVAULT_FIXTURES): when the folder
   is missing, the tests that read it skip, saying where the fixtures come from, and the
   others run. Under CI=true a missing folder stops the run.
+- Translation catalogs older than their .po are compiled at the start of a run.
 - `missing(reason)`: what a test does when something it needs is not installed: skip, or fail
   under CI (scripts/test installs everything, so CI cannot pass without running every test).
 """
@@ -83,9 +84,28 @@ def skip_for_fixtures() -> None:
     pytest.skip(FIXTURES_LINE, allow_module_level=True)
 
 
+def compile_stale_catalogs() -> None:
+    """Compile each translation catalog whose .mo is missing or older than its .po, so a plain
+    `python -m pytest` (without scripts/test, which compiles them) never tests stale translations."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in sorted((TESTS.parent / "authvault" / "translations").glob("*/LC_MESSAGES/messages.po")):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as f:
+            catalog = read_po(f)
+        tmp = mo.with_name(f".{mo.name}.{os.getpid()}")
+        with tmp.open("wb") as f:
+            write_mo(f, catalog)  # fuzzy entries left out, as pybabel compile does
+        tmp.replace(mo)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     if in_ci() and not fixtures_present():
         raise pytest.UsageError(FIXTURES_LINE + " (CI is set: the fixtures must be there)")
+    compile_stale_catalogs()
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
