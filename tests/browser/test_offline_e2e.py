@@ -434,6 +434,22 @@ def test_install_criteria_manifest_icons_and_a_controlling_service_worker(browse
         keys = page.evaluate("async () => { const out = []; for (const n of await caches.keys()) { const c = await caches.open(n);"
                              " for (const r of await c.keys()) out.push(new URL(r.url).pathname); } return out; }")
         assert "/offline" in keys and all(k == "/offline" or k.startswith("/static/") for k in keys), keys
+        # an update (any shell file changes): a new worker, a new cache holding the new file, the old one deleted
+        names = page.evaluate("() => caches.keys()")
+        assert len(names) == 1
+        from tests.paths import REPO
+        css = REPO / "static" / "offline.css"
+        before = css.read_bytes()
+        try:
+            css.write_bytes(before + b"\n/* an update */\n")
+            page.reload()
+            page.wait_for_function("""async (old) => { const k = await caches.keys(); if (k.length !== 1 || k[0] === old) return false;
+                const c = await caches.open(k[0]);
+                for (const r of await c.keys()) if (r.url.includes('/static/offline.css'))
+                  return (await (await c.match(r)).text()).endsWith('/* an update */\\n');
+                return false; }""", arg=names[0], timeout=20_000)
+        finally:
+            css.write_bytes(before)
     finally:
         device.close()
 
