@@ -3,7 +3,8 @@
 Prints Markdown tables:
 1. Time to the first code on screen (median of --runs), the list page against its floor: a static
    HTML page of the same codes served by the same gunicorn (written into static/ for the run and
-   removed after). Cold = an empty browser cache; warm = a second visit in the same browser.
+   removed after). Cold = an empty browser cache; warm = a third visit in the same browser (as
+   every day: static files from the cache, the scripts' compiled code kept by the browser).
    Also the bytes each visit transfers (compressed, with headers), and the page weight at 100
    accounts with icons.
 2. In the browser (4x throttle and unthrottled): drawing the list (renderList) at 100 and 1000
@@ -129,6 +130,7 @@ def first_code(browser: Any, server: GunicornServer, session: requests.Session, 
             t, b = v.open(url)
             out[f"{name}_cold"].append(t)
             out[f"{name}_cold_b"].append(b)
+            v.open(url)            # the second visit: the browser now keeps the scripts' compiled code
             t, b = v.open(url)
             out[f"{name}_warm"].append(t)
             out[f"{name}_warm_b"].append(b)
@@ -190,7 +192,7 @@ def main() -> int:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             print(f"# The list in Chromium, 4x CPU throttle, 100 ms round trips (median of {args.runs}; "
-                  "cold = empty cache, warm = second visit)\n")
+                  "cold = empty cache, warm = third visit)\n")
             print("| accounts | list cold | floor cold | ratio | list warm | floor warm | ratio | bytes list cold / warm | bytes floor cold / warm |")
             print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
             for n in sizes:

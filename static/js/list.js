@@ -112,7 +112,7 @@
       const shown = hidden ? masked(a) : group(a.code);
       const timer = a.type === "hotp"
         ? `<button type="button" class="btn small next-hotp">${esc(L.next_code)}</button><span class="counter">#${a.counter == null ? "" : a.counter}</span>`
-        : `<span class="ring" aria-hidden="true"><svg viewBox="0 0 36 36"><circle class="ring-bg" cx="18" cy="18" r="15.5"/><circle class="ring-fg" cx="18" cy="18" r="15.5" pathLength="100"/></svg><span class="secs"></span></span>`;
+        : `<span class="ring" aria-hidden="true"><span class="secs"></span></span>`;
       const next = a.type !== "hotp" && state.showNext && !hidden
         ? `<span class="next">${esc(L.next)} <span class="next-code">${esc(group(a.next_code))}</span></span>` : "";
       body = `<button type="button" class="code${hidden ? " masked" : ""}" data-code="${esc(a.code || "")}" aria-label="${esc(L.copy)}: ${esc(title)}">${esc(shown)}</button>` +
