@@ -320,3 +320,37 @@ def test_icon_alias_table(browser: Any, hundred: dict) -> None:
         assert list(zip([n for n, _ in ALIASES], got, strict=True)) == ALIASES
     finally:
         device.close()
+
+
+def test_sort_hide_codes_and_next_code_settings(phone: Device) -> None:
+    page = phone.page
+    import_accounts(phone, ["Charlie", "alpha", "Bravo"])
+    phone.goto("/")
+    page.wait_for_selector("#accounts .acct")
+    issuers_shown = lambda: [t.strip() for t in page.locator("#accounts .acct .issuer").all_text_contents()]  # noqa: E731
+    assert issuers_shown() == ["Charlie", "alpha", "Bravo"]          # my order: as imported
+    assert page.locator("#accounts .next-code").count() == 0          # the next code is off by default
+    page.select_option("#sort", "az")
+    assert issuers_shown() == ["alpha", "Bravo", "Charlie"]          # A-Z, case-blind
+    # recently used: copy Bravo, then it comes first
+    page.select_option("#sort", "recent")
+    page.locator("#accounts .acct", has_text="Bravo").locator(".code").click()
+    page.reload()
+    page.wait_for_selector("#accounts .acct")
+    assert page.input_value("#sort") == "recent" and issuers_shown()[0] == "Bravo"
+    # Settings: show the next code; hide codes until tapped (a hidden code shows no next code either)
+    phone.goto("/settings")
+    page.check("#show_next")
+    phone.goto("/")
+    page.wait_for_selector("#accounts .acct")
+    assert page.locator("#accounts .next-code").count() == 3
+    phone.goto("/settings")
+    page.check("#hide_codes")
+    phone.goto("/")
+    page.wait_for_selector("#accounts .acct")
+    code = page.locator("#accounts .acct", has_text="alpha").locator(".code")
+    assert "•" in code.text_content() and not any(c.isdigit() for c in code.text_content())
+    assert page.locator("#accounts .next-code").count() == 0
+    code.click()
+    assert code.text_content().replace(" ", "").isdigit()            # shown after a tap
+    assert phone.errors == []
