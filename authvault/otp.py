@@ -12,20 +12,18 @@ import hashlib
 import logging
 import math
 import re
-import uuid
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal
+from typing import Any, Callable
 from urllib.parse import quote, unquote, unquote_plus
 
 import pyotp
 from pyotp.contrib.steam import Steam
 
 from .errors import N_, AuthVaultError
+from .model import Account
 
 log = logging.getLogger(__name__)
 
-OtpType = Literal["totp", "hotp", "steam"]
-BackupPolicy = Literal["backup", "this-device-only"]
 ALGORITHMS = ("SHA1", "SHA256", "SHA512")
 OTP_TYPES = ("totp", "hotp", "steam")
 
@@ -52,36 +50,6 @@ _KNOWN_PARAMS = ("secret", "issuer", "algorithm", "digits", "period", "counter",
 
 class OtpError(AuthVaultError):
     """An account, URI or secret that cannot be used; `code` says which rule it broke."""
-
-
-def new_id() -> str:
-    """A fresh random account id."""
-    return uuid.uuid4().hex
-
-
-@dataclass
-class Account:
-    """One two-factor entry. `secret` holds the raw key bytes, never text."""
-
-    secret: bytes
-    type: OtpType = "totp"
-    issuer: str = ""
-    name: str = ""
-    algorithm: str = "SHA1"
-    digits: int = 6
-    period: int = 30
-    counter: int = 0
-    note: str = ""
-    group: str = ""
-    icon: str | None = None  # a data: image (Aegis), or the name of a bundled icon the person chose
-    favorite: bool = False
-    backup_policy: BackupPolicy = "backup"
-    action_required: bool = False
-    id: str = field(default_factory=new_id)
-
-    def __repr__(self) -> str:  # never show the secret, even in a traceback
-        return (f"Account(id={self.id!r}, type={self.type!r}, issuer={self.issuer!r}, "
-                f"name={self.name!r})")
 
 
 @dataclass(frozen=True)

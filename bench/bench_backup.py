@@ -28,7 +28,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from authvault.backup import BackupService, load  # noqa: E402
-from authvault.otp import Account  # noqa: E402
+from authvault.model import Account
 from authvault.vault.crypto import DEFAULT_SCRYPT  # noqa: E402
 from tests.backup_servers import apache_available, start_apache, start_wsgidav  # noqa: E402
 

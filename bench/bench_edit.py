@@ -35,7 +35,10 @@ def measure(repo: Path, edits: int) -> dict[str, Any]:
     from authvault import db as database
     from authvault.config import Settings
     from authvault.interop.google_migration import build_migration_uris
-    from authvault.otp import Account
+    try:
+        from authvault.model import Account
+    except ImportError:  # a checkout from before authvault/model.py
+        from authvault.otp import Account  # type: ignore[no-redef]
     from authvault.vault import envelope
     from authvault.web import create_app
     from tests.conftest import SETUP_TOKEN, Api

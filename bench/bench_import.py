@@ -28,7 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from authvault.config import Settings  # noqa: E402
 from authvault.interop import importers  # noqa: E402
 from authvault.interop.export import export_aegis_plain, export_twofauth, export_uris  # noqa: E402
-from authvault.otp import Account, encode_secret, to_uri  # noqa: E402
+from authvault.model import Account
+from authvault.otp import encode_secret, to_uri
 from authvault.web import create_app  # noqa: E402
 from tests.conftest import SETUP_TOKEN, Api  # noqa: E402
 

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from authvault.config import Settings  # noqa: E402
 from authvault.interop.google_migration import build_migration_uris  # noqa: E402
-from authvault.otp import Account  # noqa: E402
+from authvault.model import Account
 from authvault.vault import store as accts  # noqa: E402
 from authvault.web import create_app, pages  # noqa: E402
 from tests.conftest import SETUP_TOKEN, Api  # noqa: E402

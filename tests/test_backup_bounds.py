@@ -27,7 +27,7 @@ from authvault.backup.errors import (
 )
 from authvault.backup.folder import TMP_PREFIX, content_etag
 from authvault.backup.webdav import WebDavStore
-from authvault.otp import Account
+from authvault.model import Account
 from authvault.vault import crypto, slots
 from tests.hostile_servers import SECRET_CODE, hostile_server
 from tests.paths import REPO

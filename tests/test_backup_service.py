@@ -30,7 +30,7 @@ from authvault.backup import (
     load,
 )
 from authvault.backup.objects import OBJECT_NAME
-from authvault.otp import Account
+from authvault.model import Account
 from authvault.vault import crypto, envelope
 from authvault.vault.crypto import TEST_SCRYPT
 from authvault.vault.slots import new_recovery_key
@@ -490,7 +490,7 @@ def test_server_stopped_mid_backup_is_unreachable_and_nothing_is_lost(
 PUSHER = r'''
 import json, os, sys, time
 from authvault.backup import BackupBusy, BackupService, BackupState, BackupTaken, load
-from authvault.otp import Account
+from authvault.model import Account
 from authvault.vault.crypto import TEST_SCRYPT
 
 target, state_file, lock_dir = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3]

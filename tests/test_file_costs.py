@@ -22,7 +22,7 @@ from authvault.backup import objects
 from authvault.backup.errors import BackupTampered
 from authvault.interop.importers import ImporterError, import_file
 from authvault.interop.importers.support import decode
-from authvault.otp import Account
+from authvault.model import Account
 from authvault.vault import crypto, slots
 from tests.paths import FIXTURES
 

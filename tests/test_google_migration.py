@@ -11,7 +11,8 @@ import pytest
 from authvault import otp
 from authvault.errors import AuthVaultError
 from authvault.interop import google_migration as gm
-from authvault.otp import Account, OtpError
+from authvault.model import Account
+from authvault.otp import OtpError
 from tests.paths import FIXTURES
 
 BASE = FIXTURES / "google-migration"

@@ -26,10 +26,10 @@ from authvault.interop.importers import (
     detect_format,
     get_importer,
     import_file,
-    is_duplicate,
 )
 from authvault.interop.importers.base import MAX_FILE_BYTES
-from authvault.otp import Account, validate
+from authvault.model import Account, same_account
+from authvault.otp import validate
 from tests.paths import FIXTURES, REPO
 
 IMPORTER_FIXTURES = FIXTURES / "importers"
@@ -381,7 +381,7 @@ def test_google_transfer_qr_image_is_imported() -> None:
     exported = [a for a in accounts if all(a is not b for b, _ in left_out)]
     assert len(result.accounts) == len(exported)
     for acc in exported:
-        assert any(is_duplicate(acc, got) for got in result.accounts)
+        assert any(same_account(acc, got) for got in result.accounts)
 
 
 def test_image_without_a_code_says_so() -> None:
@@ -402,18 +402,8 @@ def test_image_without_a_code_says_so() -> None:
 def test_importing_the_same_file_twice_finds_every_account_already_there() -> None:
     first = import_file(_data("aegis-fixtures/aegis_encrypted.json"), password="test").accounts
     second = import_file(_data("aegis-fixtures/aegis_encrypted.json"), password="test").accounts
-    new = [a for a in second if not any(is_duplicate(a, b) for b in first)]
+    new = [a for a in second if not any(same_account(a, b) for b in first)]
     assert new == []
-
-
-def test_is_duplicate_ignores_case_and_space_but_not_the_secret() -> None:
-    a = Account(secret=b"1" * 20, issuer="Air Canada", name="Benjamin")
-    assert is_duplicate(a, Account(secret=b"1" * 20, issuer="air  canada", name=" BENJAMIN"))
-    assert not is_duplicate(a, Account(secret=b"2" * 20, issuer="Air Canada", name="Benjamin"))
-    assert not is_duplicate(a, Account(secret=b"1" * 20, issuer="Air Canada", name="Other"))
-    assert not is_duplicate(
-        a, Account(secret=b"1" * 20, type="hotp", issuer="Air Canada", name="Benjamin")
-    )
 
 
 # -- registry and README --------------------------------------------------------------------------

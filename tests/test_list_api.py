@@ -7,7 +7,7 @@ import json
 import re
 from io import BytesIO
 
-from authvault.otp import Account
+from authvault.model import Account
 from authvault.vault import entries
 from tests.conftest import PASSPHRASE, Api
 

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from authvault import otp
-from authvault.otp import Account, CodeWindow, OtpError
+from authvault.model import Account
+from authvault.otp import CodeWindow, OtpError
 from tests.paths import FIXTURES, REPO
 
 URIS = json.loads((FIXTURES / "otpauth-uris" / "uris.json").read_text(encoding="utf-8"))

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from authvault import db as database
 from authvault.devices import registry, sending
-from authvault.otp import Account
+from authvault.model import Account
 from authvault.vault import store as accts
 from authvault.vault.crypto import ScryptParams
 

@@ -16,7 +16,8 @@ from authvault import qr
 from authvault.db import connect, transaction
 from authvault.devices import registry
 from authvault.interop import google_migration, importers
-from authvault.otp import Account, to_uri
+from authvault.model import Account
+from authvault.otp import to_uri
 from authvault.vault import store as accts
 from authvault.vault.crypto import ScryptParams
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from authvault.otp import Account
+from authvault.model import Account
 from authvault.vault import (
     UnsupportedVaultVersion,
     VaultError,

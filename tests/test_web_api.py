@@ -239,7 +239,7 @@ def test_upload_over_20_mb_is_413(unlocked: Api) -> None:
 
 def test_google_migration_uri_adds_every_account(unlocked: Api) -> None:
     from authvault.interop.google_migration import build_migration_uris
-    from authvault.otp import Account
+    from authvault.model import Account
     accounts = [Account(secret=bytes([i]) * 10, issuer=f"Issuer{i}", name=f"user{i}") for i in range(3)]
     uris, _ = build_migration_uris(accounts)
     resp = unlocked.post("/api/accounts", {"uri": uris[0]})

@@ -24,7 +24,7 @@ from ..db import audit, transaction
 from ..db import connect as connect_db
 from ..devices import registry
 from ..errors import N_, AuthVaultError
-from ..otp import Account
+from ..model import Account
 from ..vault import entries, envelope
 from ..vault import store as accts
 from . import (

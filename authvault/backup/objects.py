@@ -30,7 +30,7 @@ from typing import Any, Sequence
 
 from .. import gates
 from ..errors import N_
-from ..otp import Account
+from ..model import Account
 from ..vault import entries, envelope
 from ..vault import slots as vault_slots
 from ..vault.errors import KdfCostTooHigh, VaultDamaged, VaultError, WrongPassphrase

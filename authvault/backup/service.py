@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Literal, Sequence
 
 from ..files import create_once
-from ..otp import Account
+from ..model import Account
 from ..vault import crypto
 from ..vault import slots as vault_slots
 from ..vault.crypto import DEFAULT_SCRYPT, ScryptParams

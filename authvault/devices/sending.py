@@ -43,7 +43,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 
 from ..db import transaction
 from ..errors import N_, AuthVaultError
-from ..otp import Account, new_id
+from ..model import Account, new_id
 from ..vault import entries, envelope
 from ..vault import store as accts
 

@@ -16,7 +16,8 @@ import json
 from typing import Any, Iterable, Sequence
 
 from ..errors import N_, AuthVaultError
-from ..otp import Account, encode_secret, to_uri
+from ..model import Account
+from ..otp import encode_secret, to_uri
 from ..vault.crypto import DEFAULT_SCRYPT, ScryptParams
 from ..vault.entries import db_from_accounts
 from ..vault.envelope import AEGIS_FILE_VERSION, to_aegis_vault

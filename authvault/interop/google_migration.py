@@ -11,7 +11,7 @@ import binascii
 import logging
 import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -19,7 +19,8 @@ from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from google.protobuf.message import DecodeError, Message
 
 from ..errors import N_
-from ..otp import Account, OtpError, split_label, validate
+from ..model import Account, Skipped
+from ..otp import OtpError, split_label, validate
 from ..qr import MAX_QR_BYTES
 
 log = logging.getLogger(__name__)
@@ -86,22 +87,11 @@ MigrationPayload, OtpParameters = _build_messages()
 
 
 @dataclass
-class SkippedEntry:
-    """An entry of an export that was not imported, and why (`reason` is an English msgid)."""
-
-    name: str
-    issuer: str
-    reason: str
-    code: str
-    params: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
 class MigrationBatch:
     """One decoded export QR code: its accounts, the entries skipped, and its place in the export."""
 
     accounts: list[Account]
-    skipped: list[SkippedEntry]
+    skipped: list[Skipped]
     batch_index: int
     batch_size: int
     batch_id: int
@@ -141,12 +131,12 @@ def _payload_bytes(value: str) -> bytes:
         raise OtpError("invalid_migration_base64", N_("The export data is not valid base64.")) from exc
 
 
-def _skip(name: str, issuer: str, code: str, reason: str, **params: Any) -> SkippedEntry:
+def _skip(name: str, issuer: str, code: str, reason: str, **params: Any) -> Skipped:
     log.info("skipping a Google Authenticator export entry: %s", code)
-    return SkippedEntry(name=name, issuer=issuer, reason=reason, code=code, params=params)
+    return Skipped(name=name, issuer=issuer, reason=reason, code=code, params=params)
 
 
-def _account(entry: Any) -> Account | SkippedEntry:
+def _account(entry: Any) -> Account | Skipped:
     """The account of one OtpParameters entry, or why it cannot be used."""
     issuer = entry.issuer.strip()
     prefix, name = split_label(entry.name, issuer)
@@ -187,7 +177,7 @@ def parse_migration_uri(uri: str) -> MigrationBatch:
     if not payload.otp_parameters:
         raise OtpError("empty_migration", N_("This Google Authenticator export holds no accounts."))
     accounts: list[Account] = []
-    skipped: list[SkippedEntry] = []
+    skipped: list[Skipped] = []
     for entry in payload.otp_parameters:
         result = _account(entry)
         if isinstance(result, Account):

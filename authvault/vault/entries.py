@@ -14,7 +14,8 @@ import uuid as _uuid
 from typing import Any, Iterable, Mapping, TypeGuard
 
 from ..errors import N_
-from ..otp import ALGORITHMS, Account, OtpError, decode_base32, new_id
+from ..model import Account, new_id
+from ..otp import ALGORITHMS, OtpError, decode_base32
 from .errors import UnsupportedVaultVersion, VaultError
 
 DB_VERSION = 3  # Aegis content version: per-entry "groups" uuids + top-level "groups" list

@@ -16,24 +16,13 @@ from dataclasses import dataclass
 from ..db import transaction
 from ..devices import registry
 from ..errors import N_, AuthVaultError
-from ..otp import Account, new_id
+from ..model import Account, Skipped, account_key, new_id
 from . import entries, envelope, slots
 from .crypto import ScryptParams, new_master_key
 
 
 class AccountError(AuthVaultError):
     """An account that cannot be found or changed."""
-
-
-@dataclass
-class Skipped:
-    """An account that was not added, and why (in words for a person)."""
-
-    issuer: str
-    name: str
-    code: str
-    reason: str
-    params: dict | None = None
 
 
 def create_vault(conn: sqlite3.Connection, device_id: str, passphrase: str, params: ScryptParams) -> bytes:
@@ -155,14 +144,14 @@ def merge_new(existing: list[Account], new: Iterable[Account]) -> tuple[list[Acc
     result = list(existing)
     added: list[Account] = []
     skipped: list[Skipped] = []
-    have = {(bytes(e.secret), e.type) for e in result if not e.action_required}
+    have = {account_key(e) for e in result if not e.action_required}
     ids = {e.id for e in result}
     placeholders: dict[tuple[str, str], list[int]] = {}  # identity -> indexes in result, ascending
     for i, e in enumerate(result):
         if e.action_required:
             placeholders.setdefault(_identity(e), []).append(i)
     for acc in new:
-        key = (bytes(acc.secret), acc.type)
+        key = account_key(acc)
         if key in have:
             skipped.append(Skipped(acc.issuer, acc.name, "duplicate",
                                    N_("%(label)s is already in this vault."),

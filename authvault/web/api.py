@@ -22,7 +22,8 @@ from ..devices import registry, sessions
 from ..devices import unlock as unlocking
 from ..errors import N_, AuthVaultError
 from ..interop import google_migration
-from ..otp import Account, OtpError
+from ..model import Account, Skipped
+from ..otp import OtpError
 from ..vault import store as accts
 from ..vault.crypto import ScryptParams
 from . import context
@@ -261,7 +262,7 @@ def codes() -> ResponseReturnValue:
     return jsonify(codes_payload(accounts, groups=groups))
 
 
-def skipped_json(items: list[accts.Skipped]) -> list[dict[str, Any]]:
+def skipped_json(items: list[Skipped]) -> list[dict[str, Any]]:
     """Skipped accounts as the API shows them, reasons translated."""
     out = []
     for s in items:
@@ -272,7 +273,7 @@ def skipped_json(items: list[accts.Skipped]) -> list[dict[str, Any]]:
     return out
 
 
-def add_parsed(new: list[Account], skipped: list[accts.Skipped]) -> ResponseReturnValue:
+def add_parsed(new: list[Account], skipped: list[Skipped]) -> ResponseReturnValue:
     """Add parsed accounts to the vault and answer with what was added and skipped."""
     added: list[Account] = []
 
@@ -294,10 +295,10 @@ def add_parsed(new: list[Account], skipped: list[accts.Skipped]) -> ResponseRetu
                     "server_time": now}), (201 if added else 200)
 
 
-def migration_accounts(uri: str) -> tuple[list[Account], list[accts.Skipped]]:
+def migration_accounts(uri: str) -> tuple[list[Account], list[Skipped]]:
     """The accounts of a Google Authenticator export batch and the entries it could not take."""
     batch = google_migration.parse_migration_uri(uri)
-    skipped = [accts.Skipped(s.issuer, s.name, s.code, s.reason, dict(s.params) or None) for s in batch.skipped]
+    skipped = [s for s in batch.skipped]
     return list(batch.accounts), skipped
 
 
@@ -358,7 +359,7 @@ def scan() -> ResponseReturnValue:
         raise ApiError(400, "empty_file", N_("That file is empty. Choose an image of a QR code."))
     texts = qr.decode_image(data)
     new: list[Account] = []
-    skipped: list[accts.Skipped] = []
+    skipped: list[Skipped] = []
     first_error: AuthVaultError | None = None
     for text in texts:
         try:
@@ -373,7 +374,7 @@ def scan() -> ResponseReturnValue:
                 raise qr.not_account_error(text)
         except AuthVaultError as err:
             first_error = first_error or err
-            skipped.append(accts.Skipped("", "", err.code, err.message, err.params or None))
+            skipped.append(Skipped("", "", err.code, err.message, dict(err.params or {})))
     if not new and first_error is not None and len(texts) == 1:
         raise first_error  # one QR code that is not an account: say exactly why
     return add_parsed(new, skipped)

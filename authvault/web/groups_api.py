@@ -15,7 +15,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from ..errors import N_
-from ..otp import Account
+from ..model import Account
 from ..vault import store as accts
 from . import context
 from .api import ApiError, body, group_name

@@ -30,7 +30,8 @@ from ..devices import unlock as unlocking
 from ..errors import N_
 from ..interop import export as exporter
 from ..interop import importers
-from ..otp import Account, Note, to_uri
+from ..model import Account, Skipped
+from ..otp import Note, to_uri
 from ..vault import store as accts
 from . import context
 from .api import (
@@ -77,8 +78,8 @@ def _translated(reason: str, params: dict[str, Any] | None) -> str:
     return text
 
 
-def _as_skipped(entries: list[importers.SkippedEntry]) -> list[accts.Skipped]:
-    return [accts.Skipped(e.issuer, e.name, e.code, e.reason, dict(e.params) or None) for e in entries]
+def _as_skipped(entries: list[Skipped]) -> list[Skipped]:
+    return list(entries)
 
 
 def _preview_notes(acc: Account, notes: list[Note]) -> list[str]:
@@ -172,7 +173,7 @@ def import_file() -> ResponseReturnValue:
                         "count": len(would_add)})
 
     added: list[Account] = []
-    dupes_at_write: list[accts.Skipped] = []
+    dupes_at_write: list[Skipped] = []
 
     def apply(existing: list[Account]) -> list[Account]:
         merged, done, dupes = accts.merge_new(existing, result.accounts)
@@ -410,7 +411,7 @@ def receive(transfer_id: str) -> ResponseReturnValue:
         raise ApiError(400, "keep_out_of_range", N_("keep names an account that is not in this transfer."))
     chosen = [arrived[i] for i in sorted(set(keep))]
     added: list[Account] = []
-    skipped: list[accts.Skipped] = []
+    skipped: list[Skipped] = []
     conn = context.db()
 
     def apply(existing: list[Account]) -> list[Account]:

@@ -5,7 +5,7 @@ import time
 from typing import Any
 
 from .. import otp
-from ..otp import Account
+from ..model import Account
 
 
 def group_code(code: str | None) -> str:

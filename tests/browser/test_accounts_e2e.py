@@ -22,7 +22,7 @@ import qrcode
 from PIL import Image, ImageDraw, ImageFilter
 
 from authvault.interop.google_migration import build_migration_uris
-from authvault.otp import Account
+from authvault.model import Account
 
 from .conftest import (
     PASSPHRASE,

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from authvault import otp
-from authvault.otp import Account
+from authvault.model import Account
 from authvault.vault import DEFAULT_SCRYPT, db_from_accounts, new_master_key, passkey_slot, passphrase_slot, seal
 from authvault.vault.entries import accounts_from_db
 from authvault.vault.envelope import open_db

@@ -17,7 +17,7 @@ from typing import Any, Iterator
 import pytest
 
 from authvault import otp
-from authvault.otp import Account
+from authvault.model import Account
 
 from .conftest import PASSPHRASE, Device, new_device, setup_device
 from .gunicorn_server import GunicornServer

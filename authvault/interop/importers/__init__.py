@@ -6,14 +6,13 @@ one the person chose), and returns an `ImportResult`: the accounts to add and th
 with their reasons. A file that cannot be read at all raises an `ImporterError` whose code is
 `password_required`, `wrong_password`, `damaged_file`, `unknown_format`, `unsupported_file`,
 `unsupported_format_version` or `file_too_large`. Whether an account is already in the vault
-is the caller's call, helped by `is_duplicate`.
+is the caller's call: `authvault.model.same_account` is the one rule.
 """
 
 from __future__ import annotations
 
 import logging
 
-from ...otp import Account
 from .aegis import AegisImporter
 from .andotp import AndOtpImporter
 from .authenticator_plus import AuthenticatorPlusImporter
@@ -26,7 +25,7 @@ from .base import (
     ImporterError,
     ImportResult,
     PasswordRequired,
-    SkippedEntry,
+    Skipped,
     UnknownFormat,
     UnsupportedFormatVersion,
     WrongPassword,
@@ -151,21 +150,6 @@ def import_file(
         return importer.parse(data, password)
 
 
-def _norm(text: str) -> str:
-    return "".join(text.split()).casefold()
-
-
-def is_duplicate(a: Account, b: Account) -> bool:
-    """Whether `a` and `b` are the same account: same secret and type, and the same issuer and
-    name ignoring case and white space (one secret can guard two accounts under two names)."""
-    return (
-        a.secret == b.secret
-        and a.type == b.type
-        and _norm(a.issuer) == _norm(b.issuer)
-        and _norm(a.name) == _norm(b.name)
-    )
-
-
 __all__ = [
     "IMPORTERS",
     "MAX_FILE_BYTES",
@@ -175,7 +159,7 @@ __all__ = [
     "Importer",
     "ImporterError",
     "PasswordRequired",
-    "SkippedEntry",
+    "Skipped",
     "UnknownFormat",
     "UnsupportedFile",
     "UnsupportedFormatVersion",
@@ -183,6 +167,5 @@ __all__ = [
     "detect_format",
     "get_importer",
     "import_file",
-    "is_duplicate",
     "supported_labels",
 ]

@@ -12,7 +12,7 @@ from functools import partial
 from typing import Any, Mapping
 
 from ...errors import N_
-from ...otp import new_id
+from ...model import new_id
 from ...vault.entries import DB_VERSION, account_from_entry
 from ...vault.envelope import read_aegis_vault
 from ...vault.errors import (

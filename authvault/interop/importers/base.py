@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar
 
 from ...errors import N_, AuthVaultError
-from ...otp import Account, Note, OtpError, validate
+from ...model import Account, Skipped
+from ...otp import Note, OtpError, validate
 
 log = logging.getLogger(__name__)
 
@@ -155,24 +156,6 @@ class FileTooLarge(ImporterError):
 
 
 @dataclass
-class SkippedEntry:
-    """One entry of a file that was not imported, and why (never its secret).
-
-    `reason` is an English message (a msgid) with %(name)s placeholders filled from `params`.
-    """
-
-    issuer: str
-    name: str
-    reason: str
-    code: str  # "unsupported_type" or "damaged_entry"
-    params: dict[str, Any] = field(default_factory=dict)
-
-    def text(self) -> str:
-        """The English reason with its parameters filled in."""
-        return self.reason % self.params if self.params else self.reason
-
-
-@dataclass
 class ImportResult:
     """What a file yields: the accounts to add and the entries skipped with their reasons.
 
@@ -182,7 +165,7 @@ class ImportResult:
 
     format: str
     accounts: list[Account] = field(default_factory=list)
-    skipped: list[SkippedEntry] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
     notes: dict[int, list[Note]] = field(default_factory=dict)  # id(account) -> notes
 
     def notes_for(self, acc: Account) -> list[Note]:
@@ -265,7 +248,7 @@ class EntryCollector:
     ) -> None:
         """Record an entry that is not imported (`reason` a msgid filled from `params`)."""
         self.result.skipped.append(
-            SkippedEntry(issuer=issuer, name=name, reason=reason, code=code, params=params)
+            Skipped(issuer=issuer, name=name, reason=reason, code=code, params=params)
         )
 
 

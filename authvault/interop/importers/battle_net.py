@@ -8,7 +8,7 @@ the serial is the account name, "Battle.net" the issuer.
 from __future__ import annotations
 
 from ...errors import N_
-from ...otp import Account
+from ...model import Account
 from .base import DamagedFile, EntryCollector, EntryRejected, Importer
 from .support.decode import account, android_prefs, hexdecode, is_android_prefs
 

@@ -14,7 +14,8 @@ import io
 from typing import Any
 
 from ...errors import N_
-from ...otp import Account, Note, decode_secret
+from ...model import Account
+from ...otp import Note, decode_secret
 from .base import DamagedFile, EntryCollector, Importer, UnsupportedFormatVersion
 from .support.decode import account, looks_like_text, peek_json, text
 from .support.uris import account_from_uri, uri_label

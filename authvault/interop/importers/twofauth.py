@@ -19,7 +19,8 @@ from functools import partial
 from typing import Any
 
 from ...errors import N_
-from ...otp import Account, Note, OtpError, decode_secret, read_uri
+from ...model import Account
+from ...otp import Note, OtpError, decode_secret, read_uri
 from .base import DamagedFile, EntryCollector, EntryRejected, Importer, UnsupportedFormatVersion, unsupported_type
 from .support.decode import account, load_json, peek_json
 

@@ -25,7 +25,8 @@ from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 
 from .... import gates
 from ....errors import N_
-from ....otp import ALGORITHMS, Account
+from ....model import Account
+from ....otp import ALGORITHMS
 from ..base import DatabaseLimit, EntryRejected, KdfCostRefused, unsupported_type
 
 SQLITE_MAGIC = b"SQLite format 3\x00"

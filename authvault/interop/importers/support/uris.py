@@ -11,7 +11,8 @@ from functools import partial
 from urllib.parse import unquote, unquote_plus, urlsplit
 
 from ....errors import N_
-from ....otp import Account, Note, OtpError, read_uri
+from ....model import Account
+from ....otp import Note, OtpError, read_uri
 from ...google_migration import parse_migration_uri
 from ..base import EntryCollector, EntryRejected, unsupported_type
 from .decode import b64decode, split_label
