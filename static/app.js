@@ -15,6 +15,22 @@ function strength(p) {
   return 1;
 }
 
+/* Every strength meter on the page (templates/unlock/_strength.html) follows its passphrase field. */
+function wireStrength() {
+  for (const meter of document.querySelectorAll("meter.strength[data-for]")) {
+    const input = document.getElementById(meter.dataset.for);
+    const text = document.getElementById(meter.id + "-text");
+    if (!input || !text) continue;
+    const first = text.textContent;
+    input.addEventListener("input", () => {
+      const s = strength(input.value);
+      meter.value = s;
+      text.textContent = input.value ? [T.weak, T.weak, T.fair, T.strong][s] : first;
+    });
+  }
+}
+document.addEventListener("DOMContentLoaded", wireStrength);
+
 function setupPage() {
   const form = document.getElementById("setup-form");
   const name = form.device_name;
@@ -22,12 +38,6 @@ function setupPage() {
     const ua = navigator.userAgent;
     name.value = /iPad/.test(ua) ? "iPad" : /iPhone/.test(ua) ? "iPhone" : /Android/.test(ua) ? "Android" : "";
   }
-  const meter = document.getElementById("strength"), text = document.getElementById("strength-text");
-  form.passphrase.addEventListener("input", () => {
-    const s = strength(form.passphrase.value);
-    meter.value = s;
-    if (form.passphrase.value) text.textContent = [T.weak, T.weak, T.fair, T.strong][s];
-  });
   // "How do you want to start?": a new vault, or restore a backup right after this device is made.
   const submit = form.querySelector("button[type=submit]");
   const restoring = () => form.elements.start && form.elements.start.value === "restore";
@@ -164,7 +174,66 @@ function editPage() {
   });
 }
 
+/* Settings › This device: change the passphrase with the current one, or with one passkey prompt
+   (the passkey unlock counts as re-auth for a minute, as for exports and removing a device). */
+function passphraseForm() {
+  const form = document.getElementById("passphrase-form");
+  if (!form) return;
+  const err = document.getElementById("passphrase-error"), done = document.getElementById("passphrase-done");
+  const pkBtn = document.getElementById("passphrase-passkey");
+  const fill = window.AuthVault.fill;
+  let passkeyOk = false;
+  const newOk = () => {
+    if (form.new.value.length < 8) { err.textContent = T.pp_too_short; form.new.focus(); return false; }
+    if (form.new.value !== form.new2.value) { err.textContent = T.mismatch; form.new2.focus(); return false; }
+    return true;
+  };
+  async function change(current) {
+    busy(form, true);
+    try {
+      const res = await api("POST", "/api/passphrase", { current, new: form.new.value });
+      form.reset();
+      form.new.dispatchEvent(new Event("input"));           // the meter and its words start over
+      done.textContent = res.sessions_ended ? fill(T.pp_sessions_ended, { num: res.sessions_ended }) : T.pp_changed;
+      done.hidden = false;
+      done.scrollIntoView({ behavior: "smooth", block: "center" });
+      toast(T.pp_toast, 3000);
+      // The offline copy is the envelope as stored: take the one with the new slot now.
+      const conn = window.AuthVault.connection;
+      if (conn && conn.sync) await conn.sync();
+    } catch (e) {
+      err.textContent = e.message;
+      if (e.code === "wrong_passphrase") form.current.select();
+      if (e.status === 401 && e.code !== "wrong_passphrase" && e.code !== "reauth_required") location.href = "/";
+    }
+    busy(form, false);
+  }
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault(); err.textContent = ""; done.hidden = true;
+    if (!form.current.value) { err.textContent = passkeyOk ? T.pp_current : T.pp_current_only; form.current.focus(); return; }
+    if (!newOk()) return;
+    await change(form.current.value);
+  });
+  const pk = window.AuthVault.passkeys;
+  if (pk && window.PublicKeyCredential && window.isSecureContext) {
+    pk.status().then((st) => {
+      if (!st.available || !st.has_passkeys) return;
+      passkeyOk = true;
+      pkBtn.hidden = false;
+      document.getElementById("passphrase-passkey-hint").hidden = false;
+      pkBtn.addEventListener("click", async () => {
+        err.textContent = ""; done.hidden = true;
+        if (!newOk()) return;
+        busy(form, true);
+        try { await pk.unlock(st); } catch (e) { err.textContent = e.message; busy(form, false); return; }
+        await change("");
+      });
+    }).catch(() => {});
+  }
+}
+
 function settingsPage() {
+  passphraseForm();
   const form = document.getElementById("settings-form");
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault(); showError(form, ""); busy(form, true);

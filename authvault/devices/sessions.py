@@ -65,6 +65,13 @@ def close_device_sessions(conn: sqlite3.Connection, device_id: str) -> None:
     conn.execute("DELETE FROM unlock_sessions WHERE device_id = ?", (device_id,))
 
 
+def close_other_sessions(conn: sqlite3.Connection, device_id: str, keep_token: str | None) -> int:
+    """Lock every session of a device but the one `keep_token` holds; how many were ended."""
+    keep = session_keys.session_id(keep_token) if keep_token else ""
+    cur = conn.execute("DELETE FROM unlock_sessions WHERE device_id = ? AND id != ?", (device_id, keep))
+    return cur.rowcount
+
+
 def purge_idle(conn: sqlite3.Connection, idle_seconds: float) -> None:
     """Delete sessions idle for longer than their device's lock time (its `lock_minutes`, else `idle_seconds`)."""
     conn.execute("DELETE FROM unlock_sessions WHERE last_seen_at < ? - 60 * COALESCE("

@@ -63,6 +63,19 @@ def unlock_with_passphrase(conn: sqlite3.Connection, device_id: str, passphrase:
     return envelope.unlock_with_passphrase(read_envelope(conn, device_id), passphrase)
 
 
+def replace_passphrase(conn: sqlite3.Connection, device_id: str, master_key: bytes,
+                       slot: slots.Slot) -> str:
+    """Put `slot` (a new passphrase slot for the same master key) in place of the device's passphrase
+    slots, inside the caller's transaction; every other slot (passkeys) stays as it is, and the
+    entries are not re-encrypted (`db` stays byte for byte: only the slots and header MAC change).
+    Returns the envelope text stored."""
+    if slot.type != "passphrase":
+        raise ValueError("not a passphrase slot")
+    env = read_envelope(conn, device_id)
+    kept = [s for s in envelope.slots_of(env) if s.type != "passphrase"]
+    return write_envelope(conn, device_id, envelope.with_slots(env, master_key, [slot, *kept]))
+
+
 def load_db(conn: sqlite3.Connection, device_id: str, master_key: bytes) -> dict:
     """The decrypted vault database (Aegis db shape plus AuthVault's private keys)."""
     return envelope.open_db(read_envelope(conn, device_id), master_key, expected_device_id=device_id)

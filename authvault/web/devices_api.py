@@ -22,6 +22,7 @@ from .. import qr
 from ..config import Settings
 from ..db import audit, transaction
 from ..devices import enrollment, passkeys, registry
+from ..devices import passphrase as passphrases
 from ..devices import unlock as unlocking
 from ..errors import N_
 from ..vault import store as accts
@@ -346,6 +347,24 @@ def require_reauth(data: dict[str, Any], what: str) -> None:
             device=what)
     unlocking.confirm_passphrase(context.db(), device, passphrase, context.client_address())
     mark_reauthenticated(device.id)
+
+
+@bp.post("/passphrase")
+@login_required
+def change_passphrase() -> ResponseReturnValue:
+    """Change this device's passphrase: `{current, new}`; `current` may be left out within a minute
+    of a passkey unlock of this browser. The passphrase slot is re-wrapped (entries untouched,
+    passkeys keep working) and this device's other sessions end."""
+    data = body()
+    current = data.get("current")
+    if current is not None and not isinstance(current, str):
+        raise ApiError(400, "invalid_field", N_("%(field)s must be text."), field="current")
+    new = check_passphrase(data.get("new"))
+    ended = passphrases.change_passphrase(
+        context.db(), current_user.device, current_user.master_key, current or None, new,
+        params=scrypt_params(), reauthed=recently_reauthenticated(current_user.device.id),
+        keep_token=session.get(context.SESSION_TOKEN), client=context.client_address())
+    return jsonify({"changed": True, "sessions_ended": ended})
 
 
 @bp.delete("/devices/<device_id>")
