@@ -42,11 +42,12 @@ THEME_COLOR = "#1357d6"
 # Files a page names get ?v=<hash> (cache-first in the worker); files an ES module imports are
 # fetched by their plain URL (network first in the worker, the cache when the server is away).
 SHELL_FILES = ("app.css", "offline.css", "icon.svg", "icons/icon-192.png", "icons/apple-touch-icon.png",
-               "icons/favicon-32.png", "js/offline.js", "js/connection.js", "js/hotp-guard.js")
+               "icons/favicon-32.png", "js/offline.js", "js/connection.js", "js/hotp-guard.js",
+               "js/core.js", "js/icons.js", "js/list.js", "vendor/simple-icons/icons.svg")
 SHELL_MODULES = ("js/offline-vault.js", "js/offline-store.js",
                  *(f"vendor/noble-hashes/{name}" for name in
                    ("scrypt.js", "pbkdf2.js", "hmac.js", "sha2.js", "_md.js", "_u64.js", "utils.js")))
-SHELL_TEMPLATES = ("offline/shell.html", "offline/_head.html", "offline/_i18n.html")
+SHELL_TEMPLATES = ("offline/shell.html", "offline/_head.html", "offline/_i18n.html", "accounts/_list_i18n.html")
 _hash_cache: dict[str, tuple[float, str]] = {}
 
 

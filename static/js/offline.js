@@ -190,10 +190,14 @@ function rowHTML(v) {
 }
 
 let boundaries = new Map();   // id -> the time its code changes
+let listView = null;          // the list's own renderer (static/js/list.js), when the shell has it
+const viewOf = (acc, t) => V.accountView(acc.type === "hotp" ? Object.assign({}, acc, { counter: usedCounter(acc) }) : acc, t);
+
 async function fill(li, acc, t) {
-  const view = acc.type === "hotp" ? await V.accountView(Object.assign({}, acc, { counter: usedCounter(acc) }), t)
-                                    : await V.accountView(acc, t);
+  const view = await viewOf(acc, t);
   if (!accounts) return;      // locked while computing
+  if (acc.type !== "hotp") boundaries.set(acc.id, (Math.floor(t / acc.period) + 1) * acc.period);
+  if (listView) { listView.setCodes([view]); return; }
   const code = li.querySelector(".code");
   if (!code) return;
   code.textContent = groupCode(view.code); code.dataset.code = view.code;
@@ -208,7 +212,20 @@ async function render() {
   const list = $("accounts");
   list.textContent = "";
   boundaries = new Map();
+  listView = null;
   const t = now();
+  const AV = window.AuthVault;
+  if (AV && AV.list && AV.list.renderList) {
+    const views = [];
+    for (const acc of accounts) views.push(await viewOf(acc, t));
+    if (!accounts) return;
+    listView = AV.list.renderList(list, views, { sprite: $("offline-view").dataset.sprite, showNext: true,
+                                                 query: $("offline-search").value });
+    for (const acc of accounts) if (acc.type !== "hotp") boundaries.set(acc.id, (Math.floor(t / acc.period) + 1) * acc.period);
+    status();
+    tick();
+    return;
+  }
   if (!accounts.length) {
     const li = document.createElement("li"); li.className = "card empty"; li.textContent = T.no_accounts; list.appendChild(li);
   }
@@ -242,12 +259,14 @@ async function tick() {
   if (Date.now() - lastActive >= lock) { await lockNow(); return; }
   const t = now();
   const due = [];
+  if (listView) listView.tick(t);
   for (const acc of accounts) {
     if (acc.type === "hotp" || acc.action_required) continue;
     const li = document.querySelector(`.acct[data-id="${CSS.escape(acc.id)}"]`);
     if (!li) continue;
     const b = boundaries.get(acc.id);
     if (b !== undefined && t >= b) { due.push([li, acc]); continue; }
+    if (listView) continue;
     const left = Math.max(0, (b || t) - t);
     li.querySelector(".secs").textContent = Math.ceil(left);
     li.querySelector(".bar-fill").style.transform = `scaleX(${left / acc.period})`;
@@ -295,6 +314,8 @@ async function lockNow() {
 /* Drop the key and everything decrypted (the same as the online lock). */
 async function lock() {
   accounts = null;
+  listView = null;
+  $("offline-search").value = "";
   clearInterval(tickTimer); tickTimer = null;
   boundaries = new Map();
   $("accounts").textContent = "";
@@ -308,6 +329,7 @@ function wire() {
   $("offline-passkey-btn").addEventListener("click", unlockPasskey);
   $("offline-lock").addEventListener("click", lockNow);
   $("offline-retry").addEventListener("click", check);
+  $("offline-search").addEventListener("input", () => { if (listView) listView.filter($("offline-search").value, ""); });
   for (const ev of ["pointerdown", "keydown", "scroll"]) addEventListener(ev, () => { lastActive = Date.now(); }, { passive: true });
   // Hidden (another app, the screen off) or frozen by the browser: longer than the lock time locks.
   const away = () => { if (hiddenAt === null) hiddenAt = Date.now(); };
