@@ -69,9 +69,10 @@ class BackupServerError(BackupError):
 
     `detail` (a status, an S3 error code) is for the server's log only: the message says no
     more than that it answered with an error, so a backup account's address cannot be used to
-    tell the statuses and services of other machines apart."""
+    tell the statuses and services of other machines apart. 424 (Failed Dependency), not 502:
+    AuthVault itself answered, and the pages take a 502-504 for "the server is out of reach"."""
 
-    status = 502
+    status = 424
 
     def __init__(self, where: str, detail: str = "") -> None:
         super().__init__("backup_server_error",

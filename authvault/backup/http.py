@@ -23,8 +23,9 @@ from requests.adapters import HTTPAdapter
 
 TIMEOUT = (5.0, 8.0)  # connect, between bytes (seconds)
 #: One store operation, all its requests together. On a home network a WebDAV or S3 request takes
-#: milliseconds and an operation a dozen of them; a person waits for an enable, so 10 s it is.
-OPERATION_SECONDS = 10.0
+#: milliseconds and an operation a dozen of them; a person waits for an enable, so 8 s it is (the
+#: request that carries it then answers within 10 s).
+OPERATION_SECONDS = 8.0
 #: The largest answer read: a backup object of 1,000 accounts is about 0.5 MB.
 MAX_ANSWER_BYTES = 16 * 1024 * 1024
 
