@@ -621,3 +621,49 @@ def test_offline_view_frozen_longer_than_the_lock_time_is_locked_when_back(brows
         assert page.evaluate("() => window.AuthVaultOffline.unlocked") is False
     finally:
         device.close()
+
+
+def test_offline_clock_offset_is_applied_and_said_and_a_damaged_copy_is_refused(browser: Any,
+                                                                                 home: list[GunicornServer]) -> None:
+    """The phone's clock corrected by the offset last learned from the server (here: the server 90 s
+    ahead, learned ten days ago), said on the page; a copy changed in storage is refused in words."""
+    device = new_device(browser, home[0].origin, service_workers="allow")
+    try:
+        setup_device(device, home[0])
+        add_accounts(device, {"Fastbank": SECRETS["Fastbank"], "Mailhost": SECRETS["Mailhost"]})
+        device.goto("/")
+        page = device.page
+        wait_for_controller(page)
+        wait_for_copy(page)
+        home[0].stop()
+        page.evaluate("""async () => { const { updateCopy } = await import('/static/js/offline-store.js');
+            await updateCopy((r) => Object.assign(r, { offset: 90, offset_at: Date.now() - 10 * 86400000,
+                                                        saved_at: Date.now() - 10 * 86400000 })); }""")
+        page.reload()
+        page.wait_for_selector("#offline-form", state="visible")
+        unlock_offline_with_passphrase(device)
+        for _ in range(20):
+            t = page.evaluate("() => Date.now() / 1000") + 90
+            codes = page.evaluate(SHOWN)
+            if all(expected_code(i, t) == expected_code(i, t + 0.5) for i in codes):
+                assert codes == {i: expected_code(i, t) for i in codes}
+                break
+            page.wait_for_timeout(300)
+        else:
+            raise AssertionError("codes kept changing")
+        status = page.inner_text("#offline-status")
+        assert "90 seconds off the server's" in status and "last refreshed on" in status and "last compared" in status
+        # a copy changed in storage (one byte of its header MAC): refused, nothing shown
+        page.click("#offline-lock")
+        page.evaluate("""async () => { const { updateCopy } = await import('/static/js/offline-store.js');
+            await updateCopy((r) => { const m = r.envelope.authvault.header_mac;
+              r.envelope.authvault.header_mac = (m[0] === '0' ? '1' : '0') + m.slice(1); return r; }); }""")
+        page.reload()
+        page.wait_for_selector("#offline-form", state="visible")
+        page.fill("#offline-passphrase", PASSPHRASE)
+        page.click("#offline-submit")
+        page.wait_for_function("() => document.getElementById('offline-error').textContent.length > 0", timeout=20_000)
+        assert "damaged or was changed outside AuthVault" in page.inner_text("#offline-error")
+        assert page.locator("#accounts .acct").count() == 0
+    finally:
+        device.close()
