@@ -240,3 +240,17 @@ def test_temp_file_of_a_killed_folder_backup_is_cleaned_up(tmp_path: Path) -> No
     store.write("authvault-backup.json", b"{}")  # the next backup
     assert [p.name for p in folder.iterdir() if p.name.startswith(TMP_PREFIX)] == []
     assert store.read("authvault-backup.json") == (b"{}", content_etag(b"{}"))
+
+
+def test_a_name_that_turns_into_loopback_after_the_check_is_refused_at_connect(
+        strict_reach: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # DNS rebinding: the name passed the check when the store was made, the connection then
+    # went to 127.0.0.1. The address really connected to is checked again.
+    with hostile_server("plain") as url:
+        monkeypatch.setattr(reach, "check_host", lambda _host: None)
+        for target in ({"kind": "webdav", "url": url + "/dav/", "username": "u", "password": "p"},
+                       {"kind": "s3", "endpoint_url": url, "bucket": "backups", "access_key_id": "k",
+                        "secret_access_key": "s"}):
+            with pytest.raises(BackupTargetInvalid) as err:
+                load(target).test_connection()
+            assert "only the server itself can reach" in err.value.text()

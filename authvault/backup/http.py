@@ -21,6 +21,8 @@ import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 
+from . import reach
+
 TIMEOUT = (5.0, 8.0)  # connect, between bytes (seconds)
 #: One store operation, all its requests together. On a home network a WebDAV or S3 request takes
 #: milliseconds and an operation a dozen of them; a person waits for an enable, so 8 s it is (the
@@ -36,6 +38,10 @@ class AnswerTooLarge(Exception):
 
 class OutOfTime(Exception):
     """The operation's deadline passed."""
+
+
+class RefusedPeer(Exception):
+    """The connection went to an address backups may not go to (backup/reach.py)."""
 
 
 class _Adapter(HTTPAdapter):
@@ -54,6 +60,15 @@ class _Adapter(HTTPAdapter):
                 def connect(self) -> None:
                     super().connect()
                     sockets.append(self.sock)
+                    # The address really connected to, not the one the name had when the store
+                    # was made (a DNS answer can change in between: rebinding).
+                    try:
+                        peer = str(self.sock.getpeername()[0])
+                    except (OSError, IndexError):
+                        return
+                    if reach.server_only(peer):
+                        self.sock.close()
+                        raise RefusedPeer(peer)
             return Conn
 
         http = type("Pool", (urllib3.HTTPConnectionPool,),
@@ -107,7 +122,11 @@ class BoundedSession:
                 resp._content = self._body(resp, decode)
                 resp._content_consumed = True  # type: ignore[attr-defined]
             return resp
+        except RefusedPeer:
+            raise
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+            if isinstance(exc.__context__, RefusedPeer) or isinstance(exc.__cause__, RefusedPeer):
+                raise exc.__cause__ if isinstance(exc.__cause__, RefusedPeer) else exc.__context__ from None  # type: ignore[misc]
             if self._expired:
                 raise OutOfTime() from None
             if isinstance(exc, requests.RequestException):

@@ -18,7 +18,8 @@ unspecified address, multicast and reserved ranges. Why that line:
 
 A WebDAV server on the AuthVault machine itself is allowed with AUTHVAULT_BACKUP_ALLOW_LOOPBACK=1
 (or use the machine's LAN address). Names are resolved when the store is made (each operation);
-every address a name resolves to must pass. A name that does not resolve is left to the store to
+every address a name resolves to must pass, and the address each connection really reached is
+checked again (backup/http.py), so a DNS answer that changes in between is caught. A name that does not resolve is left to the store to
 report as unreachable.
 
 Folder backup accounts: not the data folder (or anything inside it), and not a system folder
@@ -84,7 +85,8 @@ def _resolve(host: str) -> list[str]:
     return list(out)
 
 
-def _server_only(address: str) -> bool:
+def server_only(address: str) -> bool:
+    """Whether a backup may not go to this IP address (loopback unless allowed, link-local, ...)."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
@@ -105,7 +107,7 @@ def check_host(host: str) -> None:
             addresses = ["127.0.0.1"]
         else:
             addresses = _resolve(name)
-    if any(_server_only(a) for a in addresses):
+    if any(server_only(a) for a in addresses):
         raise refused_address()
 
 

@@ -138,6 +138,8 @@ class S3Store(Store):
         try:
             resp = self._http.request(request.method, request.url, headers=headers, data=body,
                                       decode=False)
+        except http.RefusedPeer as exc:
+            raise reach.refused_address() from exc
         except http.OutOfTime as exc:
             raise BackupUnreachable(self.describe()) from exc
         except http.AnswerTooLarge as exc:

@@ -108,6 +108,8 @@ class WebDavStore(Store):
                  retry_broken: bool = False, **kwargs: Any) -> requests.Response:
         try:
             resp = self.http.request(method, url, **kwargs)
+        except http.RefusedPeer as exc:
+            raise reach.refused_address() from exc
         except http.OutOfTime as exc:
             raise BackupUnreachable(self.describe()) from exc
         except http.AnswerTooLarge as exc:
