@@ -161,10 +161,3 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
-
-
-def audit(conn: sqlite3.Connection, kind: str, *, device_id: str | None = None,
-          detail: str = "", client: str = "") -> None:
-    """Record an audit event (never with a secret in `detail`)."""
-    conn.execute("INSERT INTO audit_events(at, device_id, kind, detail, client) VALUES (?,?,?,?,?)",
-                 (time.time(), device_id, kind, detail, client))

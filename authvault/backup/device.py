@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..db import audit, transaction
+from .. import audit
 from ..db import connect as connect_db
+from ..db import transaction
 from ..devices import registry
 from ..errors import N_, AuthVaultError
 from ..model import Account
@@ -503,7 +504,7 @@ class DeviceBackup:
             backup_accounts = result.accounts or []
             added = self._add(backup_accounts)
             with transaction(self.conn):
-                audit(self.conn, "backup_restored", device_id=self.device_id, detail=f"{len(added)} accounts")
+                audit.record(self.conn, "backup_restored", device_id=self.device_id, detail=f"{len(added)} accounts")
             return Enabled(read_status(self.conn, self.device_id), result.holder,
                            restored=Restored(result.holder, added, len(backup_accounts)))
         config = Config(target=target, state=result.state)
@@ -511,7 +512,7 @@ class DeviceBackup:
         status = status_after_success(config, result.state) if result.state else Status()
         with transaction(self.conn):
             write_status(self.conn, self.device_id, status)
-            audit(self.conn, "backup_enabled", device_id=self.device_id,
+            audit.record(self.conn, "backup_enabled", device_id=self.device_id,
                   detail=f"{target['kind']} {resolution or 'new'}")
         return Enabled(status, result.holder, recovery_key=result.recovery_key,
                        superseded=result.superseded, added=added, displaced=result.displaced)
@@ -528,7 +529,7 @@ class DeviceBackup:
         write_config(self.conn, self.device_id, self.master_key, None)
         with transaction(self.conn):
             write_status(self.conn, self.device_id, Status())
-            audit(self.conn, "backup_disabled", device_id=self.device_id,
+            audit.record(self.conn, "backup_disabled", device_id=self.device_id,
                   detail="deleted" if delete_remote else "kept")
         return Status()
 
@@ -554,7 +555,7 @@ class DeviceBackup:
             raise DeviceNotEmpty(holder, len(existing))
         added = self._add(restored)
         with transaction(self.conn):
-            audit(self.conn, "backup_restored", device_id=self.device_id, detail=f"{len(added)} accounts")
+            audit.record(self.conn, "backup_restored", device_id=self.device_id, detail=f"{len(added)} accounts")
         self.push(after_change=True)
         return Restored(holder, added, len(restored))
 

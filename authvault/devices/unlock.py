@@ -30,7 +30,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..db import audit, transaction
+from .. import audit
+from ..db import transaction
 from ..errors import N_, AuthVaultError
 from ..vault import crypto
 from ..vault import store as accts
@@ -204,7 +205,7 @@ def _failed_on_device(conn: sqlite3.Connection, attempt: Attempt, device_id: str
                       client: str) -> None:
     """Record a wrong passphrase or passkey from the device's own browser; the tenth ends its sessions."""
     with transaction(conn):
-        audit(conn, "unlock_failed", device_id=device_id, detail=err.code, client=client)
+        audit.record(conn, "unlock_failed", device_id=device_id, detail=err.code, client=client)
         if attempt.failures.get(f"device:{device_id}", 0) >= LOCK_AT:
             sessions.close_device_sessions(conn, device_id)
 
@@ -214,7 +215,7 @@ def _failed_on_device(conn: sqlite3.Connection, attempt: Attempt, device_id: str
 def _unlocked(conn: sqlite3.Connection, attempt: Attempt, device_id: str, detail: str, client: str) -> None:
     give_back(conn, attempt, clear=(f"device:{device_id}",))
     registry.mark_used(conn, device_id)
-    audit(conn, "unlock", device_id=device_id, detail=detail, client=client)
+    audit.record(conn, "unlock", device_id=device_id, detail=detail, client=client)
 
 
 def with_passphrase(conn: sqlite3.Connection, device: registry.Device, passphrase: str, client: str) -> bytes:
@@ -291,7 +292,7 @@ def with_passkey(conn: sqlite3.Connection, rp: passkeys.RelyingParty, device: re
             env = passkeys.add_unlock_slot(accts.read_envelope(conn, device.id), master_key, pk.id, "prf", prf)
             accts.write_envelope(conn, device.id, env)
             passkeys.set_unlock_mode(conn, pk.id, "prf")
-            audit(conn, "passkey_upgraded", device_id=device.id, detail="prf", client=client)
+            audit.record(conn, "passkey_upgraded", device_id=device.id, detail="prf", client=client)
             mode = "prf"
         _unlocked(conn, attempt, device.id, "passkey", client)
     prf = None  # the secret is not kept beyond this point
@@ -347,7 +348,7 @@ def sign_in(conn: sqlite3.Connection, name: str, passphrase: str, client: str, *
     if found is None:
         with transaction(conn):
             # No device id: the event must not tell whether the name was right.
-            audit(conn, "signin_failed", client=client)
+            audit.record(conn, "signin_failed", client=client)
         raise SignInFailed()
     device, master_key = found
     return _signed_in(conn, attempt, device, master_key, "passphrase", client)
@@ -367,10 +368,10 @@ def _signed_in(conn: sqlite3.Connection, attempt: Attempt, device: registry.Devi
             accts.write_envelope(conn, device.id, env)
             for pk in stale:
                 passkeys.delete_passkey_row(conn, pk.id)
-                audit(conn, "passkey_removed", device_id=device.id, detail="device_key_lost", client=client)
+                audit.record(conn, "passkey_removed", device_id=device.id, detail="device_key_lost", client=client)
         registry.mark_used(conn, device.id)
-        audit(conn, "signed_in", device_id=device.id, detail=how, client=client)
-        audit(conn, "unlock", device_id=device.id, detail=how, client=client)
+        audit.record(conn, "signed_in", device_id=device.id, detail=how, client=client)
+        audit.record(conn, "unlock", device_id=device.id, detail=how, client=client)
     return SignedIn(registry.get_device(conn, device.id) or device, master_key, cookie_token, len(stale))
 
 
@@ -450,6 +451,6 @@ def sign_in_with_passkey(conn: sqlite3.Connection, rp: passkeys.RelyingParty, na
         prf = None
     except AuthVaultError as err:
         with transaction(conn):
-            audit(conn, "signin_failed", detail=err.code, client=client)
+            audit.record(conn, "signin_failed", detail=err.code, client=client)
         raise
     return _signed_in(conn, attempt, device, master_key, "passkey", client)

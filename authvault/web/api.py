@@ -16,8 +16,8 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
-from .. import otp, qr
-from ..db import audit, transaction
+from .. import audit, otp, qr
+from ..db import transaction
 from ..devices import registry, sessions
 from ..devices import unlock as unlocking
 from ..errors import N_, AuthVaultError
@@ -195,7 +195,7 @@ def setup() -> ResponseReturnValue:
         device, cookie_token = registry.create_device(conn, name)
         master_key = accts.create_vault(conn, device.id, passphrase, scrypt_params())
         registry.mark_used(conn, device.id)
-        audit(conn, "setup", device_id=device.id, client=context.client_address())
+        audit.record(conn, "setup", device_id=device.id, client=context.client_address())
     setup_token_path(settings).unlink(missing_ok=True)
     resp = make_response()
     start_session(resp, device, cookie_token, master_key)
@@ -241,7 +241,7 @@ def lock() -> ResponseReturnValue:
         with transaction(conn):
             sessions.close_session(conn, token)
             if device is not None:
-                audit(conn, "lock", device_id=device.id, client=context.client_address())
+                audit.record(conn, "lock", device_id=device.id, client=context.client_address())
     except sqlite3.OperationalError as exc:
         refused = storage_failure(exc)
         if refused is None:
@@ -288,7 +288,7 @@ def add_parsed(new: list[Account], skipped: list[Skipped]) -> ResponseReturnValu
     if added:  # deleting is recorded, and so is adding (how many, never which)
         conn = context.db()
         with transaction(conn):
-            audit(conn, "account_added", device_id=current_user.device.id, detail=str(len(added)),
+            audit.record(conn, "account_added", device_id=current_user.device.id, detail=str(len(added)),
                   client=context.client_address())
     now = time.time()
     return jsonify({"added": [account_view(a, now) for a in added], "skipped": skipped_json(skipped),
@@ -469,7 +469,7 @@ def delete_account(account_id: str) -> ResponseReturnValue:
     change(apply)
     conn = context.db()
     with transaction(conn):
-        audit(conn, "account_deleted", device_id=current_user.device.id, client=context.client_address())
+        audit.record(conn, "account_deleted", device_id=current_user.device.id, client=context.client_address())
     return jsonify({"deleted": gone[0].id})
 
 

@@ -18,9 +18,9 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
-from .. import qr
+from .. import audit, qr
 from ..config import Settings
-from ..db import audit, transaction
+from ..db import transaction
 from ..devices import enrollment, passkeys, registry
 from ..devices import passphrase as passphrases
 from ..devices import unlock as unlocking
@@ -220,7 +220,7 @@ def register_verify() -> ResponseReturnValue:
         env = passkeys.add_unlock_slot(env, master_key, new.id, mode, secret)
         accts.write_envelope(conn, device.id, env)
         pk = passkeys.save_passkey(conn, device.id, new, name, mode)
-        audit(conn, "passkey_added", device_id=device.id, detail=mode, client=context.client_address())
+        audit.record(conn, "passkey_added", device_id=device.id, detail=mode, client=context.client_address())
     if fresh_key is not None:
         set_device_key_cookie(resp, device.id, fresh_key)
     # PRF supported but no output at creation (some platforms): one login now adds the PRF slot.
@@ -276,7 +276,7 @@ def delete_passkey(credential_id: str) -> ResponseReturnValue:
         env = passkeys.remove_unlock_slots(accts.read_envelope(conn, device.id), current_user.master_key, pk.id)
         accts.write_envelope(conn, device.id, env)
         passkeys.delete_passkey_row(conn, pk.id)
-        audit(conn, "passkey_removed", device_id=device.id, detail=pk.unlock_mode, client=context.client_address())
+        audit.record(conn, "passkey_removed", device_id=device.id, detail=pk.unlock_mode, client=context.client_address())
         left = passkeys.count_passkeys(conn, device.id)
     return jsonify({"deleted": pk.id, "passkeys_left": left, "unlock_mode": unlock_summary(conn, device.id)})
 
@@ -324,7 +324,7 @@ def rename_device(device_id: str) -> ResponseReturnValue:
     with transaction(conn):
         find_device(conn, device_id)
         registry.rename_device(conn, device_id, data.get("name"))
-        audit(conn, "device_renamed", device_id=device_id, client=context.client_address())
+        audit.record(conn, "device_renamed", device_id=device_id, client=context.client_address())
     return jsonify(device_json(find_device(conn, device_id)))
 
 
@@ -385,7 +385,7 @@ def delete_device(device_id: str) -> ResponseReturnValue:
     with transaction(conn):
         removed = registry.remove_device(conn, device_id, data.get("confirm_name"))
         count = account_count(conn, device_id)
-        audit(conn, "device_removed", device_id=current_user.device.id,
+        audit.record(conn, "device_removed", device_id=current_user.device.id,
               detail=f"{removed.name} ({count if count is not None else '?'} accounts)",
               client=context.client_address())
     resp = jsonify({"deleted": device_id, "this_device": device_id == current_user.device.id,
@@ -404,7 +404,7 @@ def restore_device(device_id: str) -> ResponseReturnValue:
     conn = context.db()
     with transaction(conn):
         device = registry.restore_device(conn, device_id)
-        audit(conn, "device_restored", device_id=current_user.device.id, detail=device.name,
+        audit.record(conn, "device_restored", device_id=current_user.device.id, detail=device.name,
               client=context.client_address())
     return jsonify(device_json(device))
 
@@ -419,10 +419,8 @@ def events() -> ResponseReturnValue:
 def recent_events(conn: Any, limit: int = EVENT_LIMIT) -> list[dict[str, Any]]:
     """The latest audit events, newest first, with the device's name where it still exists."""
     names = {d.id: d.name for d in registry.list_devices(conn, removed=True)}
-    rows = conn.execute("SELECT at, device_id, kind, detail, client FROM audit_events "
-                        "ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
-    return [{"at": r["at"], "device_id": r["device_id"], "device_name": names.get(r["device_id"] or ""),
-             "kind": r["kind"], "detail": r["detail"], "client": r["client"]} for r in rows]
+    return [{"at": e.at, "device_id": e.device_id, "device_name": names.get(e.device_id or ""),
+             "kind": e.kind, "detail": e.detail, "client": e.client} for e in audit.recent(conn, limit)]
 
 
 # --- add a device -------------------------------------------------------------------------------
@@ -439,7 +437,7 @@ def make_enroll_link() -> ResponseReturnValue:
     conn = context.db()
     with transaction(conn):
         tok = enrollment.create_token(conn, current_user.device.id)
-        audit(conn, "enroll_link_created", device_id=current_user.device.id, client=context.client_address())
+        audit.record(conn, "enroll_link_created", device_id=current_user.device.id, client=context.client_address())
     # The token rides in the fragment, so it never reaches server or proxy access logs.
     url = f"{base_url()}/enroll#token={tok.token}"
     svg = qr.make_qr_svg(url)
@@ -474,7 +472,7 @@ def enroll() -> ResponseReturnValue:
         master_key = accts.create_vault(conn, device.id, passphrase, scrypt_params())
         registry.mark_used(conn, device.id)
         record_account_count(conn, device.id, 0)
-        audit(conn, "device_enrolled", device_id=device.id, detail=name, client=context.client_address())
+        audit.record(conn, "device_enrolled", device_id=device.id, detail=name, client=context.client_address())
     return unlocked_response(device, master_key, 201, cookie_token)
 
 

@@ -23,8 +23,8 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
-from .. import qr
-from ..db import audit, transaction
+from .. import audit, qr
+from ..db import transaction
 from ..devices import registry, sending, sessions
 from ..devices import unlock as unlocking
 from ..errors import N_
@@ -65,7 +65,7 @@ def _device_id() -> str:
 def _audit(kind: str, detail: str = "") -> None:
     conn = context.db()
     with transaction(conn):
-        audit(conn, kind, device_id=_device_id(), detail=detail, client=context.client_address())
+        audit.record(conn, kind, device_id=_device_id(), detail=detail, client=context.client_address())
 
 
 def _translated(reason: str, params: dict[str, Any] | None) -> str:
@@ -329,7 +329,7 @@ def send() -> ResponseReturnValue:
     transfer = sending.send_accounts(conn, sender_id=me.id, sender_name=me.name, receiver_id=receiver.id,
                                      accounts=chosen)
     with transaction(conn):
-        audit(conn, "transfer_sent", device_id=me.id, detail=f"{len(chosen)} to {receiver.name}",
+        audit.record(conn, "transfer_sent", device_id=me.id, detail=f"{len(chosen)} to {receiver.name}",
               client=context.client_address())
     return jsonify({"transfer": {"id": transfer.id, "to": {"id": receiver.id, "name": receiver.name},
                                  "count": transfer.count, "created_at": transfer.created_at}}), 201
@@ -356,7 +356,7 @@ def cancel(transfer_id: str) -> ResponseReturnValue:
         if t is None or t.sender_id != _device_id():
             raise ApiError(404, "transfer_not_found", N_("That transfer is gone (it was kept, declined or taken back)."))
         sending.delete_transfer(conn, transfer_id)
-        audit(conn, "transfer_cancelled", device_id=_device_id(), detail=f"{t.count}",
+        audit.record(conn, "transfer_cancelled", device_id=_device_id(), detail=f"{t.count}",
               client=context.client_address())
     return jsonify({"deleted": transfer_id})
 
@@ -427,7 +427,7 @@ def receive(transfer_id: str) -> ResponseReturnValue:
     change(apply)
     declined = len(arrived) - len(chosen)
     with transaction(conn):
-        audit(conn, "transfer_received", device_id=_device_id(),
+        audit.record(conn, "transfer_received", device_id=_device_id(),
               detail=f"{len(added)} kept, {declined} declined, from {t.sender_name}", client=context.client_address())
     now = time.time()
     return jsonify({"added": [account_view(a, now) for a in added], "skipped": skipped_json(skipped),
@@ -442,7 +442,7 @@ def decline(transfer_id: str) -> ResponseReturnValue:
     t = _incoming_transfer(transfer_id)
     with transaction(conn):
         sending.delete_transfer(conn, transfer_id)
-        audit(conn, "transfer_declined", device_id=_device_id(), detail=f"{t.count} from {t.sender_name}",
+        audit.record(conn, "transfer_declined", device_id=_device_id(), detail=f"{t.count} from {t.sender_name}",
               client=context.client_address())
     return jsonify({"deleted": transfer_id, "declined": t.count})
 
