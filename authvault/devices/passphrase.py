@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import sqlite3
 
-from ..db import audit, transaction
+from .. import audit
+from ..db import transaction
 from ..errors import N_, AuthVaultError
 from ..vault import slots
 from ..vault import store as accts
@@ -49,6 +50,6 @@ def change_passphrase(conn: sqlite3.Connection, device: registry.Device, master_
     with transaction(conn):
         accts.replace_passphrase(conn, device.id, master_key, slot)
         ended = sessions.close_other_sessions(conn, device.id, keep_token)
-        audit(conn, "passphrase_changed", device_id=device.id,
+        audit.record(conn, "passphrase_changed", device_id=device.id,
               detail="passphrase" if current else "passkey", client=client)
     return ended
