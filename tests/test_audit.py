@@ -10,6 +10,7 @@ from tests.paths import REPO
 
 def test_events_come_back_newest_first_with_what_was_recorded(tmp_path: Path) -> None:
     conn = db.connect(tmp_path / "a.sqlite3")
+    db.init_schema(conn)
     try:
         with db.transaction(conn):
             audit.record(conn, "unlock", device_id="d1", client="192.0.2.1")

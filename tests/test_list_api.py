@@ -152,7 +152,7 @@ def test_recent_activity_is_in_words_and_adding_is_recorded(unlocked: Api) -> No
 def test_every_recorded_kind_of_event_has_words() -> None:
     from tests.paths import REPO
     source = "\n".join(p.read_text() for p in (REPO / "authvault").rglob("*.py"))
-    kinds = set(re.findall(r'audit\((?:[\w.()]+), "([a-z_]+)"', source)) | set(re.findall(r'_audit\("([a-z_]+)"', source))
+    kinds = set(re.findall(r'audit(?:\.record)?\((?:[\w.()]+), "([a-z_]+)"', source)) | set(re.findall(r'_audit\("([a-z_]+)"', source))
     assert {"unlock", "account_added", "backup_enabled", "export"} <= kinds, "the scan is broken"
     page = (REPO / "templates/devices/devices.html").read_text()
     labels = page.split("{% set labels = {", 1)[1].split("} %}", 1)[0]
