@@ -277,6 +277,11 @@ async function accountFromEntry(entry, groupNames) {
   if (kind === "hotp") acc.counter = intField(info, "counter", 0, 0, Number.MAX_SAFE_INTEGER);
   else acc.period = intField(info, "period", 30, 1, 2 ** 31 - 1);
   if (kind === "steam") { acc.algorithm = "SHA1"; acc.digits = 5; acc.period = 30; }   // otp.validate
+  acc.favorite = entry.favorite === true;
+  // the icon the list shows (views.chosen_icon): a chosen slug, never an image from an import
+  const image = isStr(entry.icon) && entry.icon;
+  const own = !image && isStr(extra.icon) ? extra.icon : null;
+  acc.icon = own && !own.startsWith("data:") && own.length <= 64 ? own : null;
   if (Array.isArray(entry.groups)) {
     for (const ref of entry.groups) if (isStr(ref) && isStr(groupNames[ref])) { acc.group = groupNames[ref]; break; }
   } else if (isStr(entry.group)) acc.group = entry.group;
@@ -327,8 +332,8 @@ export async function codeFor(acc, counter) {
 export async function accountView(acc, now) {
   const view = { id: acc.id, issuer: acc.issuer, name: acc.name, type: acc.type, algorithm: acc.algorithm,
                  digits: acc.type === "steam" ? 5 : acc.digits, period: acc.type === "hotp" ? null : acc.period,
-                 counter: acc.type === "hotp" ? acc.counter : null, note: acc.note, group: acc.group,
-                 backup_policy: acc.backup_policy, action_required: acc.action_required,
+                 counter: acc.type === "hotp" ? acc.counter : null, note: acc.note, backup_policy: acc.backup_policy,
+                 action_required: acc.action_required, group: acc.group, favorite: acc.favorite, icon: acc.icon,
                  code: null, next_code: null, remaining: null };
   if (acc.action_required) return view;
   if (acc.type === "hotp") {

@@ -106,9 +106,11 @@ def test_codes_equal_the_servers_for_every_setting(page: Device) -> None:
 def _vault(device_id: str = "dev-1") -> tuple[dict[str, Any], list[Account]]:
     accounts = [Account(secret=os.urandom(20), issuer="Bank ü", name="alice@example.com", period=45, digits=7,
                         algorithm="SHA256", group="Money"),
-                Account(secret=os.urandom(16), type="hotp", issuer="VPN", name="bob", counter=7),
+                Account(secret=os.urandom(16), type="hotp", issuer="VPN", name="bob", counter=7, favorite=True,
+                        icon="github"),
                 Account(secret=os.urandom(20), type="steam", issuer="Steam", name="gabe", digits=5),
-                Account(secret=os.urandom(10), issuer="Old", name="x", action_required=True)]
+                Account(secret=os.urandom(10), issuer="Old", name="x", action_required=True,
+                        icon="data:image/png;base64,iVBORw0KGgo=")]
     for acc in accounts:
         otp.validate(acc)
     mk = new_master_key()
@@ -122,9 +124,7 @@ def _expected(accounts: list[Account]) -> list[dict[str, Any]]:
     from authvault.web.views import account_view
     out = []
     for acc in accounts:
-        view = account_view(acc, 1700000000.5)
-        view["group"] = acc.group
-        out.append(view)
+        out.append(account_view(acc, 1700000000.5))
     return out
 
 
