@@ -18,7 +18,6 @@ No Flask here: the gunicorn configuration and the web layer both call in.
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import hashlib
 import ipaddress
 import logging
@@ -37,6 +36,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from authvault.errors import N_, AuthVaultError
+from authvault.files import atomic_write, file_lock
 
 log = logging.getLogger(__name__)
 
@@ -126,37 +126,12 @@ def server_names(host_name: str) -> list[str]:
 
 # --- files ---------------------------------------------------------------------------------
 
-def _write_atomic(path: Path, data: bytes, mode: int) -> None:
-    """Write `data` to `path` so that a crash leaves the old file or the new one, never half."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)  # O_CREAT's mode is reduced by the umask; key files must be 0600 exactly
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
 @contextmanager
 def _locked(files: TlsFiles) -> Iterator[None]:
     """Hold an exclusive lock on the TLS folder (several workers may check at once)."""
     files.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with open(files.lock, "a+b") as f:
-        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+    with file_lock(files.lock):
+        yield
 
 
 def _pem_key(key: ec.EllipticCurvePrivateKey) -> bytes:
@@ -310,8 +285,8 @@ def ensure_server_certificate(data_dir: Path, host_name: str, *, now: dt.datetim
                     log.warning("Making a new local CA: the old one is unusable or about to expire. "
                                 "Every phone must trust the new one (open /connect).")
                 ca_cert, ca_key = make_ca(now)
-                _write_atomic(files.ca_key, _pem_key(ca_key), 0o600)
-                _write_atomic(files.ca_cert, ca_cert.public_bytes(serialization.Encoding.PEM), 0o644)
+                atomic_write(files.ca_key, _pem_key(ca_key), mode=0o600)
+                atomic_write(files.ca_cert, ca_cert.public_bytes(serialization.Encoding.PEM), mode=0o644)
                 ca_created = True
 
             cert, key = _load_cert(files.cert), _load_key(files.key)
@@ -321,11 +296,11 @@ def ensure_server_certificate(data_dir: Path, host_name: str, *, now: dt.datetim
                                          fingerprint(ca_cert))
             if key is None:
                 key = ec.generate_private_key(ec.SECP256R1())
-                _write_atomic(files.key, _pem_key(key), 0o600)
+                atomic_write(files.key, _pem_key(key), mode=0o600)
             cert = make_server_certificate(ca_cert, ca_key, key, names, now)
             pem = serialization.Encoding.PEM
             # Same key as before, so replacing this one file is the whole renewal.
-            _write_atomic(files.cert, cert.public_bytes(pem) + ca_cert.public_bytes(pem), 0o644)
+            atomic_write(files.cert, cert.public_bytes(pem) + ca_cert.public_bytes(pem), mode=0o644)
             log.info("Server certificate for %s issued (%s), valid until %s", ", ".join(names), reason,
                      cert.not_valid_after_utc.date().isoformat())
             return CertificateStatus(files, ca_created, True, reason or "missing", cert.not_valid_after_utc,

@@ -9,18 +9,17 @@ through a file system with working locks. The ETag is a hash of the content. A c
 from __future__ import annotations
 
 import errno
-import fcntl
 import hashlib
 import logging
 import os
 import stat
 import time
-import uuid
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
 from ..errors import N_
+from ..files import TMP_PREFIX, atomic_write, file_lock, fsync_dir
 from . import reach
 from .base import CLAIM_RECORD, ClaimInfo, Store, require
 from .errors import BackupError, BackupPreconditionFailed, BackupTargetInvalid, BackupUnreachable
@@ -28,37 +27,11 @@ from .errors import BackupError, BackupPreconditionFailed, BackupTargetInvalid, 
 log = logging.getLogger(__name__)
 
 LOCK_NAME = ".authvault-lock"
-TMP_PREFIX = ".tmp-"
 
 
 def content_etag(data: bytes) -> str:
     """The strong ETag of `data`: the first 40 hex digits of its SHA-256."""
     return hashlib.sha256(data).hexdigest()[:40]
-
-
-def fsync_dir(path: Path) -> None:
-    """fsync a directory so a rename or mkdir in it survives a crash."""
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write `path` atomically: temp file in the same folder, fsync, rename, fsync the folder."""
-    tmp = path.parent / f"{TMP_PREFIX}{uuid.uuid4().hex}"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)
 
 
 class FolderStore(Store):
@@ -117,16 +90,13 @@ class FolderStore(Store):
     def _locked(self) -> Iterator[None]:
         """An exclusive flock on the folder's lock file (across processes and threads)."""
         self._check_root()
-        try:
-            fd = os.open(self.root / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
-        except OSError as exc:
-            raise self._wrap(exc) from exc
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        with ExitStack() as held:
+            try:
+                held.enter_context(file_lock(self.root / LOCK_NAME))
+            except OSError as exc:
+                raise self._wrap(exc) from exc
             self._sweep()
             yield
-        finally:
-            os.close(fd)  # closing releases the flock
 
     def _sweep(self) -> None:
         """Remove temp files a killed writer left (kill -9 between create and rename). Called

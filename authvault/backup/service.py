@@ -29,7 +29,6 @@ the device's encrypted vault; a push re-encrypts the db under that key and runs 
 from __future__ import annotations
 
 import dataclasses
-import fcntl
 import hashlib
 import json
 import logging
@@ -42,7 +41,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator, Literal, Sequence
 
-from ..files import create_once
+from ..files import create_once, file_lock
 from ..model import Account
 from ..vault import crypto
 from ..vault import slots as vault_slots
@@ -195,20 +194,8 @@ class BackupService:
     def _locked(self, store: Store) -> Iterator[None]:
         """Hold the cross-process lock of `store` (flock on a fresh descriptor, bounded wait)."""
         self.lock_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.lock_path(store), os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            deadline = time.monotonic() + self.lock_timeout
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        raise BackupBusy() from None
-                    time.sleep(0.005)
+        with file_lock(self.lock_path(store), timeout=self.lock_timeout, on_timeout=BackupBusy):
             yield
-        finally:
-            os.close(fd)
 
     # -- reading -------------------------------------------------------------------------------
 

@@ -1,7 +1,6 @@
 """The Flask application: `create_app(settings)` wires the blueprints, extensions and security."""
 from __future__ import annotations
 
-import fcntl
 import io
 import logging
 import os
@@ -22,7 +21,7 @@ from .. import db as database
 from ..backup import reach
 from ..config import Settings, bind_port
 from ..devices import registry
-from ..files import create_once
+from ..files import create_once, try_lock
 from . import context, errors
 
 REPO = Path(__file__).resolve().parents[2]
@@ -75,14 +74,8 @@ def _first_to_print(settings: Settings) -> bool:
     global _print_lock_fd
     if _print_lock_fd is not None:
         return True
-    fd = os.open(settings.data_dir / "setup-print.lock", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        os.close(fd)
-        return False
-    _print_lock_fd = fd
-    return True
+    _print_lock_fd = try_lock(settings.data_dir / "setup-print.lock")
+    return _print_lock_fd is not None
 
 
 def _read_or_create_token(path: Path) -> str:
