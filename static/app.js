@@ -68,7 +68,7 @@ function unlockPage() {
     busy(form, true);
     try {
       await api("POST", "/api/unlock", { passphrase: form.passphrase.value });
-      location.href = "/";
+      await window.AuthVault.showUnlocked();   // the list in place: no second page load
     } catch (e) { showError(form, e.message); busy(form, false); form.passphrase.select(); }
   });
 }

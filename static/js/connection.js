@@ -13,7 +13,7 @@ const T = JSON.parse(document.getElementById("i18n-offline").textContent);
 const meta = (name) => { const m = document.querySelector(`meta[name="${name}"]`); return m ? m.content : null; };
 const csrf = () => meta("csrf-token") || "";
 const deviceId = meta("offline-device");
-const unlocked = meta("idle-lock-seconds") !== null;
+let unlocked = meta("idle-lock-seconds") !== null;   // or later, by an unlock in place (nowUnlocked)
 
 if ("serviceWorker" in navigator && window.isSecureContext) {
   navigator.serviceWorker.register("/sw.js", { scope: "/", updateViaCache: "none" }).catch(() => {});
@@ -125,6 +125,13 @@ const connection = {
   },
   get unreachable() { return since !== null; },
   sync,
+  /* The page was unlocked in place (core.js showUnlocked): keep the copy current from now on. */
+  nowUnlocked() {
+    if (unlocked) return;
+    unlocked = true;
+    sync();
+    setInterval(() => { if (!connection.unreachable) sync(); }, 60000);
+  },
 };
 
 /* Settings › This device: "Keep an offline copy on this device". */

@@ -160,9 +160,63 @@
     }
   }
 
+  /* ---- after an unlock: the list without loading the page again -------------------------------
+     The unlock page asks for "/" (now the list: about 2 KB compressed), swaps in its header and
+     main, adds the few styles and scripts it lacks (from the browser's cache) and runs the list.
+     The styles, scripts and their compiled code of this page stay. Any trouble: load the page. */
+  function loadInto(parent, el) {
+    const tag = el.tagName.toLowerCase();
+    const fresh = document.createElement(tag);
+    for (const { name, value } of el.attributes) fresh.setAttribute(name, value);
+    if (tag !== "script") { parent.appendChild(fresh); return Promise.resolve(); }
+    return new Promise((resolve, reject) => {
+      fresh.onload = resolve; fresh.onerror = reject;
+      fresh.async = false;
+      parent.appendChild(fresh);
+    });
+  }
+
+  async function showUnlocked() {
+    try {
+      const resp = await fetch("/", { credentials: "same-origin", headers: { Accept: "text/html" } });
+      const arrivedAt = Date.now() / 1000;   // the server read its clock just before this
+      if (!resp.ok) throw new Error(String(resp.status));
+      const doc = new DOMParser().parseFromString(await resp.text(), "text/html");
+      if (doc.body.dataset.page !== "list") throw new Error("not the list");
+      for (const name of ["csrf-token", "idle-lock-seconds"]) {
+        const meta = doc.querySelector(`meta[name="${name}"]`);
+        const here = document.querySelector(`meta[name="${name}"]`);
+        if (meta && here) here.content = meta.content;
+        else if (meta) document.head.appendChild(document.importNode(meta));
+      }
+      const have = new Set([...document.querySelectorAll("script[src], link[rel=stylesheet]")]
+        .map((e) => e.getAttribute("src") || e.getAttribute("href")));
+      for (const el of doc.head.querySelectorAll("link[rel=stylesheet], script[src]")) {
+        if (!have.has(el.getAttribute("src") || el.getAttribute("href"))) await loadInto(document.head, el);
+      }
+      document.title = doc.title;
+      document.querySelector("header.bar").replaceWith(document.importNode(doc.querySelector("header.bar"), true));
+      const main = document.importNode(doc.querySelector("main"), true);
+      const later = [...main.querySelectorAll("script[src], link[rel=stylesheet]")];
+      for (const el of later) el.remove();
+      document.querySelector("main").replaceWith(main);
+      for (const block of main.querySelectorAll('script[type="application/json"].i18n')) Object.assign(T, JSON.parse(block.textContent));
+      document.body.dataset.page = "list";
+      for (const el of later) {
+        if (!have.has(el.getAttribute("src") || el.getAttribute("href"))) await loadInto(document.head, el);
+      }
+      wireLock();
+      idleLock();
+      window.AuthVault.pages.list(undefined, arrivedAt);
+      if (window.AuthVault.connection && window.AuthVault.connection.nowUnlocked) window.AuthVault.connection.nowUnlocked();
+    } catch (e) {
+      location.href = "/";
+    }
+  }
+
   window.AuthVault = Object.assign(window.AuthVault || {}, {
     T, api, toast, busy, fill, when, localTimes, formJSON, showError, groupCode, copyText,
-    el, labelOf, row, skippedRows, pages: {},
+    el, labelOf, row, skippedRows, showUnlocked, pages: {},
   });
 
   document.addEventListener("DOMContentLoaded", () => {

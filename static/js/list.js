@@ -238,7 +238,9 @@
     return Date.now() / 1000;
   }
 
-  function listPage(initial) {
+  /** The list page; `arrivedAt` (seconds, this device's clock) is when its HTML arrived when it
+      came by fetch after an unlock (core.js showUnlocked), not by navigation. */
+  function listPage(initial, arrivedAt) {
     const data = initial || JSON.parse(document.getElementById("codes-data").textContent);
     const list = document.getElementById("accounts");
     const search = document.getElementById("search");
@@ -257,7 +259,7 @@
       query: search ? search.value : "",
     });
     let view = null;
-    let offset = data.server_time - pageArrivalTime();
+    let offset = data.server_time - (arrivedAt || pageArrivalTime());
     const clock = new Map();                      // id -> {boundary, period, code, next}
 
     function remember(list, serverTime) {

@@ -186,7 +186,7 @@
       if (document.activeElement === form.passphrase) form.passphrase.blur();
       btn.addEventListener("click", async () => {
         AV.showError(form, ""); AV.busy(form, true); AV.toast(P.unlocking, 4000);
-        try { await unlock(st); location.href = "/"; }
+        try { await unlock(st); await AV.showUnlocked(); }   // the list in place: no second page load
         catch (e) { AV.showError(form, e.message); AV.busy(form, false); }
       });
     }).catch(() => {});

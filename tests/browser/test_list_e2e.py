@@ -354,3 +354,30 @@ def test_sort_hide_codes_and_next_code_settings(phone: Device) -> None:
     code.click()
     assert code.text_content().replace(" ", "").isdigit()            # shown after a tap
     assert phone.errors == []
+
+
+def test_unlock_shows_the_list_without_a_second_page_load(phone: Device) -> None:
+    """After the passphrase, the list appears in place: no navigation, the codes are the server's,
+    the page locks itself again when idle (its idle-lock time is there) and the lock button works."""
+    page = phone.page
+    import_accounts(phone, ["GitHub", "Steam"])
+    phone.api("POST", "/api/lock")
+    phone.goto("/")
+    page.wait_for_selector("#unlock-form button[type=submit]:not([disabled])")
+    navigations: list[str] = []
+    page.on("framenavigated", lambda frame: navigations.append(frame.url))
+    page.fill("#passphrase", PASSPHRASE)
+    page.click("#unlock-form button[type=submit]")
+    page.wait_for_selector("#accounts .acct .code")
+    assert navigations == []
+    assert page.locator("#accounts .acct").count() == 2
+    assert page.locator("#accounts .acct[data-icon], #accounts .av[data-icon='github']").count() == 1
+    server = {a["issuer"]: a for a in phone.api("GET", "/api/codes")["accounts"]}
+    shown = page.locator("#accounts .acct", has_text="GitHub").locator(".code").get_attribute("data-code")
+    assert shown in (server["GitHub"]["code"], server["GitHub"]["next_code"])
+    assert page.get_attribute('meta[name="idle-lock-seconds"]', "content")
+    page.fill("#search", "ste")
+    assert page.locator("#accounts .acct:not([hidden])").count() == 1
+    page.click("#lock-btn")
+    page.wait_for_selector("#unlock-form")
+    assert phone.errors == []

@@ -538,9 +538,14 @@ def test_no_secret_in_any_browser_store_or_the_profile_folder(playwright_sync: A
                       json.dumps(cookies)]).encode()
     found = [name for name, needle in needles.items() if needle in text]
     assert found == [], f"in browser storage: {found}"
-    # what may be there: the HOTP flag and the list's preferences (ids and times, no names or codes)
-    assert all(k == "authvault-hotp-pending" or k.startswith("authvault.") for k in stores["local"]), stores["local"]
-    assert stores["session"] == {}
+    # besides the HOTP flag, only the list's options and its "recently used" times (account ids and
+    # numbers, issue 14): no names, no codes (checked above with the rest of the stores)
+    local = dict(stores["local"])
+    assert local.pop("authvault-hotp-pending", "1") == "1"
+    used = json.loads(local.pop("authvault.used", "{}"))
+    assert all(re.fullmatch(r"[0-9a-f]{32}", k) and isinstance(v, int) for k, v in used.items()), used
+    assert set(json.loads(local.pop("authvault.list", "{}"))) <= {"layout", "showNext", "hideCodes", "sort"}
+    assert local == {} and stores["session"] == {}
     on_disk = []
     files = [p for p in profile.rglob("*") if p.is_file()]
     assert len(files) > 20
