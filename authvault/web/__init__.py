@@ -173,6 +173,8 @@ def create_app(settings: Settings | None = None, test_config: dict | None = None
     app.register_blueprint(backup_api.bp)
     from . import groups_api
     app.register_blueprint(groups_api.bp)
+    from . import scan_api
+    app.register_blueprint(scan_api.bp)
     from . import connect
     app.register_blueprint(connect.bp)
     from . import devices_api, devices_pages
