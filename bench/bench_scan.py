@@ -87,8 +87,8 @@ def main() -> None:
 def browser_figures() -> None:
     import tempfile
 
-    from playwright.sync_api import sync_playwright
     from PIL import Image as PILImage
+    from playwright.sync_api import sync_playwright
 
     from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, SETUP_TOKEN
     from tests.browser.gunicorn_server import PASSPHRASE, GunicornServer
