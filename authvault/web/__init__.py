@@ -9,7 +9,7 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from flask import Flask, Request, request
+from flask import Flask, Request
 from flask.typing import ResponseReturnValue
 from flask_babel import Babel
 from flask_login import LoginManager
@@ -23,9 +23,9 @@ from ..config import Settings, bind_port
 from ..devices import registry
 from ..files import create_once, try_lock
 from . import context, errors
+from .context import select_locale, setup_token_path
 
 REPO = Path(__file__).resolve().parents[2]
-LANGUAGES = ("en", "ja")
 log = logging.getLogger(__name__)
 
 csrf = CSRFProtect()
@@ -35,14 +35,6 @@ login_manager = LoginManager()
 def _secret_key(data_dir: Path) -> bytes:
     """The Flask secret key, created once in the data folder and shared by every worker."""
     return create_once(data_dir / "secret_key", lambda: secrets.token_bytes(32))
-
-
-def select_locale() -> str:
-    """The person's language: their choice in settings (a cookie), else the browser's."""
-    chosen = request.cookies.get("authvault_lang")
-    if chosen in LANGUAGES:
-        return chosen
-    return request.accept_languages.best_match(LANGUAGES, default="en") or "en"
 
 
 def local_timezone() -> str:
@@ -59,11 +51,6 @@ def local_timezone() -> str:
         return name
     except Exception:  # unknown or empty: UTC
         return "UTC"
-
-
-def setup_token_path(settings: Settings) -> Path:
-    """Where the one-time setup token waits until the first device is set up."""
-    return settings.data_dir / "setup_token"
 
 
 _print_lock_fd: int | None = None  # held for the life of the process that prints the setup URL

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 import re
 import sqlite3
@@ -27,56 +26,16 @@ from ..otp import OtpError
 from ..vault import store as accts
 from ..vault.crypto import ScryptParams
 from . import context
+from .backup_api import after_change_safe, retry_if_due
 from .errors import storage_failure
+from .http import MAX_NOTE, ApiError, body, text_field
 from .views import account_view, codes_payload
 
 log = logging.getLogger(__name__)
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 MIN_PASSPHRASE = 8
-MAX_TEXT = 200
-MAX_NOTE = 2000
 DEVICE_COOKIE_AGE = 10 * 365 * 24 * 3600
-
-
-class ApiError(AuthVaultError):
-    """A request the API refuses, with its status."""
-
-    def __init__(self, status: int, code: str, message: str, **params: Any) -> None:
-        super().__init__(code, message, **params)
-        self.status = status
-
-
-def body() -> dict[str, Any]:
-    """The JSON object of the request (400 with a clear message otherwise)."""
-    try:
-        data = request.get_json(silent=True)
-    except RecursionError:  # "[[[[…" nested deeper than Python's parser goes
-        data = None
-    if not isinstance(data, dict):
-        raise ApiError(400, "json_required", N_("Send a JSON object."))
-    try:
-        # A lone surrogate ("\ud800") parses but is no character: nothing could store or show it.
-        json.dumps(data, ensure_ascii=False).encode("utf-8")
-    except UnicodeError:
-        raise ApiError(400, "invalid_text", N_("The request holds characters that are not text.")) from None
-    return data
-
-
-def text_field(data: dict[str, Any], key: str, *, limit: int = MAX_TEXT, required: bool = False) -> str:
-    """A string field, trimmed and length-checked."""
-    value = data.get(key, "")
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise ApiError(400, "invalid_field", N_("%(field)s must be text."), field=key)
-    value = value.strip()
-    if required and not value:
-        raise ApiError(400, "missing_field", N_("%(field)s is required."), field=key)
-    if len(value) > limit:
-        raise ApiError(400, "field_too_long", N_("%(field)s can be at most %(max)s characters."),
-                       field=key, max=limit)
-    return value
 
 
 def check_passphrase(passphrase: object) -> str:
@@ -156,7 +115,6 @@ def unlocked_accounts() -> list[Account]:
 def change(fn: Callable[[list[Account]], list[Account]]) -> list[Account]:
     """Change the current device's accounts in one transaction, then back them up if backup is on."""
     written = accts.change(context.db(), current_user.device.id, current_user.master_key, fn)
-    from .backup_api import after_change_safe
     after_change_safe(written)  # one decryption and one vault write for the change and its backup
     return written.accounts
 
@@ -178,10 +136,9 @@ def setup() -> ResponseReturnValue:
     if registry.count_devices(conn):
         raise ApiError(409, "already_set_up", N_("AuthVault is already set up. Unlock it, or add this browser "
                                                  "as a new device from a device that is set up."))
-    from . import setup_token_path
     expected = settings.setup_token
     if not expected:
-        path = setup_token_path(settings)
+        path = context.setup_token_path(settings)
         expected = path.read_text().strip() if path.exists() else ""
     given = data.get("setup_token")
     if not expected or not isinstance(given, str) or not hmac.compare_digest(given.encode(), expected.encode()):
@@ -196,7 +153,7 @@ def setup() -> ResponseReturnValue:
         master_key = accts.create_vault(conn, device.id, passphrase, scrypt_params())
         registry.mark_used(conn, device.id)
         audit.record(conn, "setup", device_id=device.id, client=context.client_address())
-    setup_token_path(settings).unlink(missing_ok=True)
+    context.setup_token_path(settings).unlink(missing_ok=True)
     resp = make_response()
     start_session(resp, device, cookie_token, master_key)
     context.g.device = device
@@ -256,7 +213,6 @@ def lock() -> ResponseReturnValue:
 @login_required
 def codes() -> ResponseReturnValue:
     """Every account with its current code, next code and seconds left, by the server's clock."""
-    from .backup_api import retry_if_due
     retry_if_due()
     accounts, groups = accts.load_library(context.db(), current_user.device.id, current_user.master_key)
     return jsonify(codes_payload(accounts, groups=groups))
@@ -512,9 +468,8 @@ def reorder() -> ResponseReturnValue:
 @login_required
 def get_settings() -> ResponseReturnValue:
     """This device's settings."""
-    from . import select_locale
     return jsonify({"lock_minutes": context.lock_seconds(current_user.device.id) / 60,
-                    "language": request.cookies.get("authvault_lang", "auto"), "effective_language": select_locale()})
+                    "language": request.cookies.get("authvault_lang", "auto"), "effective_language": context.select_locale()})
 
 
 @bp.patch("/settings")

@@ -18,8 +18,8 @@ from ..errors import N_, AuthVaultError
 from ..qr import make_qr_svg
 from ..vault import store as accts
 from . import context
-from .api import ApiError, body
 from .errors import translate
+from .http import ApiError, body
 from .views import account_view
 
 bp = Blueprint("backup", __name__, url_prefix="/api/backup")

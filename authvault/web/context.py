@@ -8,10 +8,12 @@ from __future__ import annotations
 import sqlite3
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 from flask import current_app, g, request, session
 from flask_login import UserMixin
 
+from ..config import Settings
 from ..db import connect
 from ..devices import registry, sessions
 
@@ -89,3 +91,19 @@ def load_unlocked() -> UnlockedDevice | None:
 def client_address() -> str:
     """The client's address (ProxyFix has already applied X-Forwarded-For when configured)."""
     return request.remote_addr or ""
+
+
+LANGUAGES = ("en", "ja")
+
+
+def select_locale() -> str:
+    """The person's language: their choice in settings (a cookie), else the browser's."""
+    chosen = request.cookies.get("authvault_lang")
+    if chosen in LANGUAGES:
+        return chosen
+    return request.accept_languages.best_match(LANGUAGES, default="en") or "en"
+
+
+def setup_token_path(settings: Settings) -> Path:
+    """Where the one-time setup token waits until the first device is set up."""
+    return settings.data_dir / "setup_token"

@@ -28,8 +28,6 @@ from ..errors import N_
 from ..vault import store as accts
 from . import context
 from .api import (
-    ApiError,
-    body,
     check_passphrase,
     device_json,
     mark_reauthenticated,
@@ -37,6 +35,7 @@ from .api import (
     scrypt_params,
     start_session,
 )
+from .http import ApiError, body
 
 log = logging.getLogger(__name__)
 bp = Blueprint("devices_api", __name__, url_prefix="/api")

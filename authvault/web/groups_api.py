@@ -18,7 +18,9 @@ from ..errors import N_
 from ..model import Account
 from ..vault import store as accts
 from . import context
-from .api import ApiError, body, group_name
+from .api import group_name
+from .backup_api import after_change_safe
+from .http import ApiError, body
 from .views import groups_view
 
 bp = Blueprint("groups_api", __name__, url_prefix="/api/groups")
@@ -29,7 +31,6 @@ MAX_GROUPS = 200
 def _change(fn: Callable[[list[Account], list[dict[str, str]]], accts.Library]) -> accts.Library:
     """Change accounts and groups in one vault write, then back up if backup is on."""
     written = accts.change_library(context.db(), current_user.device.id, current_user.master_key, fn)
-    from .backup_api import after_change_safe
     after_change_safe(written)  # one decryption and one vault write for the change and its backup
     return written.accounts, written.groups
 

@@ -31,7 +31,9 @@ from ..errors import N_
 from ..vault.envelope import canonical_json
 from ..vault.store import read_envelope
 from . import context
-from .api import ApiError, body, change
+from .api import change
+from .devices_api import availability
+from .http import ApiError, body
 
 bp = Blueprint("offline", __name__)
 
@@ -102,7 +104,6 @@ def copy_json(have: str | None) -> dict[str, Any]:
     env = read_envelope(conn, device.id)
     gen = generation(env)
     out["generation"] = gen
-    from .devices_api import availability
     av = availability()
     out["rp_id"] = av.rp.id if av.rp else None
     with transaction(conn):

@@ -24,9 +24,8 @@ def _grouped(code: str | None) -> str:
 
 @bp.app_context_processor
 def _inject() -> dict:
-    from . import select_locale
     unlocked = current_user.is_authenticated
-    return {"lang": select_locale(), "current_device": context.current_device(), "is_unlocked": unlocked,
+    return {"lang": context.select_locale(), "current_device": context.current_device(), "is_unlocked": unlocked,
             "idle_lock_seconds": int(context.lock_seconds(current_user.device.id)) if unlocked else 0}
 
 

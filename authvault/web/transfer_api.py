@@ -35,8 +35,6 @@ from ..otp import Note, to_uri
 from ..vault import store as accts
 from . import context
 from .api import (
-    ApiError,
-    body,
     change,
     mark_reauthenticated,
     recently_reauthenticated,
@@ -44,6 +42,7 @@ from .api import (
     skipped_json,
     unlocked_accounts,
 )
+from .http import ApiError, body
 from .views import account_view
 
 log = logging.getLogger(__name__)

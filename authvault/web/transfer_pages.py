@@ -11,6 +11,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from ..devices import sending
+from ..interop import importers
 from ..vault import store as accts
 from . import context
 from .views import account_view
@@ -28,7 +29,6 @@ def _accounts() -> list:  # type: ignore[type-arg]
 @login_required
 def import_page() -> ResponseReturnValue:
     """Settings > Import: choose a file, password if asked, preview, confirm."""
-    from ..interop import importers
     formats = sorted(((imp.name, imp.label) for imp in importers.IMPORTERS), key=lambda f: f[1].lower())
     return render_template("moving/import.html", formats=formats)
 
