@@ -197,3 +197,28 @@ def test_the_offline_copy_handed_out_afterwards_carries_the_new_slot(unlocked: A
     assert envelope.unlock_with_passphrase(again["envelope"], NEW)
     with pytest.raises(WrongPassphrase):
         envelope.unlock_with_passphrase(again["envelope"], PASSPHRASE)
+
+
+def test_a_backup_made_afterwards_opens_with_the_recovery_key_and_never_with_a_passphrase(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A backup's vault has one slot, the recovery key's: the device's passphrase, old or new, is in
+    no backup, so a change needs no new backup key, and the next backup restores as before."""
+    from tests.test_backup_api import add, make_device, read_object
+    phone = make_device(tmp_path, "iPhone")
+    target = {"kind": "folder", "path": str(tmp_path / "nas")}
+    (tmp_path / "nas").mkdir()
+    add(phone, "GitHub")
+    key = phone.post("/api/backup/enable", {"target": target}).get_json()["recovery_key"]
+    before = phone.get("/api/backup").get_json()["generation"]
+    assert phone.post("/api/passphrase", {"current": PASSPHRASE, "new": NEW}).status_code == 200
+    add(phone, "GitLab")  # a backup made after the change
+    assert phone.get("/api/backup").get_json()["generation"] > before
+    vault = read_object(target)["vault"]
+    slots_there = vault["header"]["slots"]
+    assert len(slots_there) == 1
+    for passphrase in (PASSPHRASE, NEW):
+        with pytest.raises(WrongPassphrase):
+            envelope.read_aegis_vault(vault, passphrase)
+    laptop = make_device(tmp_path, "Laptop")
+    resp = laptop.post("/api/backup/restore", {"target": target, "recovery_key": key})
+    assert resp.status_code == 200, resp.get_json()
+    assert sorted(a["issuer"] for a in laptop.get("/api/codes").get_json()["accounts"]) == ["GitHub", "GitLab"]
