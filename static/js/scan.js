@@ -36,6 +36,7 @@
     stop();
     $("scan-error").textContent = text;
     $("file-label").classList.add("primary");
+    $("scan-camera").classList.remove("primary");   // one primary button: the one that works here
     $("file-label").focus();
   }
 

@@ -50,9 +50,11 @@ def camera_browser(playwright_sync: Any, tmp_path: Path) -> Iterator[Any]:
     """Launch Chromium with a fake camera playing the video the test writes to `video` first."""
     launched: list[Any] = []
 
-    def launch(video: Path) -> Any:
+    def launch(video: Path, *, grant: bool = True) -> Any:
+        # Without --use-fake-ui-for-media-stream the permission prompt is dismissed (headless): denied.
         b = playwright_sync.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            *CHROMIUM_ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+            *CHROMIUM_ARGS, "--use-fake-device-for-media-stream",
+            *(["--use-fake-ui-for-media-stream"] if grant else []),
             f"--use-file-for-fake-video-capture={video}"])
         launched.append(b)
         return b
@@ -155,6 +157,7 @@ def test_without_a_camera_the_page_says_so_and_offers_the_file_picker(
                         "AuthVault にカメラの使用が許可されていません。ブラウザーの設定でこのサイトにカメラを許可するか、"
                         "QR コードの画像を選んでください。"), text
         assert "primary" in (page.get_attribute("#file-label", "class") or "")
+        assert "primary" not in (page.get_attribute("#scan-camera", "class") or "")
         assert page.is_hidden("#scanner")
         page.screenshot(path=str(screenshot_dir / "scan-no-camera-phone-ja.png"))
         # the file picker still adds from a screenshot
@@ -164,6 +167,22 @@ def test_without_a_camera_the_page_says_so_and_offers_the_file_picker(
         page.set_input_files("#file", str(path))
         page.wait_for_url("**/?added=*")
         assert [a["issuer"] for a in phone.api("GET", "/api/codes")["accounts"]] == ["CameraBank"]
+    finally:
+        phone.close()
+
+
+def test_camera_permission_refused_is_said_plainly(camera_browser: Any, fresh_server: Any, tmp_path: Path) -> None:
+    video = tmp_path / "one.y4m"
+    write_y4m(video, [(qr_frame(URI), 5)])
+    phone = new_device(camera_browser(video, grant=False), fresh_server.origin)
+    try:
+        setup_device(phone, fresh_server)
+        open_add(phone)
+        page = phone.page
+        page.click("#scan-camera")
+        page.wait_for_selector("#scan-error:not(:empty)")
+        assert page.inner_text("#scan-error").startswith("AuthVault may not use the camera.")
+        assert page.is_hidden("#scanner") and phone.api("GET", "/api/codes")["accounts"] == []
     finally:
         phone.close()
 
