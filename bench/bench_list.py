@@ -138,6 +138,28 @@ def first_code(browser: Any, server: GunicornServer, session: requests.Session, 
     return out
 
 
+def unlock_wait(browser: Any, server: GunicornServer, session: requests.Session, runs: int) -> float:
+    """Median time from tapping Unlock (passphrase) to the first code on screen, throttled."""
+    import time
+    times = []
+    v = Visit(browser, cookies_of(session, server.origin))
+    v.open(server.origin + "/")                  # warm: the list's files are in the cache
+    v.open(server.origin + "/")
+    for _ in range(runs):                        # the same browser: its cookies follow each unlock
+        v.page.evaluate("fetch('/api/lock', {method: 'POST', headers: {'X-CSRFToken': "
+                        "document.querySelector('meta[name=csrf-token]').content}})")
+        v.page.goto(server.origin + "/")
+        v.page.wait_for_selector("#unlock-form button[type=submit]:not([disabled])")
+        v.page.fill("#passphrase", PASSPHRASE)
+        t0 = time.monotonic()
+        v.page.click("#unlock-form button[type=submit]")
+        v.page.wait_for_function("() => { const c = document.querySelector('#accounts .code'); "
+                                 "return c && /\\d/.test(c.textContent); }", timeout=30000)
+        times.append((time.monotonic() - t0) * 1000)
+    v.close()
+    return median(times)
+
+
 def in_browser(browser: Any, server: GunicornServer, session: requests.Session, throttle: int) -> dict[str, Any]:
     """renderList at this size, and search keystrokes (needs static/js/list.js)."""
     context = browser.new_context(**PHONE)
@@ -195,6 +217,7 @@ def main() -> int:
                   "cold = empty cache, warm = third visit)\n")
             print("| accounts | list cold | floor cold | ratio | list warm | floor warm | ratio | bytes list cold / warm | bytes floor cold / warm |")
             print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+            unlocks: list[tuple[int, float]] = []
             for n in sizes:
                 server, session = make_server(base, n)
                 servers.append(server)
@@ -205,7 +228,13 @@ def main() -> int:
                 print(f"| {n} | {lc:.0f} ms | {fc:.0f} ms | **{lc / fc:.2f}x** | {lw:.0f} ms | {fw:.0f} ms | "
                       f"**{lw / fw:.2f}x** | {kb['list_cold_b']:.1f} / {kb['list_warm_b']:.1f} KB | "
                       f"{kb['floor_cold_b']:.1f} / {kb['floor_warm_b']:.1f} KB |", flush=True)
+                unlocks.append((n, unlock_wait(browser, server, session, args.runs)))
                 server.stop()
+            print("\n# From tapping Unlock (passphrase) to the first code, every-day visit (median)\n")
+            print("| accounts | unlock to first code |")
+            print("| --- | --- |")
+            for n, t in unlocks:
+                print(f"| {n} | {t:.0f} ms |")
             print("\n# In the browser: drawing the list and one search keystroke (median; keystrokes: median / worst)\n")
             print("| accounts | CPU | renderList + layout | search keystroke + layout |")
             print("| --- | --- | --- | --- |")
