@@ -103,6 +103,7 @@
     const label = a.issuer && a.name ? `<div class="label">${esc(a.name)}</div>` : "";
     const fav = a.favorite ? `<span class="fav-mark" title="${esc(L.favourite)}">${FAV}</span>` : "";
     const cls = "acct" + (a.action_required ? " needs-action" : "") + (a.favorite ? " is-fav" : "") +
+      ((a.digits || 6) > 6 ? " long-code" : "") + (state.showNext && a.type !== "hotp" ? " with-next" : "") +
       (state.highlight && state.highlight.has(a.id) ? " new" : "");
     let body;
     if (a.action_required) {

@@ -219,7 +219,11 @@ async function render() {
     const views = [];
     for (const acc of accounts) views.push(await viewOf(acc, t));
     if (!accounts) return;
-    listView = AV.list.renderList(list, views, { sprite: $("offline-view").dataset.sprite, showNext: true,
+    // The person's own choices of this browser (layout, next code, hidden codes, order), as online.
+    const p = AV.list.prefs ? AV.list.prefs() : {};
+    document.body.classList.toggle("compact", !!p.compact);
+    listView = AV.list.renderList(list, views, { sprite: $("offline-view").dataset.sprite, showNext: !!p.showNext,
+                                                 hideCodes: !!p.hideCodes, revealed: new Set(), sort: p.sort || "manual",
                                                  query: $("offline-search").value });
     for (const acc of accounts) if (acc.type !== "hotp") boundaries.set(acc.id, (Math.floor(t / acc.period) + 1) * acc.period);
     status();
