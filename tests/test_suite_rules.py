@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from tests.paths import REPO
+from tests.plugins.suite import SLOW_MODULES
 
 
 def pytest_run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -24,7 +25,7 @@ def pytest_run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
 
 def test_missing_fixtures_skip_with_one_line_and_the_rest_runs(tmp_path: Path) -> None:
     # test_export.py reads a fixture in some tests; test_vault.py reads one when it is imported
-    proc = pytest_run("-q", "-rs", "tests/test_export.py", "tests/test_vault.py",
+    proc = pytest_run("-q", "-rs", "tests/interop/test_export.py", "tests/vault/test_vault.py",
                       AUTHVAULT_FIXTURES=str(tmp_path / "nowhere"))
     assert proc.returncode == 0, proc.stdout
     skipped = [line for line in proc.stdout.splitlines() if line.startswith("SKIPPED")]
@@ -36,7 +37,7 @@ def test_missing_fixtures_skip_with_one_line_and_the_rest_runs(tmp_path: Path) -
 
 
 def test_missing_fixtures_fail_under_ci(tmp_path: Path) -> None:
-    proc = pytest_run("-q", "tests/test_export.py", AUTHVAULT_FIXTURES=str(tmp_path / "nowhere"), CI="true")
+    proc = pytest_run("-q", "tests/interop/test_export.py", AUTHVAULT_FIXTURES=str(tmp_path / "nowhere"), CI="true")
     assert proc.returncode != 0
     assert "third-party test fixtures not found" in proc.stderr + proc.stdout
     assert "CI is set" in proc.stderr + proc.stdout
@@ -51,6 +52,18 @@ def collected(*args: str) -> set[str]:
 def test_markers_follow_the_place_of_a_test() -> None:
     """Only the files named are collected (a whole-suite collection costs seconds of CPU)."""
     browser_files = {p.relative_to(REPO).as_posix() for p in (REPO / "tests" / "browser").glob("test_*.py")}
-    some = ["tests/browser", "tests/test_crash_safety.py", "tests/test_multiworker.py", "tests/test_scripts.py"]
+    some = ["tests/browser", "tests/backup/test_crash_safety.py", "tests/test_multiworker.py", "tests/test_scripts.py"]
     assert collected("-m", "browser", *some) == browser_files
     assert collected("-m", "not browser and not slow", *some) == {"tests/test_scripts.py"}
+
+
+def test_test_folders_mirror_the_packages() -> None:
+    """tests/<package>/ holds the tests of authvault/<package>/; each slow module named exists."""
+    support = {"browser", "plugins", "data", "__pycache__"}
+    folders = {p.name for p in (REPO / "tests").iterdir() if p.is_dir() and p.name not in support}
+    packages = {p.parent.name for p in (REPO / "authvault").glob("*/__init__.py")}
+    assert folders <= packages, folders - packages
+    for name in folders:
+        assert (REPO / "tests" / name / "__init__.py").is_file(), name
+    for path in SLOW_MODULES:
+        assert (REPO / "tests" / path).is_file(), path

@@ -22,14 +22,14 @@ from tests.paths import FIXTURES
 
 TESTS = Path(__file__).resolve().parents[1]
 # Modules whose tests take seconds each: real crashes (kill -9), several gunicorn workers, many
-# processes or threads racing. Their names, not their paths, so r10's moves keep them.
+# processes or threads racing. Paths under tests/ (tests/test_layout.py checks each exists).
 SLOW_MODULES = frozenset({
-    "test_crash_safety.py",   # kill -9 of a gunicorn under load, many times (about 40-70 s)
-    "test_multiworker.py",    # several gunicorn workers serving one device
-    "test_db.py",             # many processes opening one new database at once
-    "test_unlock_race.py",    # two gunicorn workers, 24 wrong unlocks at once
-    "test_server_faults.py",  # gunicorn on real full and read-only file systems, an idle purge
-    "test_backup_random.py",  # two devices' conflict choices in many seeded orders (about 30 s)
+    "backup/test_crash_safety.py",  # kill -9 of a gunicorn under load, many times (about 40-70 s)
+    "test_multiworker.py",          # several gunicorn workers serving one device
+    "test_db.py",                   # many processes opening one new database at once
+    "devices/test_unlock_race.py",  # two gunicorn workers, 24 wrong unlocks at once
+    "web/test_server_faults.py",    # gunicorn on real full and read-only file systems, an idle purge
+    "backup/test_random.py",        # two devices' conflict choices in many seeded orders (about 30 s)
 })
 # Single tests of several seconds each elsewhere (names, so they stay marked when modules move):
 # killed processes, twenty racing writers, and the largest photo decodes.
@@ -157,6 +157,14 @@ def pytest_runtest_call(item: pytest.Item) -> Any:
     return (yield from _skipping_for_fixtures())
 
 
+def _under_tests(path: Path) -> str:
+    """`path` relative to tests/, with forward slashes ("backup/test_random.py")."""
+    try:
+        return path.resolve().relative_to(TESTS).as_posix()
+    except ValueError:
+        return path.name
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     browser_dir = TESTS / "browser"
     for item in items:
@@ -164,5 +172,5 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if browser_dir in path.parents:
             item.add_marker(pytest.mark.browser)
         name = getattr(item, "originalname", None) or item.name
-        if path.name in SLOW_MODULES or name in SLOW_TESTS:
+        if _under_tests(path) in SLOW_MODULES or name in SLOW_TESTS:
             item.add_marker(pytest.mark.slow)

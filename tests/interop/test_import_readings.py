@@ -291,8 +291,8 @@ def test_twofauth_export_is_what_2fauth_reads_and_reads_back() -> None:
 from pathlib import Path  # noqa: E402
 
 from authvault.interop.importers import IMPORTERS  # noqa: E402
+from tests.interop.test_importers import DETECTED  # noqa: E402
 from tests.paths import FIXTURES  # noqa: E402
-from tests.test_importers import DETECTED  # noqa: E402
 
 
 def _steam_mafile() -> bytes:

@@ -20,9 +20,8 @@ from authvault.model import Account
 from authvault.otp import to_uri
 from authvault.vault import store as accts
 from authvault.vault.crypto import ScryptParams
-
-from .conftest import PASSPHRASE, Api
-from .paths import FIXTURES
+from tests.conftest import PASSPHRASE, Api
+from tests.paths import FIXTURES
 
 AEGIS = FIXTURES / "importers" / "aegis-fixtures"
 
@@ -703,7 +702,7 @@ def test_import_preview_notes_what_was_recognised_or_guessed(unlocked: Api) -> N
     ("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQA", False), ("GEZDGNBVGY3TQOJ1", False), ("GEZDG", False),
 ])
 def test_the_account_form_takes_exactly_what_the_importers_take(unlocked: Api, secret: str, ok: bool) -> None:
-    """The same table as tests/test_import_readings.py's importer test: one decoder, one rule."""
+    """The same table as tests/interop/test_import_readings.py's importer test: one decoder, one rule."""
     resp = unlocked.post("/api/accounts", {"secret": secret, "issuer": "ACME", "name": "alice"})
     assert (resp.status_code == 201) is ok, resp.get_json()
     if not ok:

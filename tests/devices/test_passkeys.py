@@ -557,7 +557,7 @@ def test_sign_back_in_gives_a_new_cookie_and_drops_lost_device_keys(unlocked: Ap
 
 def test_sign_back_in_is_rate_limited(unlocked: Api, app) -> None:  # type: ignore[no-untyped-def]
     other = Api(app.test_client())
-    for _ in range(5):  # per address: 5, then a wait (tests/test_unlock.py has the rest)
+    for _ in range(5):  # per address: 5, then a wait (tests/devices/test_unlock.py has the rest)
         assert other.post("/api/devices/signin", {"device_name": "iPhone", "passphrase": "nope nope"}).status_code == 401
     resp = other.post("/api/devices/signin", {"device_name": "iPhone", "passphrase": PASSPHRASE})
     assert resp.status_code == 429 and error_code(resp) == "too_many_attempts"
@@ -596,7 +596,7 @@ def test_enroll_check_and_refusals(unlocked: Api, app) -> None:  # type: ignore[
 
 def test_a_passkey_confirms_an_export_like_the_passphrase(unlocked: Api) -> None:
     """Export asks to unlock again: a passkey prompt is as good as typing the passphrase."""
-    from tests.test_transfer_api import age_reauth
+    from tests.web.test_transfer_api import age_reauth
     auth = SoftAuthenticator()
     assert register(unlocked, auth).status_code == 201
     unlocked.post("/api/accounts", {"uri": URI})

@@ -36,7 +36,7 @@ from authvault.backup import BackupError, load
 from authvault.backup.objects import OBJECT_NAME, VERSIONS_PREFIX, accounts_of, open_with_recovery_key, parse
 from authvault.config import Settings
 from tests.conftest import Api
-from tests.test_backup_story import enroll, secret_for
+from tests.web.test_backup_story import enroll, secret_for
 
 ROUNDS = int(os.environ.get("AUTHVAULT_RANDOM_ROUNDS", "14"))
 SEEDS = ([int(os.environ["AUTHVAULT_RANDOM_SEED"])] if os.environ.get("AUTHVAULT_RANDOM_SEED")

@@ -13,8 +13,8 @@ from authvault.vault import envelope, slots
 from authvault.vault.errors import WrongPassphrase
 from authvault.web import api as web_api
 from tests.conftest import PASSPHRASE, Api
+from tests.devices.test_passkeys import envelope_of, lock, login, register
 from tests.soft_authenticator import SoftAuthenticator
-from tests.test_passkeys import envelope_of, lock, login, register
 
 NEW = "purple otter paints the quiet harbour"
 URI = "otpauth://totp/Example:alice@example.com?secret=JBSWY3DPEHPK3PXP&issuer=Example"
@@ -122,7 +122,7 @@ def test_other_sessions_of_this_device_end(unlocked: Api, app) -> None:  # type:
 
 
 def test_another_devices_sessions_and_passphrase_are_untouched(unlocked: Api, app) -> None:  # type: ignore[no-untyped-def]
-    from tests.test_passkeys import enroll_new
+    from tests.devices.test_passkeys import enroll_new
     tablet = enroll_new(app, unlocked, "iPad")
     assert unlocked.post("/api/passphrase", {"current": PASSPHRASE, "new": NEW}).status_code == 200
     assert tablet.get("/api/codes").status_code == 200
@@ -202,7 +202,7 @@ def test_the_offline_copy_handed_out_afterwards_carries_the_new_slot(unlocked: A
 def test_a_backup_made_afterwards_opens_with_the_recovery_key_and_never_with_a_passphrase(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """A backup's vault has one slot, the recovery key's: the device's passphrase, old or new, is in
     no backup, so a change needs no new backup key, and the next backup restores as before."""
-    from tests.test_backup_api import add, make_device, read_object
+    from tests.web.test_backup_api import add, make_device, read_object
     phone = make_device(tmp_path, "iPhone")
     target = {"kind": "folder", "path": str(tmp_path / "nas")}
     (tmp_path / "nas").mkdir()

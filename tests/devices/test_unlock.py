@@ -13,8 +13,8 @@ import pytest
 
 from authvault.devices import unlock
 from tests.conftest import PASSPHRASE, Api
+from tests.devices.test_passkeys import enroll_new, lock, login, register
 from tests.soft_authenticator import SoftAuthenticator
-from tests.test_passkeys import enroll_new, lock, login, register
 
 OWNER_ADDR = "192.168.1.20"
 STRANGER_ADDR = "192.168.1.66"  # the same home network (/24) as the owner's phone

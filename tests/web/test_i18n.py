@@ -19,10 +19,9 @@ from babel.messages.pofile import read_po
 
 from authvault.config import Settings
 from authvault.web import create_app
+from tests.conftest import PASSPHRASE, SETUP_TOKEN, Api
 
-from .conftest import PASSPHRASE, SETUP_TOKEN, Api
-
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CATALOG = REPO / "authvault" / "translations" / "ja" / "LC_MESSAGES" / "messages.po"
 # %(name)s and %s-style (gettext, Python) and {name} (filled in by the pages' scripts).
 PLACEHOLDER = re.compile(r"%\(\w+\)[sdifr]|%[sdifr]|\{\w+\}")

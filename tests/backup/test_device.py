@@ -19,7 +19,7 @@ from authvault.backup import objects
 from authvault.vault import envelope
 from authvault.vault import store as accts
 from tests.conftest import Api
-from tests.test_backup_api import add, folder_target, read_object  # noqa: F401 - folder_target is a fixture
+from tests.web.test_backup_api import add, folder_target, read_object  # noqa: F401 - folder_target is a fixture
 
 
 @pytest.fixture

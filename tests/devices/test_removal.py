@@ -11,8 +11,8 @@ from authvault import db
 from authvault.devices import registry
 from authvault.web import api as web_api
 from tests.conftest import PASSPHRASE, Api
+from tests.devices.test_passkeys import enroll_new, lock, login, register
 from tests.soft_authenticator import SoftAuthenticator
-from tests.test_passkeys import enroll_new, lock, login, register
 
 TAB_URI = "otpauth://totp/Tab:bob?secret=GEZDGNBVGY3TQOJQ&issuer=Tab"
 TABLET_PASSPHRASE = PASSPHRASE + "!"  # enroll_new's
