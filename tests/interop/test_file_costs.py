@@ -21,7 +21,7 @@ from authvault import gates
 from authvault.backup import objects
 from authvault.backup.errors import BackupTampered
 from authvault.interop.importers import ImporterError, import_file
-from authvault.interop.importers.support import decode
+from authvault.interop.importers.support import crypto as import_crypto
 from authvault.model import Account
 from authvault.vault import crypto, slots
 from tests.paths import FIXTURES
@@ -52,7 +52,7 @@ def _count_kdf_calls(monkeypatch: pytest.MonkeyPatch) -> None:
         return derive_with
 
     monkeypatch.setattr(crypto, "Scrypt", counted("scrypt", crypto.Scrypt))
-    monkeypatch.setattr(decode, "PBKDF2HMAC", counted("pbkdf2", decode.PBKDF2HMAC))
+    monkeypatch.setattr(import_crypto, "PBKDF2HMAC", counted("pbkdf2", import_crypto.PBKDF2HMAC))
     monkeypatch.setattr(gates, "Argon2id", counted("argon2id", gates.Argon2id))
 
 

@@ -406,15 +406,15 @@ def test_every_importer_accepts_exactly_what_the_decoder_accepts(secret: str, ok
 
 @pytest.mark.parametrize("name", ["2fauth.json", "2fas-schema2.2fas", "bitwarden.json", "steam.maFile"])
 def test_a_json_file_is_parsed_once_per_import(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    from authvault.interop.importers.support import decode
+    from authvault.interop.importers.support import text
     calls: list[int] = []
-    real = decode.json.loads
+    real = text.json.loads
 
     def counting(text: Any, *args: Any, **kwargs: Any) -> Any:
         calls.append(len(text))
         return real(text, *args, **kwargs)
 
-    monkeypatch.setattr(decode.json, "loads", counting)
+    monkeypatch.setattr(text.json, "loads", counting)
     data, fmt = BUILT[name]
     assert import_file(data).format == fmt
     assert len([n for n in calls if n == len(data.decode("utf-8"))]) == 1  # the file itself, once

@@ -44,7 +44,7 @@ from .proton import ProtonImporter
 from .recognise import UnsupportedFile, recognise, recognise_by_name
 from .steam import SteamImporter
 from .stratum import StratumImporter
-from .support.decode import reading_once
+from .support.memo import reading_once
 from .totp_authenticator import TotpAuthenticatorImporter
 from .twofas import TwoFasImporter
 from .twofauth import TwoFAuthImporter

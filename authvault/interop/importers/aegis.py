@@ -32,7 +32,7 @@ from .base import (
     UnsupportedFormatVersion,
     WrongPassword,
 )
-from .support.decode import load_json, peek_json
+from .support.text import load_json, peek_json
 
 
 def _is_aegis(doc: Any) -> bool:

@@ -14,18 +14,13 @@ from __future__ import annotations
 import struct
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
+
 from ...otp import decode_secret
 from .base import DamagedFile, EntryCollector, Importer, PasswordRequired, WrongPassword
-from .support.decode import (
-    InvalidTag,
-    account,
-    aes_gcm_decrypt,
-    load_json,
-    looks_like_text,
-    pbkdf2,
-    peek_json,
-    sha256,
-)
+from .support.crypto import aes_gcm_decrypt, pbkdf2, sha256
+from .support.decode import account
+from .support.text import load_json, looks_like_text, peek_json
 
 _MAX_ITERATIONS = 10_000_000
 

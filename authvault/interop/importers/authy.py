@@ -20,16 +20,10 @@ from .base import (
     PasswordRequired,
     WrongPassword,
 )
-from .support.decode import (
-    BadPadding,
-    account,
-    aes_cbc_decrypt,
-    android_prefs,
-    b64decode,
-    is_android_prefs,
-    load_json,
-    pbkdf2,
-)
+from .support.android_prefs import android_prefs, is_android_prefs
+from .support.crypto import BadPadding, aes_cbc_decrypt, pbkdf2
+from .support.decode import account, b64decode
+from .support.text import load_json
 
 _KEY = "com.authy.storage.tokens.authenticator.key"
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from ...errors import N_
 from ...model import Account
 from .base import DamagedFile, EntryCollector, EntryRejected, Importer
-from .support.decode import account, android_prefs, hexdecode, is_android_prefs
+from .support.android_prefs import android_prefs, is_android_prefs
+from .support.decode import account, hexdecode
 
 _PREFIX = "com.blizzard.messenger."
 _SECRET = _PREFIX + "AUTHENTICATOR_DEVICE_SECRET"

@@ -17,7 +17,8 @@ from ...errors import N_
 from ...model import Account
 from ...otp import Note, decode_secret
 from .base import DamagedFile, EntryCollector, Importer, UnsupportedFormatVersion
-from .support.decode import account, looks_like_text, peek_json, text
+from .support.decode import account
+from .support.text import looks_like_text, peek_json, text
 from .support.uris import account_from_uri, uri_label
 
 _CSV_COLUMN = "login_totp"

@@ -12,7 +12,8 @@ from typing import Any
 from ...errors import N_
 from ...otp import decode_secret
 from .base import DamagedFile, EntryCollector, EntryRejected, Importer
-from .support.decode import account, load_json, peek_json
+from .support.decode import account
+from .support.text import load_json, peek_json
 
 
 def _is_duo(doc: Any) -> bool:

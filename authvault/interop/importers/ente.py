@@ -9,7 +9,7 @@ from __future__ import annotations
 from ...errors import N_
 from .base import EntryCollector, Importer, UnsupportedFormatVersion
 from .otpauth_text import mostly_uris, read_uri_text
-from .support.decode import peek_json, text
+from .support.text import peek_json, text
 
 
 def _is_encrypted_export(data: bytes) -> bool:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
+
 from ...errors import N_
 from .base import (
     DamagedFile,
@@ -22,18 +24,11 @@ from .base import (
     PasswordRequired,
     WrongPassword,
 )
-from .support.decode import (
-    InvalidTag,
-    account,
-    aes_gcm_decrypt,
-    android_prefs,
-    is_android_prefs,
-    load_json,
-    pbkdf2,
-    signed_bytes,
-    split_label,
-)
+from .support.android_prefs import android_prefs, is_android_prefs
+from .support.crypto import aes_gcm_decrypt, pbkdf2
+from .support.decode import account, signed_bytes, split_label
 from .support.javaser import is_java_serialized, read_string_hashmap
+from .support.text import load_json
 
 _KDFS = {
     "PBKDF2withHmacSHA1": "SHA1",

@@ -12,7 +12,7 @@ from typing import Any
 from ...errors import N_
 from .base import DamagedFile, EntryCollector, Importer
 from .freeotp import read_tokens_xml, token_account
-from .support.decode import load_json, peek_json
+from .support.text import load_json, peek_json
 
 
 def _is_freeotp_plus(doc: Any) -> bool:

@@ -11,13 +11,8 @@ from typing import Any
 
 from ...otp import decode_secret
 from .base import EntryCollector, Importer, unsupported_type
-from .support.decode import (
-    SQLITE_MAGIC,
-    account,
-    split_label,
-    sqlite_rows,
-    sqlite_tables,
-)
+from .support.decode import account, split_label
+from .support.sqlite import SQLITE_MAGIC, sqlite_rows, sqlite_tables
 
 
 def _is_google_db(data: bytes) -> bool:

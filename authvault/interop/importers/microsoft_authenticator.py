@@ -13,7 +13,8 @@ from typing import Any
 from ...errors import N_
 from ...otp import decode_secret
 from .base import EntryCollector, EntryRejected, Importer, unsupported_type
-from .support.decode import SQLITE_MAGIC, account, b64decode, sqlite_rows, sqlite_tables
+from .support.decode import account, b64decode
+from .support.sqlite import SQLITE_MAGIC, sqlite_rows, sqlite_tables
 
 
 def _is_microsoft_db(data: bytes) -> bool:

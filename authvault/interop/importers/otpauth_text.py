@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ...errors import N_
 from .base import DamagedFile, EntryCollector, Importer
-from .support.decode import looks_like_text, text
+from .support.text import looks_like_text, text
 from .support.uris import add_uri, uri_lines
 
 

@@ -10,7 +10,8 @@ from typing import Any
 
 from ...errors import N_
 from .base import DamagedFile, EntryCollector, Importer, UnsupportedFormatVersion
-from .support.decode import as_str, load_json, peek_json
+from .support.decode import as_str
+from .support.text import load_json, peek_json
 from .support.uris import account_from_uri, uri_label
 
 

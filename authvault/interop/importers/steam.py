@@ -12,7 +12,8 @@ from typing import Any
 
 from ...errors import N_
 from .base import DamagedFile, EntryCollector, EntryRejected, Importer
-from .support.decode import account, b64decode, load_json, peek_json
+from .support.decode import account, b64decode
+from .support.text import load_json, peek_json
 
 
 def _accounts(doc: Any) -> list[Any] | None:

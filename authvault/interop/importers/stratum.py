@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
+
 from ... import gates
 from ...errors import N_
 from ...otp import decode_secret
@@ -21,19 +23,10 @@ from .base import (
     WrongPassword,
     unsupported_type,
 )
-from .support.decode import (
-    SQLITE_MAGIC,
-    BadPadding,
-    InvalidTag,
-    account,
-    aes_cbc_decrypt,
-    aes_gcm_decrypt,
-    load_json,
-    pbkdf2,
-    peek_json,
-    sqlite_rows,
-    sqlite_tables,
-)
+from .support.crypto import BadPadding, aes_cbc_decrypt, aes_gcm_decrypt, pbkdf2
+from .support.decode import account
+from .support.sqlite import SQLITE_MAGIC, sqlite_rows, sqlite_tables
+from .support.text import load_json, peek_json
 
 _HEADER = b"AUTHENTICATORPRO"
 _LEGACY_HEADER = b"AuthenticatorPro"

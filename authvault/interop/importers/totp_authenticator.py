@@ -22,18 +22,10 @@ from .base import (
     PasswordRequired,
     WrongPassword,
 )
-from .support.decode import (
-    BadPadding,
-    account,
-    aes_cbc_decrypt,
-    android_prefs,
-    b64decode,
-    hexdecode,
-    is_android_prefs,
-    load_json,
-    looks_like_text,
-    sha256,
-)
+from .support.android_prefs import android_prefs, is_android_prefs
+from .support.crypto import BadPadding, aes_cbc_decrypt, sha256
+from .support.decode import account, b64decode, hexdecode
+from .support.text import load_json, looks_like_text
 
 _PREF = "STATIC_TOTP_CODES_LIST"
 _BUILTIN_PASSWORD = "TotpAuthenticator"  # the app's own default, public in its code

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
+
 from ...errors import N_
 from ...otp import decode_secret
 from .base import (
@@ -23,15 +25,9 @@ from .base import (
     WrongPassword,
     unsupported_type,
 )
-from .support.decode import (
-    InvalidTag,
-    account,
-    aes_gcm_decrypt,
-    b64decode,
-    load_json,
-    pbkdf2,
-    peek_json,
-)
+from .support.crypto import aes_gcm_decrypt, pbkdf2
+from .support.decode import account, b64decode
+from .support.text import load_json, peek_json
 
 _MAX_SCHEMA = 4
 #: 2FAS's tokenType values and ours.

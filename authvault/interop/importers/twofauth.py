@@ -22,7 +22,8 @@ from ...errors import N_
 from ...model import Account
 from ...otp import Note, OtpError, decode_secret, read_uri
 from .base import DamagedFile, EntryCollector, EntryRejected, Importer, UnsupportedFormatVersion, unsupported_type
-from .support.decode import account, load_json, peek_json
+from .support.decode import account
+from .support.text import load_json, peek_json
 
 #: 2FAuth's otp_type values and ours.
 _TYPES = {"totp": "totp", "hotp": "hotp", "steamtotp": "steam"}

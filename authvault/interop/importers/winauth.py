@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .base import EntryCollector, Importer
 from .otpauth_text import read_uri_text
-from .support.decode import text
+from .support.text import text
 
 
 class WinAuthImporter(Importer):

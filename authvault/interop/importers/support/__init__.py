@@ -1,1 +1,3 @@
-"""Helpers the importers share: decoding, Android preferences, SQLite, crypto, Java serialization, URIs."""
+"""Helpers the importers share, one concern a module: `memo` (a file read once per import),
+`text` (UTF-8 and JSON), `decode` (entry fields and the Account they make), `android_prefs`,
+`sqlite`, `crypto`, `javaser` (Java serialization), `uris` (otpauth URIs in text)."""
