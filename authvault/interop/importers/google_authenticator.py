@@ -12,17 +12,7 @@ from typing import Any
 from ...otp import decode_secret
 from .base import EntryCollector, Importer, unsupported_type
 from .support.decode import account, split_label
-from .support.sqlite import SQLITE_MAGIC, sqlite_rows, sqlite_tables
-
-
-def _is_google_db(data: bytes) -> bool:
-    if not data.startswith(SQLITE_MAGIC):
-        return False
-    try:
-        cols = sqlite_tables(data).get("accounts", set())
-    except Exception:  # noqa: BLE001 - detection never raises
-        return False
-    return {"email", "secret", "type"} <= cols
+from .support.sqlite import SQLITE_MAGIC, has_table, sqlite_rows
 
 
 class GoogleAuthenticatorImporter(Importer):
@@ -34,7 +24,7 @@ class GoogleAuthenticatorImporter(Importer):
 
     def detect(self, data: bytes, filename: str | None) -> bool:
         """An SQLite file with Google Authenticator's accounts table."""
-        return _is_google_db(data)
+        return has_table(data, "accounts", {"email", "secret", "type"})
 
     def _parse(self, data: bytes, password: str | None, out: EntryCollector) -> None:
         for row in sqlite_rows(data, "accounts"):

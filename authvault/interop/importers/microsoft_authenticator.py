@@ -14,17 +14,7 @@ from ...errors import N_
 from ...otp import decode_secret
 from .base import EntryCollector, EntryRejected, Importer, unsupported_type
 from .support.decode import account, b64decode
-from .support.sqlite import SQLITE_MAGIC, sqlite_rows, sqlite_tables
-
-
-def _is_microsoft_db(data: bytes) -> bool:
-    if not data.startswith(SQLITE_MAGIC):
-        return False
-    try:
-        cols = sqlite_tables(data).get("accounts", set())
-    except Exception:  # noqa: BLE001 - detection never raises
-        return False
-    return {"oath_secret_key", "account_type", "username", "name"} <= cols
+from .support.sqlite import SQLITE_MAGIC, has_table, sqlite_rows
 
 
 class MicrosoftAuthenticatorImporter(Importer):
@@ -36,7 +26,7 @@ class MicrosoftAuthenticatorImporter(Importer):
 
     def detect(self, data: bytes, filename: str | None) -> bool:
         """An SQLite file with Microsoft Authenticator's accounts table."""
-        return _is_microsoft_db(data)
+        return has_table(data, "accounts", {"oath_secret_key", "account_type", "username", "name"})
 
     def _parse(self, data: bytes, password: str | None, out: EntryCollector) -> None:
         for row in sqlite_rows(data, "accounts"):

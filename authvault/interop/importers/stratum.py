@@ -25,7 +25,7 @@ from .base import (
 )
 from .support.crypto import BadPadding, aes_cbc_decrypt, aes_gcm_decrypt, pbkdf2
 from .support.decode import account
-from .support.sqlite import SQLITE_MAGIC, sqlite_rows, sqlite_tables
+from .support.sqlite import SQLITE_MAGIC, has_table, sqlite_rows
 from .support.text import load_json, peek_json
 
 _HEADER = b"AUTHENTICATORPRO"
@@ -38,15 +38,6 @@ _ALGORITHMS = {0: "SHA1", 1: "SHA256", 2: "SHA512"}
 def _is_stratum_json(doc: Any) -> bool:
     return isinstance(doc, dict) and isinstance(doc.get("Authenticators"), list)
 
-
-def _is_stratum_db(data: bytes) -> bool:
-    if not data.startswith(SQLITE_MAGIC):
-        return False
-    try:
-        cols = sqlite_tables(data).get("authenticator", set())
-    except Exception:  # noqa: BLE001 - detection never raises
-        return False
-    return {"secret", "issuer", "username", "type"} <= cols
 
 
 class StratumImporter(Importer):
@@ -61,7 +52,7 @@ class StratumImporter(Importer):
         return (
             data.startswith((_HEADER, _LEGACY_HEADER))
             or _is_stratum_json(peek_json(data))
-            or _is_stratum_db(data)
+            or has_table(data, "authenticator", {"secret", "issuer", "username", "type"})
         )
 
     def _parse(self, data: bytes, password: str | None, out: EntryCollector) -> None:
