@@ -21,7 +21,7 @@ from .base import (
     WrongPassword,
 )
 from .support.android_prefs import android_prefs, is_android_prefs
-from .support.crypto import BadPadding, aes_cbc_decrypt, pbkdf2
+from .support.crypto import BadPadding, open_aes_cbc
 from .support.decode import account, b64decode
 from .support.text import load_json
 
@@ -92,9 +92,9 @@ class AuthyImporter(Importer):
             salt, blob = obj.get("salt"), obj.get("encryptedSecret")
             if not isinstance(salt, str) or not isinstance(blob, str) or not password:
                 raise EntryRejected(N_("The secret is missing."))
-            key = pbkdf2(password.encode("utf-8"), salt.encode("utf-8"), 1000, "SHA1")
             try:
-                secret_text = aes_cbc_decrypt(key, bytes(16), b64decode(blob)).decode("ascii")
+                plain = open_aes_cbc(password, b64decode(blob), salt=salt.encode("utf-8"), iterations=1000)
+                secret_text = plain.decode("ascii")
             except (BadPadding, ValueError) as exc:
                 raise EntryRejected(N_("This secret could not be decrypted.")) from exc
         return account(

@@ -23,7 +23,7 @@ from .base import (
     WrongPassword,
     unsupported_type,
 )
-from .support.crypto import BadPadding, aes_cbc_decrypt, aes_gcm_decrypt, pbkdf2
+from .support.crypto import BadPadding, aes_gcm_decrypt, open_aes_cbc
 from .support.decode import account
 from .support.sqlite import SQLITE_MAGIC, has_table, sqlite_rows
 from .support.text import load_json, peek_json
@@ -98,9 +98,8 @@ class StratumImporter(Importer):
         if not password:
             raise PasswordRequired(self.label)
         salt, iv, ciphertext = body[:20], body[20:36], body[36:]
-        key = pbkdf2(password.encode("utf-8"), salt, 64000, "SHA1")
         try:
-            plain = aes_cbc_decrypt(key, iv, ciphertext)
+            plain = open_aes_cbc(password, ciphertext, salt=salt, iterations=64000, iv=iv)
             return load_json(plain)
         except (BadPadding, ValueError) as exc:
             # CBC has no authentication: bad padding or garbage means the key is wrong.

@@ -23,7 +23,7 @@ from .base import (
     WrongPassword,
 )
 from .support.android_prefs import android_prefs, is_android_prefs
-from .support.crypto import BadPadding, aes_cbc_decrypt, sha256
+from .support.crypto import BadPadding, open_aes_cbc
 from .support.decode import account, b64decode, hexdecode
 from .support.text import load_json, looks_like_text
 
@@ -82,7 +82,7 @@ class TotpAuthenticatorImporter(Importer):
         candidates = [password] if password else [_BUILTIN_PASSWORD]
         for candidate in candidates:
             try:
-                plain = aes_cbc_decrypt(sha256(candidate.encode("utf-8")), bytes(16), raw)
+                plain = open_aes_cbc(candidate, raw)
                 doc = load_json(plain)
             except (BadPadding, ValueError):
                 continue  # no authentication in CBC: garbage means a wrong key

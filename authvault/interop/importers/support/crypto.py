@@ -65,3 +65,25 @@ def sha256(data: bytes) -> bytes:
     h = hashes.Hash(hashes.SHA256())
     h.update(data)
     return h.finalize()
+
+
+#: The IV of apps that use none of their own (Authy's tokens, TOTP Authenticator's backups).
+ZERO_IV = bytes(16)
+
+
+def open_aes_cbc(password: str, ciphertext: bytes, *, salt: bytes | None = None, iterations: int = 0,
+                 iv: bytes = ZERO_IV) -> bytes:
+    """What an app sealed with AES-256-CBC/PKCS#7 under a key made from `password`.
+
+    The key is PBKDF2-HMAC-SHA1(password, salt, iterations) where the app salts it (Authy: its
+    per-token salt, 1,000 iterations; Stratum's legacy backup: 64,000), else SHA-256 of the
+    password (TOTP Authenticator). The IV is zero unless the file carries one (Stratum's legacy
+    backup). CBC has no authentication: a wrong password shows as `BadPadding`, or as plaintext
+    that does not parse. ValueError, before any key is derived, when the ciphertext is not whole
+    blocks.
+    """
+    if not ciphertext or len(ciphertext) % 16:
+        raise ValueError("ciphertext is not whole blocks")
+    secret = password.encode("utf-8")
+    key = pbkdf2(secret, salt, iterations, "SHA1") if salt is not None else sha256(secret)
+    return aes_cbc_decrypt(key, iv, ciphertext)
