@@ -4,11 +4,13 @@ A backup account's address is typed by a person and answered by any server at al
 request of the WebDAV and S3 stores goes through `BoundedSession`:
 
 - each request has 5 s to connect and 8 s between bytes, and the whole operation (a store lives
-  for one: an enable, a push, a restore) ends `OPERATION_SECONDS` after it began. A watchdog
+  for one: an enable, a push, a restore) ends `operation_seconds()` (8 s) after it began. A watchdog
   shuts the sockets of the operation down at that moment, so a server that trickles its headers
   or body a byte at a time is cut off too (a per-read timeout never fires for it);
 - bodies are streamed and reading stops at `MAX_ANSWER_BYTES` (a 300 MB answer took a worker to
   1 GB when bodies were read whole).
+
+These bounds are defined here once; webdav.py and s3.py use them from here.
 """
 from __future__ import annotations
 
@@ -23,13 +25,35 @@ from requests.adapters import HTTPAdapter
 
 from . import reach
 
-TIMEOUT = (5.0, 8.0)  # connect, between bytes (seconds)
+#: Each request: seconds to connect, and seconds between two bytes of the answer.
+CONNECT_SECONDS = 5.0
+READ_SECONDS = 8.0
 #: One store operation, all its requests together. On a home network a WebDAV or S3 request takes
 #: milliseconds and an operation a dozen of them; a person waits for an enable, so 8 s it is (the
 #: request that carries it then answers within 10 s).
 OPERATION_SECONDS = 8.0
+# What a store made from now on gets (read when its session is made, not bound at import): the app
+# keeps OPERATION_SECONDS; tests that wait for the deadline shorten it with `configure`.
+_operation_seconds = OPERATION_SECONDS
 #: The largest answer read: a backup object of 1,000 accounts is about 0.5 MB.
 MAX_ANSWER_BYTES = 16 * 1024 * 1024
+
+
+def configure(*, operation_seconds: float | None = None) -> None:
+    """Set the deadline of the operations started from now on (None: OPERATION_SECONDS again).
+
+    Nothing a person sets reaches this (no setting, no environment variable, no page): the app
+    keeps OPERATION_SECONDS, and tests that wait for the deadline call it to wait less.
+    """
+    global _operation_seconds
+    if operation_seconds is not None and not 0 < operation_seconds <= OPERATION_SECONDS:
+        raise ValueError("the operation deadline is shortened, never lengthened or removed")
+    _operation_seconds = OPERATION_SECONDS if operation_seconds is None else float(operation_seconds)
+
+
+def operation_seconds() -> float:
+    """The deadline of an operation started now, in seconds."""
+    return _operation_seconds
 
 
 class AnswerTooLarge(Exception):
@@ -81,9 +105,8 @@ class _Adapter(HTTPAdapter):
 class BoundedSession:
     """A `requests.Session` for one store operation: bounded in time and in answer size."""
 
-    def __init__(self, operation_seconds: float = OPERATION_SECONDS,
-                 max_answer: int = MAX_ANSWER_BYTES) -> None:
-        self.deadline = time.monotonic() + operation_seconds
+    def __init__(self, max_answer: int = MAX_ANSWER_BYTES) -> None:
+        self.deadline = time.monotonic() + operation_seconds()
         self.max_answer = max_answer
         self._sockets: list[socket.socket] = []
         self.session = requests.Session()
@@ -116,7 +139,7 @@ class BoundedSession:
         watchdog.start()
         try:
             resp = self.session.request(method, url, stream=True, allow_redirects=False,
-                                        timeout=(min(TIMEOUT[0], remaining), min(TIMEOUT[1], remaining)),
+                                        timeout=(min(CONNECT_SECONDS, remaining), min(READ_SECONDS, remaining)),
                                         **kwargs)
             with resp:
                 resp._content = self._body(resp, decode)

@@ -36,11 +36,9 @@ _PRECONDITION = {"PreconditionFailed", "ConditionalRequestConflict", "412"}
 _MISSING = {"NoSuchKey", "404", "NotFound"}
 _BUCKET = re.compile(r"^[A-Za-z0-9._-]+$")
 _REGION = re.compile(r"^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$")  # botocore's rule
-#: Bounds of every request and operation: backup/http.py. botocore reads whole answers itself (an
-#: object, a listing, an error page), so its requests go through http.BoundedSession here
-#: (botocore's `before-send` event), streamed and cut at the bound.
-MAX_ANSWER_BYTES = http.MAX_ANSWER_BYTES
-OPERATION_SECONDS = http.OPERATION_SECONDS
+# The bounds of every request and operation are backup/http.py's. botocore reads whole answers
+# itself (an object, a listing, an error page), so its requests go through http.BoundedSession
+# here (botocore's `before-send` event), streamed and cut at the bound.
 # One boto3 session per process: building one loads the service models (tens of ms).
 _SESSION: Any = None
 _SESSION_LOCK = threading.Lock()
@@ -71,8 +69,8 @@ class S3Store(Store):
                 self.client = _SESSION.client(
                     "s3", endpoint_url=self.endpoint_url, region_name=region or "us-east-1",
                     aws_access_key_id=access_key_id, aws_secret_access_key=secret_access_key,
-                    config=Config(s3={"addressing_style": "path"}, connect_timeout=5,
-                                  read_timeout=8,
+                    config=Config(s3={"addressing_style": "path"}, connect_timeout=http.CONNECT_SECONDS,
+                                  read_timeout=http.READ_SECONDS,
                                   retries={"max_attempts": 1, "mode": "standard"}))
             except ValueError as exc:  # botocore refuses the endpoint ("Invalid endpoint")
                 raise BackupTargetInvalid(N_("The S3 endpoint must be an address such as "
@@ -143,7 +141,7 @@ class S3Store(Store):
         except http.OutOfTime as exc:
             raise BackupUnreachable(self.describe()) from exc
         except http.AnswerTooLarge as exc:
-            log.warning("S3 at %s sent an answer over %d bytes", self.describe(), MAX_ANSWER_BYTES)
+            log.warning("S3 at %s sent an answer over %d bytes", self.describe(), http.MAX_ANSWER_BYTES)
             raise BackupNotAStore(self.describe(), "s3") from exc
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise BackupUnreachable(self.describe()) from exc

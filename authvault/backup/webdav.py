@@ -33,9 +33,7 @@ from .errors import (
 
 log = logging.getLogger(__name__)
 
-# Bounds of every request and operation: backup/http.py.
-MAX_ANSWER_BYTES = http.MAX_ANSWER_BYTES
-OPERATION_SECONDS = http.OPERATION_SECONDS
+# The bounds of every request and operation are backup/http.py's.
 READ_RETRIES = 3
 _PROPFIND_BODY = (b'<?xml version="1.0" encoding="utf-8"?><d:propfind xmlns:d="DAV:"><d:prop>'
                   b'<d:resourcetype/><d:getlastmodified/><d:getetag/></d:prop></d:propfind>')
@@ -113,7 +111,7 @@ class WebDavStore(Store):
         except http.OutOfTime as exc:
             raise BackupUnreachable(self.describe()) from exc
         except http.AnswerTooLarge as exc:
-            log.warning("WebDAV at %s sent an answer over %d bytes", self.describe(), MAX_ANSWER_BYTES)
+            log.warning("WebDAV at %s sent an answer over %d bytes", self.describe(), http.MAX_ANSWER_BYTES)
             raise BackupNotAStore(self.describe(), "webdav") from exc
         except requests.exceptions.ChunkedEncodingError as exc:
             if retry_broken:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from authvault.backup import load, objects, reach, s3, webdav
+from authvault.backup import http, load, objects, reach, s3
 from authvault.backup.errors import (
     BackupError,
     BackupNotAStore,
@@ -70,6 +70,24 @@ def _rss_mb() -> int:
     return int(next(ln for ln in open("/proc/self/status") if ln.startswith("VmRSS")).split()[1]) // 1024
 
 
+@pytest.fixture
+def short_deadline() -> Iterator[float]:
+    """Operations end after 2 s instead of 8. Still more than the trickling server's 1 s between
+    bytes, so the per-read timeout never fires for it and only the deadline can end its answer."""
+    http.configure(operation_seconds=2.0)
+    yield http.operation_seconds()
+    http.configure()
+
+
+def test_an_operation_ends_8_s_after_it_began_and_tests_can_only_shorten_that() -> None:
+    assert http.operation_seconds() == http.OPERATION_SECONDS == 8.0
+    assert 7.0 < http.BoundedSession().deadline - time.monotonic() <= 8.0
+    for longer in (8.5, 60.0, 0.0, -1.0):
+        with pytest.raises(ValueError):
+            http.configure(operation_seconds=longer)
+    assert http.operation_seconds() == 8.0
+
+
 def _webdav(url: str) -> WebDavStore:
     return WebDavStore.from_target({"kind": "webdav", "url": url + "/dav/", "username": "u", "password": "p"})
 
@@ -81,27 +99,27 @@ def test_a_300_mb_answer_is_cut_at_the_bound(path: str) -> None:
         before = _rss_mb()
         with pytest.raises(BackupNotAStore) as err:
             store.test_connection()
-        assert _rss_mb() - before < 3 * webdav.MAX_ANSWER_BYTES // 2**20  # not 300 MB (was 1 GB)
+        assert _rss_mb() - before < 3 * http.MAX_ANSWER_BYTES // 2**20  # not 300 MB (was 1 GB)
     assert err.value.status == 400 and "is not a WebDAV server" in err.value.text()
 
 
-def test_a_hanging_server_ends_within_the_operation_deadline() -> None:
+def test_a_hanging_server_ends_within_the_operation_deadline(short_deadline: float) -> None:
     with hostile_server("hang") as url:
         store = _webdav(url)
         start = time.monotonic()
         with pytest.raises(BackupUnreachable):
             store.test_connection()
             store.read("authvault-backup.json")
-        assert time.monotonic() - start < webdav.OPERATION_SECONDS + 5
+        assert time.monotonic() - start < short_deadline + 3
 
 
-def test_a_trickling_server_ends_within_the_operation_deadline() -> None:
+def test_a_trickling_server_ends_within_the_operation_deadline(short_deadline: float) -> None:
     # One byte a second never trips a per-read timeout; the operation's deadline stops it.
     with hostile_server("trickle") as url:
         start = time.monotonic()
         with pytest.raises(BackupUnreachable):
             _webdav(url).test_connection()
-        assert time.monotonic() - start < webdav.OPERATION_SECONDS + 5
+        assert time.monotonic() - start < short_deadline + 3
 
 
 def test_a_web_server_that_is_not_webdav_is_named_so_without_its_status() -> None:
@@ -141,7 +159,7 @@ def test_s3_answer_of_300_mb_is_cut_at_the_bound() -> None:
         before = _rss_mb()
         with pytest.raises(BackupNotAStore):
             _s3(url + "/chunked").read("authvault-backup.json")
-        assert _rss_mb() - before < 3 * s3.MAX_ANSWER_BYTES // 2**20
+        assert _rss_mb() - before < 3 * http.MAX_ANSWER_BYTES // 2**20
 
 
 # -- what a backup account may point at ------------------------------------------------------------
