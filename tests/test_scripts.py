@@ -8,6 +8,7 @@ commands and nothing else.
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
 import stat
@@ -150,3 +151,26 @@ def test_scripts_are_executable() -> None:
     for name in ("run", "test", "lint", "update-translations"):
         assert os.access(REPO / "scripts" / name, os.X_OK), name
     assert os.access(REPO / ".ci" / "run", os.X_OK)
+
+
+@pytest.mark.parametrize(("cores", "workers"), [("2", ["-n", "2", "--dist", "loadfile"]), ("1", [])])
+def test_quick_runs_the_quick_loop_on_every_core(tmp_path: Path, cores: str, workers: list[str]) -> None:
+    """scripts/test --quick, with its helpers stubbed: what pytest is given (one argument a line)."""
+    repo = tmp_path / "repo"
+    (repo / "scripts").mkdir(parents=True)
+    (repo / "scripts" / "test").write_text((REPO / "scripts" / "test").read_text())
+    (repo / "scripts" / "_venv.sh").write_text(
+        'cd "$(dirname "${BASH_SOURCE[0]}")/.."\ninstall_reqs() { :; }\ncompile_translations() { :; }\n')
+    (repo / "scripts" / "_system_packages.sh").write_text("install_system_packages() { :; }\n")
+    (repo / ".venv" / "bin").mkdir(parents=True)
+    _exe(repo / ".venv" / "bin" / "python", '#!/bin/bash\nprintf "%s\\n" "$@"\n')
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    _exe(bin_dir / "nproc", f"#!/bin/bash\necho {cores}\n")
+    run = functools.partial(subprocess.run, capture_output=True, text=True, timeout=30,
+                            env={"PATH": f"{bin_dir}:/usr/bin:/bin"})
+    quick = run([BASH, str(repo / "scripts" / "test"), "--quick", "-x"])
+    assert quick.returncode == 0, quick.stderr
+    assert quick.stdout.splitlines() == ["-m", "pytest", "-m", "not browser and not slow", *workers, "-x"]
+    plain = run([BASH, str(repo / "scripts" / "test"), "tests/test_otp.py"])
+    assert plain.stdout.splitlines() == ["-m", "pytest", "tests/test_otp.py"]

@@ -2,7 +2,7 @@
 
 - Markers by place, so test files need not carry them: everything under tests/browser/ is
   `browser`; the modules in SLOW_MODULES (crash recovery, several worker processes, concurrency)
-  are `slow`. The quick loop is `-m "not browser and not slow"` (README, "Test it").
+  are `slow`. The quick loop is `-m "not browser and not slow"` on every core: `scripts/test --quick`.
 - Third-party fixtures (tests/paths.py: ../shared/fixtures or $AUTHVAULT_FIXTURES): when the folder
   is missing, the tests that read it skip, saying where the fixtures come from, and the
   others run. Under CI=true a missing folder stops the run.
