@@ -430,19 +430,26 @@ def test_wrong_recovery_key(service: BackupService, new_target: Target) -> None:
 
 def test_abandoned_claim_is_skipped_after_the_lease(tmp_path: Path,
                                                     new_target: Target) -> None:
-    """A writer that died right after winning claims/2 does not wedge the account."""
-    service = BackupService(tmp_path / "locks", scrypt=TEST_SCRYPT, claim_lease=1.0,
-                            claim_wait=0.5)
-    target = new_target()
-    result = _enable(service, target)
-    record = json.dumps({"generation": 2, "device_id": "ghost", "claimed_at": time.time()})
-    assert raw(target).claim("claims/2", record.encode())
+    """A writer that died right after winning claims/2 does not wedge the account: its claim
+    counts as abandoned once its record is older than the lease. The age is the record's
+    `claimed_at` (the writer's clock), so a record written a lease ago is what waiting for the lease
+    would give, with no sleep and a lease long enough that a loaded machine never runs a live
+    writer past half of it."""
     from authvault.backup import BackupBusy
-    with pytest.raises(BackupBusy):  # still fresh: somebody may be writing
-        service.push(load(target), result.state, accounts("phone"))
-    time.sleep(1.2)
-    state = service.push(load(target), result.state, accounts("phone", 4))
-    assert state.generation == 3 and service.inspect(load(target)).count == 4
+    lease = 30.0
+    service = BackupService(tmp_path / "locks", scrypt=TEST_SCRYPT, claim_lease=lease,
+                            claim_wait=0.5)
+    for claimed_ago, abandoned in ((lease - 5, False), (lease + 5, True)):
+        target = new_target()
+        result = _enable(service, target)
+        record = {"generation": 2, "device_id": "ghost", "claimed_at": time.time() - claimed_ago}
+        assert raw(target).claim("claims/2", json.dumps(record).encode())
+        if not abandoned:  # still within the lease: somebody may be writing
+            with pytest.raises(BackupBusy):
+                service.push(load(target), result.state, accounts("phone"))
+            continue
+        state = service.push(load(target), result.state, accounts("phone", 4))
+        assert state.generation == 3 and service.inspect(load(target)).count == 4
 
 
 def test_disable_deletes_only_this_devices_backup(
