@@ -86,6 +86,12 @@
     return code;
   }
 
+  /* A first name for a new device (setup, add a device): the kind of phone or tablet, if known. */
+  function deviceNameGuess() {
+    const ua = navigator.userAgent;
+    return /iPad/.test(ua) ? "iPad" : /iPhone/.test(ua) ? "iPhone" : /Android/.test(ua) ? "Android" : "";
+  }
+
   async function copyText(text) {
     try {
       await navigator.clipboard.writeText(text);
@@ -215,7 +221,7 @@
   }
 
   window.AuthVault = Object.assign(window.AuthVault || {}, {
-    T, api, toast, busy, fill, when, localTimes, formJSON, showError, groupCode, copyText,
+    T, api, toast, busy, fill, when, localTimes, formJSON, showError, groupCode, copyText, deviceNameGuess,
     el, labelOf, row, skippedRows, showUnlocked, pages: {},
   });
 

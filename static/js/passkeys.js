@@ -201,10 +201,7 @@
     AV.api("POST", "/api/enroll/check", { token }).then((r) => {
       expiry.textContent = P.expires_in.replace("{minutes}", Math.max(1, Math.round((r.expires_at - Date.now() / 1000) / 60)));
     }).catch((e) => { AV.showError(form, e.message); });
-    if (!form.device_name.value) {
-      const ua = navigator.userAgent;
-      form.device_name.value = /iPad/.test(ua) ? "iPad" : /iPhone/.test(ua) ? "iPhone" : /Android/.test(ua) ? "Android" : "";
-    }
+    if (!form.device_name.value) form.device_name.value = AV.deviceNameGuess();
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault(); AV.showError(form, "");
       if (form.passphrase.value !== form.passphrase2.value) { AV.showError(form, AV.T.mismatch); return; }

@@ -138,7 +138,7 @@
       }
     }
     stop();
-    afterAdd(total);                            // app.js: back on the list, or the result with reasons
+    AV.afterAdd(total);                         // accounts.js: back on the list, or the result with reasons
     return true;
   }
 

@@ -236,12 +236,12 @@ def test_setup_page_at_phone_size_lands_on_empty_list(
 
 
 def test_an_image_picked_before_the_page_script_ran_is_still_uploaded(phone: Device, tmp_path: Path) -> None:
-    """On a slow phone the photo picker works before app.js has arrived: the image picked then
+    """On a slow phone the photo picker works before accounts.js has arrived: the image picked then
     is uploaded when the script runs (held back here until the image is picked)."""
     make_image, expected = UPLOADS["png"]
     image = make_image(tmp_path)
     page = phone.page
-    script = open_with_script_held(phone, "/add", "app.js")
+    script = open_with_script_held(phone, "/add", "js/accounts.js")
     page.set_input_files("#file", str(image))
     with page.expect_response("**/api/accounts/scan") as response:
         script.continue_()
@@ -251,13 +251,13 @@ def test_an_image_picked_before_the_page_script_ran_is_still_uploaded(phone: Dev
     assert expected[0][0] in page.locator("#accounts .acct.new").first.text_content()
 
 
-@pytest.mark.parametrize("path, form, field, value", [
-    ("/", "#unlock-form", "#passphrase", "correct horse battery staple"),
-    ("/add", "#manual-form", "#secret", "JBSWY3DPEHPK3PXP"),
-    ("/add", "#uri-form", "#uri", "otpauth://totp/A:b?secret=JBSWY3DPEHPK3PXP"),
+@pytest.mark.parametrize("path, script_name, form, field, value", [
+    ("/", "js/unlock.js", "#unlock-form", "#passphrase", "correct horse battery staple"),
+    ("/add", "js/accounts.js", "#manual-form", "#secret", "JBSWY3DPEHPK3PXP"),
+    ("/add", "js/accounts.js", "#uri-form", "#uri", "otpauth://totp/A:b?secret=JBSWY3DPEHPK3PXP"),
 ])
 def test_a_form_cannot_be_sent_before_the_page_script_ran(
-    phone: Device, path: str, form: str, field: str, value: str
+    phone: Device, path: str, script_name: str, form: str, field: str, value: str
 ) -> None:
     """Before its script has run (a slow phone), a form sent by the browser itself would go to the
     server without the page's handling; as a GET it would put the passphrase or secret in the
@@ -269,7 +269,7 @@ def test_a_form_cannot_be_sent_before_the_page_script_ran(
     sent: list[str] = []
     page.on("request", lambda r: sent.append(r.url)
             if r.is_navigation_request() or value in (r.post_data or "") else None)
-    script = open_with_script_held(phone, path, "app.js")
+    script = open_with_script_held(phone, path, script_name)
     submit = page.locator(f"{form} button[type=submit]")
     assert submit.is_disabled()
     page.fill(field, value)

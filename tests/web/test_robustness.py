@@ -94,6 +94,6 @@ def test_uploads_of_junk_are_4xx(unlocked: Api, payload: bytes) -> None:
 def test_a_host_header_that_is_no_host_name_is_a_4xx(app, host: str) -> None:  # type: ignore[no-untyped-def]
     """Werkzeug cannot build URLs for such a host (IDNA refuses it): the error page has no links then."""
     client = app.test_client()
-    for path in ("/", "/setup", "/api/state", "/nope", "/static/app.js"):
+    for path in ("/", "/setup", "/api/state", "/nope", "/static/js/core.js"):
         resp = client.get(path, headers={"Host": host})
         assert resp.status_code < 500, (path, resp.status_code)

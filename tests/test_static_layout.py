@@ -1,0 +1,128 @@
+"""The front end's floor plan (issue 10): static/js/core.js under every page, one script per part
+of the product, each loaded only by the pages of its part (or of the parts it serves as a shared
+widget, listed below), no static/app.js any more, and no script in static/js that no page loads."""
+from __future__ import annotations
+
+import re
+
+import jinja2.meta
+import pytest
+from flask import Flask
+
+from tests.conftest import SETUP_TOKEN, Api
+from tests.paths import REPO
+
+TEMPLATES = REPO / "templates"
+JS = REPO / "static" / "js"
+EVERY_PART = frozenset({"*"})
+
+# Each script of static/js and the parts (template folders) whose pages may load it.
+SCRIPTS: dict[str, frozenset[str]] = {
+    "core.js": EVERY_PART,                     # api, toast, busy, one dictionary, one date formatter
+    "hotp-guard.js": EVERY_PART,               # offline/_head.html, on every page base.html renders
+    "connection.js": EVERY_PART,               # the same: service worker, offline copy, the banner
+    "unlock.js": frozenset({"unlock"}),
+    "accounts.js": frozenset({"accounts"}),
+    "scan.js": frozenset({"accounts"}),
+    "list.js": frozenset({"accounts", "offline", "devices"}),   # devices: Settings' list options card
+    "icons.js": frozenset({"accounts", "offline"}),
+    "settings.js": frozenset({"devices"}),
+    "strength.js": frozenset({"unlock", "devices"}),          # choosing a passphrase: setup, add a device, change it
+    "passkeys.js": frozenset({"unlock", "devices", "moving"}),   # passkey prompts; moving: re-auth to export
+    "backup.js": frozenset({"backup"}),
+    "backup-mark.js": frozenset({"backup", "devices", "accounts"}),   # the backup health mark on the list and Settings
+    "moving.js": frozenset({"moving"}),
+    "sending.js": frozenset({"sending"}),
+    "offline.js": frozenset({"offline"}),
+    "offline-store.js": frozenset(),           # ES modules imported by connection.js and offline.js only
+    "offline-vault.js": frozenset(),
+}
+
+SCRIPT_SRC = re.compile(r"""<script[^>]*\bsrc="\{\{\s*url_for\('static',\s*filename='([^']+)'\)""")
+IMPORT = re.compile(r"""^\s*import\b[^"']*["']\./([\w.-]+\.js)["']""", re.M)
+
+
+def _env(app: Flask) -> jinja2.Environment:
+    return app.jinja_env
+
+
+def _referenced(env: jinja2.Environment, name: str) -> set[str]:
+    """`name` and every template it extends, includes or imports from, transitively."""
+    seen: set[str] = set()
+    todo = [name]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        source = (TEMPLATES / current).read_text()
+        todo += [t for t in jinja2.meta.find_referenced_templates(env.parse(source)) if t]
+    return seen
+
+
+def _scripts_of(name: str) -> list[str]:
+    return SCRIPT_SRC.findall((TEMPLATES / name).read_text())
+
+
+def _pages() -> list[str]:
+    """The templates that are pages: they name their page (`block page`) or are the offline shell."""
+    return sorted(str(p.relative_to(TEMPLATES)) for p in TEMPLATES.rglob("*.html")
+                  if "{% block page %}" in p.read_text() or 'data-page="offline"' in p.read_text())
+
+
+def _page_scripts(env: jinja2.Environment, page: str) -> set[str]:
+    return {s for t in _referenced(env, page) for s in _scripts_of(t)}
+
+
+def test_the_scan_finds_the_pages_and_their_scripts(app: Flask) -> None:
+    pages = _pages()
+    assert "unlock/unlock.html" in pages and "offline/shell.html" in pages and len(pages) >= 15
+    assert "js/core.js" in _page_scripts(_env(app), "accounts/edit.html")
+    assert "js/accounts.js" in _page_scripts(_env(app), "accounts/edit.html")
+
+
+def test_no_app_js_and_every_page_script_lives_in_static_js(app: Flask) -> None:
+    assert not (REPO / "static" / "app.js").exists(), "static/app.js is back: put its code in the part's file"
+    loaded = {s for p in TEMPLATES.rglob("*.html") for s in _scripts_of(str(p.relative_to(TEMPLATES)))}
+    assert sorted(s for s in loaded if not s.startswith("js/")) == []
+
+
+@pytest.mark.parametrize("page", _pages())
+def test_a_page_loads_core_and_no_script_of_another_part(app: Flask, page: str) -> None:
+    part = page.split("/")[0]
+    scripts = _page_scripts(_env(app), page)
+    assert "js/core.js" in scripts
+    foreign = sorted(s for s in scripts
+                     if not ({"*", part} & SCRIPTS.get(s.removeprefix("js/"), frozenset())))
+    assert foreign == [], f"{page} ({part}) loads scripts of other parts"
+
+
+def test_every_script_in_static_js_is_loaded_by_some_page(app: Flask) -> None:
+    files = sorted(p.name for p in JS.glob("*.js"))
+    assert files == sorted(SCRIPTS), "a script was added or removed: say which parts load it in SCRIPTS"
+    loaded = {s.removeprefix("js/") for t in TEMPLATES.rglob("*.html") for s in _scripts_of(str(t.relative_to(TEMPLATES)))}
+    todo = list(loaded)
+    while todo:   # and the ES modules those scripts import
+        for name in IMPORT.findall((JS / todo.pop()).read_text()):
+            if name not in loaded:
+                loaded.add(name)
+                todo.append(name)
+    assert sorted(set(files) - loaded) == [], "scripts no page loads (dead files)"
+
+
+def _script_order(html: str) -> list[str]:
+    return re.findall(r'<script[^>]*\bsrc="/static/js/([\w.-]+)\?v=', html)
+
+
+def test_a_script_that_wraps_another_parts_page_loads_after_it(app: Flask) -> None:
+    """passkeys.js adds the passkey to the unlock page that unlock.js made; list.js adds its options
+    to settings.js's page: each reads AuthVault.pages when it runs, so it must come later."""
+    api = Api(app.test_client())
+    setup = _script_order(api.client.get(f"/setup?token={SETUP_TOKEN}").get_data(as_text=True))
+    assert setup.index("core.js") < setup.index("unlock.js") < setup.index("passkeys.js")
+    api.setup()
+    settings = _script_order(api.client.get("/settings").get_data(as_text=True))
+    assert settings.index("core.js") < settings.index("settings.js") < settings.index("list.js")
+    api.post("/api/lock")
+    unlock = _script_order(api.client.get("/").get_data(as_text=True))
+    assert unlock.index("core.js") < unlock.index("unlock.js") < unlock.index("passkeys.js")
