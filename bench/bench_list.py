@@ -87,7 +87,10 @@ class Visit:
     """One browser context with throttling, counting the bytes it transfers."""
 
     def __init__(self, browser: Any, cookies: list[dict]) -> None:
-        self.context = browser.new_context(**PHONE)
+        # No service worker: the requests it makes are not slowed by the page's network emulation,
+        # so a page it controls would skip the 100 ms round trips the floor pays (the worker's own
+        # start-up cost on a phone is then not measured either).
+        self.context = browser.new_context(**PHONE, service_workers="block")
         self.context.add_cookies(cookies)
         self.context.add_init_script(FIRST_CODE)
         self.page = self.context.new_page()
@@ -117,6 +120,17 @@ def cookies_of(session: requests.Session, origin: str) -> list[dict]:
 
 def median(xs: list[float]) -> float:
     return statistics.median(xs)
+
+
+def spread(xs: list[float], unit: str = " ms") -> str:
+    """The median and, in brackets, the lowest and highest of the runs."""
+    return f"{median(xs):.0f}{unit} ({min(xs):.0f}-{max(xs):.0f})"
+
+
+def ratios(lst: list[float], flr: list[float]) -> str:
+    """Run by run (each list visit against the floor visit of the same run): median (lowest-highest)."""
+    rs = [a / b for a, b in zip(lst, flr, strict=True)]
+    return f"**{median(rs):.2f}x** ({min(rs):.2f}-{max(rs):.2f})"
 
 
 def first_code(browser: Any, server: GunicornServer, session: requests.Session, floor_url: str,
@@ -213,8 +227,8 @@ def main() -> int:
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-            print(f"# The list in Chromium, 4x CPU throttle, 100 ms round trips (median of {args.runs}; "
-                  "cold = empty cache, warm = third visit)\n")
+            print(f"# The list in Chromium, 4x CPU throttle, 100 ms round trips (median of {args.runs}, lowest-highest "
+                  "in brackets; ratios run by run; cold = empty cache, warm = third visit)\n")
             print("| accounts | list cold | floor cold | ratio | list warm | floor warm | ratio | bytes list cold / warm | bytes floor cold / warm |")
             print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
             unlocks: list[tuple[int, float]] = []
@@ -223,10 +237,10 @@ def main() -> int:
                 servers.append(server)
                 floor_file.write_text(floor_page(session, server.origin))
                 r = first_code(browser, server, session, server.origin + "/static/bench-floor.html", args.runs)
-                lc, fc, lw, fw = (median(r[k]) for k in ("list_cold", "floor_cold", "list_warm", "floor_warm"))
                 kb = {k: median(r[k]) / 1024 for k in ("list_cold_b", "list_warm_b", "floor_cold_b", "floor_warm_b")}
-                print(f"| {n} | {lc:.0f} ms | {fc:.0f} ms | **{lc / fc:.2f}x** | {lw:.0f} ms | {fw:.0f} ms | "
-                      f"**{lw / fw:.2f}x** | {kb['list_cold_b']:.1f} / {kb['list_warm_b']:.1f} KB | "
+                print(f"| {n} | {spread(r['list_cold'])} | {spread(r['floor_cold'])} | "
+                      f"{ratios(r['list_cold'], r['floor_cold'])} | {spread(r['list_warm'])} | {spread(r['floor_warm'])} | "
+                      f"{ratios(r['list_warm'], r['floor_warm'])} | {kb['list_cold_b']:.1f} / {kb['list_warm_b']:.1f} KB | "
                       f"{kb['floor_cold_b']:.1f} / {kb['floor_warm_b']:.1f} KB |", flush=True)
                 unlocks.append((n, unlock_wait(browser, server, session, args.runs)))
                 server.stop()

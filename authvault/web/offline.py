@@ -44,7 +44,7 @@ THEME_COLOR = "#1357d6"
 # Files a page names get ?v=<hash> (cache-first in the worker); files an ES module imports are
 # fetched by their plain URL (network first in the worker, the cache when the server is away).
 SHELL_FILES = ("app.css", "offline.css", "icon.svg", "icons/icon-192.png", "icons/apple-touch-icon.png",
-               "icons/favicon-32.png", "js/offline.js", "js/connection.js", "js/hotp-guard.js",
+               "icons/favicon-32.png", "js/offline.js", "js/connection.js",
                "js/core.js", "js/icons.js", "js/list.js", "vendor/simple-icons/icons.svg")
 SHELL_MODULES = ("js/offline-vault.js", "js/offline-store.js",
                  *(f"vendor/noble-hashes/{name}" for name in

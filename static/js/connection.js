@@ -68,7 +68,7 @@ async function sync() {
       if (!res.unchanged) record.envelope = res.envelope;
       if (!record.envelope) return;
       await saveCopy(record);
-      // the list was painted with its HOTP codes hidden (hotp-guard.js): show the server's new ones
+      // the list was painted with its HOTP codes hidden (list.js, hotpGuard): show the server's new ones
       if (reported && document.documentElement.classList.contains("hotp-pending")) location.reload();
     } catch (e) { /* offline or locked: the copy stays as it is */ }
     finally { syncing = null; }

@@ -69,7 +69,7 @@ export async function deleteCopy() {
 }
 
 /* HOTP counters used offline wait to be reported: the online list hides HOTP codes meanwhile
-   (a flag, readable before the list is painted: static/js/hotp-guard.js). */
+   (a flag, readable before the list is painted: static/js/list.js, hotpGuard). */
 export function setHotpPending(on) {
   try {
     if (on) localStorage.setItem("authvault-hotp-pending", "1");
