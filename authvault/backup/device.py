@@ -26,7 +26,6 @@ from ..db import transaction
 from ..devices import registry
 from ..errors import N_, AuthVaultError
 from ..model import Account
-from ..vault import entries, envelope
 from ..vault import store as accts
 from . import (
     BackupError,
@@ -124,7 +123,7 @@ def read_config(conn: sqlite3.Connection, device_id: str, master_key: bytes) -> 
 
 def config_from_db(conn: sqlite3.Connection, device_id: str, db: dict[str, Any]) -> Config | None:
     """The backup config in an already decrypted vault database, at the backup's latest position."""
-    raw = (db.get("authvault") or {}).get("backup")
+    raw = accts.private_part(db).get("backup")
     if not raw:
         return None
     state = BackupState.from_json(raw["state"]) if raw.get("state") else None
@@ -166,25 +165,19 @@ def _at_position(conn: sqlite3.Connection, device_id: str, state: BackupState) -
     return dataclasses.replace(state, **{f: known[f] for f in _POSITION_FIELDS})
 
 
-def write_config(conn: sqlite3.Connection, device_id: str, master_key: bytes, config: Config | None,
-                 accounts: list[Account] | None = None) -> None:
-    """Store (or with None, forget) the backup config, and optionally the accounts, in one transaction."""
-    with transaction(conn):
-        env = accts.read_envelope(conn, device_id)
-        db = envelope.open_db(env, master_key, expected_device_id=device_id)
-        if accounts is not None:
-            new_db = entries.db_from_accounts(accounts)
-            for key, value in db.items():
-                new_db.setdefault(key, value)
-            db = new_db
-        private = dict(db.get("authvault") or {})
+def write_config(conn: sqlite3.Connection, device_id: str, master_key: bytes, config: Config | None) -> None:
+    """Store (or with None, forget) the backup config, in one transaction."""
+
+    def put(private: dict[str, Any]) -> dict[str, Any]:
         if config is None:
             private.pop("backup", None)
         else:
             private["backup"] = {"target": config.target,
                                  "state": config.state.to_json() if config.state else None}
-        db["authvault"] = private
-        accts.write_envelope(conn, device_id, envelope.replace_db(env, master_key, db))
+        return private
+
+    with transaction(conn):
+        accts.change_private(conn, device_id, master_key, put)
         _write_position(conn, device_id, config.state if config else None)
 
 

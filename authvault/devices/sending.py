@@ -182,7 +182,11 @@ def public_key(conn: sqlite3.Connection, device_id: str) -> bytes | None:
 
 
 def _private_from_db(db: dict[str, Any]) -> bytes | None:
-    raw = (db.get("authvault") or {}).get("device_key")
+    return _private_key_of(accts.private_part(db))
+
+
+def _private_key_of(part: dict[str, Any]) -> bytes | None:
+    raw = part.get("device_key")
     if not isinstance(raw, dict):
         return None
     try:
@@ -203,18 +207,18 @@ def ensure_device_key(conn: sqlite3.Connection, device_id: str, master_key: byte
         pair = key_pair_from_private(private)
         if public_key(conn, device_id) == pair.public:
             return pair
+    made: list[KeyPair] = []
+
+    def add_key(part: dict[str, Any]) -> dict[str, Any] | None:
+        if _private_key_of(part) is not None:
+            return None  # already there (made by another request, or only the table row was stale)
+        made.append(new_key_pair())
+        part["device_key"] = {"private": _b64(made[0].private), "created_at": time.time()}
+        return part
+
     with transaction(conn):
-        env = accts.read_envelope(conn, device_id)
-        db = envelope.open_db(env, master_key, expected_device_id=device_id)
-        private = _private_from_db(db)
-        if private is None:
-            pair = new_key_pair()
-            vault_private = dict(db.get("authvault") or {})
-            vault_private["device_key"] = {"private": _b64(pair.private), "created_at": time.time()}
-            db["authvault"] = vault_private
-            accts.write_envelope(conn, device_id, envelope.replace_db(env, master_key, db))
-        else:
-            pair = key_pair_from_private(private)
+        kept = _private_key_of(accts.change_private(conn, device_id, master_key, add_key))
+        pair = key_pair_from_private(kept) if kept is not None and not made else made[0]
         conn.execute("INSERT INTO device_keys(device_id, public_key, created_at) VALUES (?,?,?) "
                      "ON CONFLICT(device_id) DO UPDATE SET public_key = excluded.public_key, "
                      "created_at = excluded.created_at", (device_id, pair.public, time.time()))

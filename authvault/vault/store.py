@@ -12,6 +12,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from ..db import transaction
 from ..devices import registry
@@ -76,6 +77,33 @@ def replace_passphrase(conn: sqlite3.Connection, device_id: str, master_key: byt
     return write_envelope(conn, device_id, envelope.with_slots(env, master_key, [slot, *kept]))
 
 
+#: The key of the decrypted vault database under which AuthVault keeps what is not an account
+#: (the backup account and its keys, this device's key pair); Aegis ignores it on import.
+PRIVATE_KEY = "authvault"
+
+
+def private_part(db: dict[str, Any]) -> dict[str, Any]:
+    """A copy of AuthVault's private part of a decrypted vault database (empty when there is none)."""
+    part = db.get(PRIVATE_KEY)
+    return dict(part) if isinstance(part, dict) else {}
+
+
+def change_private(conn: sqlite3.Connection, device_id: str, master_key: bytes,
+                   fn: Callable[[dict[str, Any]], dict[str, Any] | None]) -> dict[str, Any]:
+    """The one writer of AuthVault's private part of a device's vault, inside the caller's
+    transaction: `fn` gets a copy of the part as stored and returns the part to store, or None to
+    leave the vault as it is (nothing is written). The accounts are not re-encrypted. Returns the
+    part the vault now holds."""
+    env = read_envelope(conn, device_id)
+    db = envelope.open_db(env, master_key, expected_device_id=device_id)
+    new = fn(private_part(db))
+    if new is None:
+        return private_part(db)
+    db[PRIVATE_KEY] = new
+    write_envelope(conn, device_id, envelope.replace_db(env, master_key, db))
+    return dict(new)
+
+
 def load_db(conn: sqlite3.Connection, device_id: str, master_key: bytes) -> dict:
     """The decrypted vault database (Aegis db shape plus AuthVault's private keys)."""
     return envelope.open_db(read_envelope(conn, device_id), master_key, expected_device_id=device_id)
@@ -130,7 +158,7 @@ def change_library(conn: sqlite3.Connection, device_id: str, master_key: bytes,
         db = envelope.open_db(env, master_key, expected_device_id=device_id)
         accounts, groups = fn(entries.accounts_from_db(db), entries.groups_of_db(db))
         new_db = entries.db_from_accounts(accounts, groups)
-        for key, value in db.items():  # keep what is not an account (AuthVault's private part)
+        for key, value in db.items():  # keep what is not an account (PRIVATE_KEY's part)
             new_db.setdefault(key, value)
         text = write_envelope(conn, device_id, envelope.replace_db(env, master_key, new_db))
         # How many accounts a device holds is not secret; the devices page shows it without a key.
