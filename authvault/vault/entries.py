@@ -8,14 +8,13 @@ accounts always give the same db. Reading is tolerant of every Aegis db version 
 """
 from __future__ import annotations
 
-import base64
 import re
 import uuid as _uuid
 from typing import Any, Iterable, Mapping, TypeGuard
 
 from ..errors import N_
 from ..model import Account, new_id
-from ..otp import ALGORITHMS, OtpError, decode_base32
+from ..otp import ALGORITHMS, OtpError, decode_base32, encode_secret
 from .errors import UnsupportedVaultVersion, VaultError
 
 DB_VERSION = 3  # Aegis content version: per-entry "groups" uuids + top-level "groups" list
@@ -36,11 +35,6 @@ def _is_map(value: Any) -> TypeGuard[Mapping[str, Any]]:
 
 def _entry_error(reason: str) -> VaultError:
     return VaultError("entry_invalid", N_("An entry could not be read: %(reason)s."), reason=reason)
-
-
-def encode_secret(secret: bytes) -> str:
-    """Base32 without padding, as Aegis stores secrets."""
-    return base64.b32encode(secret).decode("ascii").rstrip("=")
 
 
 def decode_secret(text: str) -> bytes:
@@ -75,6 +69,7 @@ def _entry_uuid(account_id: str) -> tuple[str, bool]:
 def account_to_entry(acc: Account) -> dict[str, Any]:
     """The Aegis db entry of `acc`, with AuthVault-only fields under "authvault"."""
     entry_uuid, id_is_uuid = _entry_uuid(acc.id)
+    # Base32 without padding, as Aegis stores secrets.
     info: dict[str, Any] = {"secret": encode_secret(acc.secret), "algo": acc.algorithm,
                             "digits": acc.digits}
     if acc.type == "hotp":

@@ -10,13 +10,12 @@ the device envelope authenticates the slot list as a whole with its header MAC i
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid as _uuid
 from dataclasses import dataclass
 from typing import Any, Literal, Sequence
 
 from ..errors import N_
+from ..otp import OtpError, decode_base32, encode_secret
 from . import crypto
 from .crypto import DEFAULT_SCRYPT, ScryptParams
 from .errors import KdfCostTooHigh, VaultDamaged, VaultError, WrongPassphrase
@@ -286,8 +285,7 @@ def unwrap_passkey(slots: Sequence[Slot], credential_id: str, prf_output: bytes)
 
 def new_recovery_key() -> str:
     """A fresh recovery key: 32 random bytes as base32 in groups of four ("ABCD-EFGH-...")."""
-    text = base64.b32encode(crypto.random_bytes(RECOVERY_KEY_BYTES)).decode("ascii").rstrip("=")
-    return _group(text)
+    return _group(encode_secret(crypto.random_bytes(RECOVERY_KEY_BYTES)))
 
 
 def _group(text: str) -> str:
@@ -297,17 +295,16 @@ def _group(text: str) -> str:
 def normalize_recovery_key(text: str) -> str:
     """The canonical form of a typed recovery key (upper case, grouped); VaultError if invalid."""
     compact = "".join(ch for ch in text.upper() if ch not in " -\t\r\n").translate(_LOOKALIKES)
-    expected = len(base64.b32encode(bytes(RECOVERY_KEY_BYTES)).rstrip(b"="))
+    expected = len(encode_secret(bytes(RECOVERY_KEY_BYTES)))
     invalid = VaultError("recovery_key_invalid",
                          N_("That is not a recovery key. Check it against the one you saved."))
     if len(compact) != expected or any(ch not in _B32 for ch in compact):
         raise invalid
-    padded = compact + "=" * (-len(compact) % 8)
     try:
-        raw = base64.b32decode(padded)
-    except binascii.Error as exc:
+        raw = decode_base32(compact)  # the one base32 reader (authvault.otp)
+    except OtpError as exc:
         raise invalid from exc
     # The last character carries unused bits; a key we issued always has them zero.
-    if base64.b32encode(raw).decode("ascii").rstrip("=") != compact:
+    if encode_secret(raw) != compact:
         raise invalid
     return _group(compact)

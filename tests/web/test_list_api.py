@@ -7,6 +7,7 @@ import json
 import re
 from io import BytesIO
 
+from authvault import otp
 from authvault.model import Account
 from authvault.vault import entries
 from tests.conftest import PASSPHRASE, Api
@@ -104,7 +105,7 @@ def test_html_per_account_stays_small(unlocked: Api) -> None:
     _add(unlocked, "Seed", SECRETS[0])
     empty = len(gzip.compress(unlocked.get("/").get_data()))
     # 999 more through the import of a text file of URIs (one request, as a person would)
-    text = "\n".join(f"otpauth://totp/Shop{i}:user{i}?secret={entries.encode_secret(i.to_bytes(4, 'big') * 5)}"
+    text = "\n".join(f"otpauth://totp/Shop{i}:user{i}?secret={otp.encode_secret(i.to_bytes(4, 'big') * 5)}"
                      f"&issuer=Shop{i}" for i in range(999)).encode()
     resp = unlocked.post("/api/import", data={"file": (BytesIO(text), "uris.txt"), "confirm": "true"},
                          content_type="multipart/form-data")
