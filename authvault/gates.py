@@ -17,7 +17,6 @@ so a per-process lock removes the deadlock; the server-wide gate bounds memory.
 """
 from __future__ import annotations
 
-import fcntl
 import os
 import threading
 import time
@@ -27,6 +26,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
+from . import files
 from .errors import N_, AuthVaultError
 
 _lock_dir: Path | None = None
@@ -83,27 +83,17 @@ class Gate:
 
     def _take_slot(self, deadline: float) -> int:
         assert _lock_dir is not None
-        fds = []
-        try:
-            for i in range(self.slots):
-                fds.append(os.open(_lock_dir / f"{self.name}.{i}.lock", os.O_RDWR | os.O_CREAT, 0o600))
-            pause = 0.002
-            while True:
-                for i, fd in enumerate(fds):
-                    try:
-                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    except BlockingIOError:
-                        continue
-                    fds[i] = -1  # kept: the caller closes it
-                    return fd
-                if time.monotonic() >= deadline:
-                    raise ServerBusy()
-                time.sleep(pause)
-                pause = min(pause * 2, 0.05)
-        finally:
-            for fd in fds:
-                if fd >= 0:
-                    os.close(fd)
+        paths = [_lock_dir / f"{self.name}.{i}.lock" for i in range(self.slots)]
+        pause = 0.002
+        while True:
+            for path in paths:
+                fd = files.try_lock(path)  # the one file lock (files.py), without waiting
+                if fd is not None:
+                    return fd  # kept: the caller closes it
+            if time.monotonic() >= deadline:
+                raise ServerBusy()
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
 
 
 #: Key derivations a file asks for (Argon2id of Stratum, scrypt of Aegis and backups, PBKDF2).
