@@ -2,7 +2,8 @@
 
 On first start with a host name configured, AuthVault makes a local certificate authority
 (EC P-256, about ten years) and a server certificate for that name and `localhost`, signed by it
-(recipes.md, section 5). Phones trust the CA once (the /connect page serves it); the server
+(a name, because browsers refuse WebAuthn on an IP address whatever certificate they trust:
+"This is an invalid domain"). Phones trust the CA once (the /connect page serves it); the server
 certificate is renewed by `ensure_server_certificate` whenever it is close to expiring, its names
 no longer match the configuration, or it no longer chains to the CA. The CA is kept: renewing never
 makes phones trust anything again.

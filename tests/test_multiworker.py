@@ -1,7 +1,7 @@
 """Unlock state under gunicorn with two worker processes: every worker sees it, and locking ends it everywhere.
 
-The unlocked master key lives server-side in SQLite, wrapped by a token only the session cookie holds
-(design.md), so it must not matter which worker process answers a request. The access log records the
+The unlocked master key lives server-side in SQLite, wrapped by a token only the session cookie holds,
+so it must not matter which worker process answers a request. The access log records the
 PID of the worker that served each request, so the test can prove both workers took part.
 """
 from __future__ import annotations

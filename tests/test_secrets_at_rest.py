@@ -106,7 +106,7 @@ def _age_sessions(app, seconds: float) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_an_idle_session_leaves_no_wrapped_key_behind(unlocked: Api, app) -> None:  # type: ignore[no-untyped-def]
-    """design.md: the idle timeout deletes the wrapped master key, even if that browser never comes back
+    """The idle timeout deletes the wrapped master key, even if that browser never comes back
     (its cookie and a copy of the database would otherwise still open the vault)."""
     phone = unlocked.refresh()["device"]["id"]
     link = unlocked.post("/api/devices/enroll").get_json()

@@ -49,7 +49,8 @@ log = logging.getLogger(__name__)
 
 STATUS_KEY = "backup_status"
 RETRY_SECONDS = 60
-# The state a failure leaves the backup in, by error class (design.md's states).
+# The state a failure leaves the backup in, by error class (the states GET /api/backup reports,
+# listed in the README's "Backup API").
 FAILURE_STATES: list[tuple[type[BackupError], str]] = [
     (BackupReplaced, "replaced"), (BackupRolledBack, "rolled-back"), (BackupTampered, "tampered"),
     (WrongRecoveryKey, "wrong-recovery-key"), (BackupUnauthorized, "unauthorized"),
@@ -187,7 +188,8 @@ def write_config(conn: sqlite3.Connection, device_id: str, master_key: bytes, co
 class Status:
     """What the settings page, the list's mark and GET /api/backup show of this device's backup,
     kept beside the vault without secrets: state, last backup, count, where, the last error and
-    when it retries, who took the backup over (design.md's states)."""
+    when it retries, who took the backup over (`state` is one of the states the README's
+    "Backup API" lists)."""
 
     state: str = "off"
     last_backup_at: str | None = None

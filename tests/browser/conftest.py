@@ -1,4 +1,4 @@
-"""Fixtures for real-browser tests: gunicorn servers and headless Debian Chromium (recipes.md section 1).
+"""Fixtures for real-browser tests: gunicorn servers and headless Debian Chromium (/usr/bin/chromium).
 
 Reusable by every browser test (accounts, passkeys, backup):
 - `server_factory(env=None, workers=2, ...)`: a fresh gunicorn serving AuthVault on its own temp data

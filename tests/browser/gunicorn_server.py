@@ -6,7 +6,8 @@ No pytest and no Playwright here, so the multi-worker test and the benchmarks us
         requests.get(server.url + "/api/session")
 
 The server binds 127.0.0.1 on a free port; `server.origin` is http://localhost:PORT, the address a
-browser must open (WebAuthn needs the name `localhost`, not an IP address; recipes.md section 1).
+browser must open (WebAuthn needs the name `localhost`, not an IP address: the RP ID and the
+expected origin are localhost's, and Chromium resolves localhost to loopback itself).
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
-"""HTTPS with the generated local CA, in a real browser that trusts that CA (recipes.md, section 5).
+"""HTTPS with the generated local CA, in a real browser that trusts that CA.
 
 gunicorn starts the way `scripts/run` starts it (gunicorn.conf.py, AUTHVAULT_HOST_NAME=authvault.local),
 so the CA and the server certificate are made by the on_starting hook. Chromium gets a HOME whose
 NSS database trusts that CA (certutil) and resolves authvault.local to 127.0.0.1; certificate errors
-are NOT ignored, because the DevTools WebAuthn environment would hide them (recipes.md, section 1,
-gotcha 7). Everything stays on loopback.
+are NOT ignored, because the DevTools WebAuthn environment would hide them (with WebAuthn.enable, a
+page with an ignored certificate error passes where a real phone gets "WebAuthn is not supported
+on sites with TLS certificate errors"). Everything stays on loopback.
 """
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """The offline passphrase path in Safari's engine: Debian's WebKitGTK (MiniBrowser) driven over
-WebDriver (selenium), under Xvfb, with the server really stopped (recipes.md section 7).
+WebDriver (selenium), under Xvfb, with the server really stopped (MiniBrowser has no --headless, and
+without a display WebKitWebDriver never answers the new-session request).
 
 WebKitGTK has no WebAuthn, so the passkey path is Chromium's (test_offline_e2e.py); everything
 else here is real WebKit: the setup page, the service worker, IndexedDB, WebCrypto, the vendored

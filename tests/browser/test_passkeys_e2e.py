@@ -1,8 +1,9 @@
 """Passkeys in a real browser: Debian Chromium + Playwright + the DevTools virtual authenticator.
 
-Each page gets its own virtual platform authenticator (they belong to a page, not to a context;
-recipes.md section 1). UV-negative tests use an authenticator without PRF: with PRF, Chromium's
-virtual authenticator keeps refusing after one failed verification (the quirk in recipes.md).
+Each page gets its own virtual platform authenticator (they belong to a page, not to a context: a
+second page without its own hangs in navigator.credentials.get). UV-negative tests use an
+authenticator without PRF: with PRF, Chromium's virtual authenticator keeps answering
+NotAllowedError after one failed verification, even after setUserVerified(true) or a reload.
 Screenshots of setup, unlock and the devices page are taken at 390x844 and 820x1180.
 """
 from __future__ import annotations

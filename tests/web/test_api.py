@@ -1,4 +1,4 @@
-"""The HTTP contract of design.md: session, setup, unlock, lock, codes, accounts, errors and CSRF."""
+"""The HTTP contract (the README's API tables): session, setup, unlock, lock, codes, accounts, errors and CSRF."""
 from __future__ import annotations
 
 import base64
