@@ -3,6 +3,7 @@ function-level import of one of them (the way a cycle hides), except create_app'
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 from tests.paths import REPO
@@ -81,3 +82,22 @@ def test_no_import_cycles_among_authvault_modules() -> None:
 def test_no_function_level_imports_of_authvault_modules_outside_create_app() -> None:
     _, late = _imports()
     assert [x for x in late if not x.startswith("authvault.web ->")] == []
+
+
+# The project's shared notes (design, recipes, layout, style) live outside the repository, so a
+# comment citing one sends a reader nowhere: it says the fact instead.
+_SHARED_NOTES = re.compile(r"\b(?:design|recipes|layout|style)\.md\b")
+# Still to be rewritten by the owners of these files this session (web layer, templates); an entry
+# goes when its file no longer cites them.
+_NOT_YET = {"authvault/web/api.py", "authvault/web/backup_api.py", "authvault/web/connect.py",
+            "authvault/web/offline.py", "templates/connect/_banner.html"}
+
+
+def test_comments_cite_only_files_in_the_repository() -> None:
+    citing = sorted(
+        path for path in (p.relative_to(REPO).as_posix() for folder in ("authvault", "static", "templates",
+                                                                         "scripts", "bench", "tests")
+                          for p in (REPO / folder).rglob("*") if p.is_file() and p.suffix in
+                          {".py", ".js", ".html", ".css", ".sh", ""} and "vendor" not in p.parts)
+        if _SHARED_NOTES.search((REPO / path).read_text(errors="replace")))
+    assert [p for p in citing if p not in _NOT_YET] == []
