@@ -19,7 +19,6 @@ EVERY_PART = frozenset({"*"})
 # Each script of static/js and the parts (template folders) whose pages may load it.
 SCRIPTS: dict[str, frozenset[str]] = {
     "core.js": EVERY_PART,                     # api, toast, busy, one dictionary, one date formatter
-    "hotp-guard.js": EVERY_PART,               # offline/_head.html, on every page base.html renders
     "connection.js": EVERY_PART,               # the same: service worker, offline copy, the banner
     "unlock.js": frozenset({"unlock"}),
     "accounts.js": frozenset({"accounts"}),
