@@ -302,6 +302,13 @@ def incoming_count(conn: sqlite3.Connection, receiver_id: str) -> tuple[int, int
     return int(row[0]), int(row[1])
 
 
+def incoming_senders(conn: sqlite3.Connection, receiver_id: str) -> list[str]:
+    """The names of the devices whose transfers wait for a device, each once, in name order."""
+    rows = conn.execute("SELECT DISTINCT sender_name FROM transfers WHERE receiver_id = ? ORDER BY sender_name",
+                        (receiver_id,)).fetchall()
+    return [r[0] for r in rows]
+
+
 def get_transfer(conn: sqlite3.Connection, transfer_id: str) -> Transfer | None:
     """A transfer by id."""
     row = conn.execute("SELECT * FROM transfers WHERE id = ?", (transfer_id,)).fetchone()

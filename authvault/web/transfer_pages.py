@@ -74,9 +74,7 @@ def _incoming() -> dict:  # type: ignore[type-arg]
     counts = sending.incoming_count(conn, current_user.device.id)
     senders = ""
     if counts[0]:
-        names = conn.execute("SELECT DISTINCT sender_name FROM transfers WHERE receiver_id = ? ORDER BY sender_name",
-                             (current_user.device.id,)).fetchall()
-        senders = ", ".join(r[0] for r in names)
+        senders = ", ".join(sending.incoming_senders(conn, current_user.device.id))
     return {"incoming_transfers": counts, "incoming_senders": senders}
 
 
