@@ -16,6 +16,7 @@ import logging
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from ..db import connect as connect_db
 from ..db import transaction
 from ..devices import registry
 from ..errors import N_, AuthVaultError
-from ..model import Account
+from ..model import Account, Skipped
 from ..vault import store as accts
 from . import (
     BackupError,
@@ -527,6 +528,41 @@ class DeviceBackup:
             audit.record(self.conn, "backup_disabled", device_id=self.device_id,
                   detail="deleted" if delete_remote else "kept")
         return Status()
+
+    def change(self, fn: Callable[[list[Account]], list[Account]]) -> accts.Written:
+        """Change this device's accounts (one decryption, one vault write), then hand what was
+        written to the backup push when backup is on. The push never raises: a failed backup is
+        recorded in the status and retried, and the change stays committed."""
+        written = accts.change(self.conn, self.device_id, self.master_key, fn)
+        self.push(after_change=True, written=written)
+        return written
+
+    def change_library(self, fn: Callable[[list[Account], list[dict[str, str]]], accts.Library]) -> accts.Written:
+        """Change this device's accounts and groups in one vault write, then push as `change` does."""
+        written = accts.change_library(self.conn, self.device_id, self.master_key, fn)
+        self.push(after_change=True, written=written)
+        return written
+
+    def add(self, new: list[Account], *, client: str) -> tuple[list[Account], list[Skipped]]:
+        """Add the accounts of `new` that are not here yet (one vault write, then the push);
+        return those added and those skipped as already here. How many were added is recorded
+        as a security event (never which)."""
+        added: list[Account] = []
+        dupes: list[Skipped] = []
+
+        def apply(existing: list[Account]) -> list[Account]:
+            result, done, skipped = accts.merge_new(existing, new)
+            added.extend(done)
+            dupes.extend(skipped)
+            return result
+
+        if new:
+            self.change(apply)
+        if added:
+            with transaction(self.conn):
+                audit.record(self.conn, "account_added", device_id=self.device_id, detail=str(len(added)),
+                             client=client)
+        return added, dupes
 
     def push(self, *, force: bool = False, after_change: bool = False,
              written: accts.Written | None = None) -> Status:

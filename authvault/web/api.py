@@ -3,15 +3,13 @@ from __future__ import annotations
 
 import hmac
 import logging
-import re
 import sqlite3
 import time
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, make_response, request, session
+from flask import Blueprint, current_app, jsonify, make_response, request, session
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
@@ -24,100 +22,14 @@ from ..interop import google_migration
 from ..model import Account, Skipped
 from ..otp import OtpError
 from ..vault import store as accts
-from ..vault.crypto import ScryptParams
 from . import context
-from .backup_api import after_change_safe, retry_if_due
 from .errors import storage_failure
-from .http import MAX_NOTE, ApiError, body, text_field
-from .views import account_view, codes_payload
+from .http import MAX_NOTE, ApiError, body, check_passphrase, group_name, icon_name, text_field
+from .session import DEVICE_COOKIE_AGE, session_json, session_state, unlocked_response
+from .views import account_view, added_json, codes_payload
 
 log = logging.getLogger(__name__)
 bp = Blueprint("api", __name__, url_prefix="/api")
-
-MIN_PASSPHRASE = 8
-DEVICE_COOKIE_AGE = 10 * 365 * 24 * 3600
-
-
-def check_passphrase(passphrase: object) -> str:
-    """A new passphrase, at least 8 characters (the page shows a strength hint as well)."""
-    if not isinstance(passphrase, str) or len(passphrase) < MIN_PASSPHRASE:
-        raise ApiError(400, "passphrase_too_short",
-                       N_("Choose a passphrase of at least %(min)s characters."), min=MIN_PASSPHRASE)
-    if len(passphrase) > 1024:
-        raise ApiError(400, "passphrase_too_long", N_("That passphrase is too long (1024 characters at most)."))
-    return passphrase
-
-
-def scrypt_params() -> ScryptParams:
-    """The scrypt cost for new passphrase slots (design.md: N=2^15, r=8, p=1; tests lower N)."""
-    return ScryptParams(current_app.config["AUTHVAULT"].scrypt_n, 8, 1)
-
-
-def device_json(device: registry.Device | None) -> dict[str, Any] | None:
-    """A device as the API shows it."""
-    if device is None:
-        return None
-    return {"id": device.id, "name": device.name, "created_at": device.created_at,
-            "last_used_at": device.last_used_at}
-
-
-def session_state() -> str:
-    """setup (no device anywhere yet), locked or unlocked."""
-    if registry.count_devices(context.db()) == 0:
-        return "setup"
-    return "unlocked" if current_user.is_authenticated else "locked"
-
-
-def session_json() -> dict[str, Any]:
-    """The body of GET /api/session."""
-    device = context.current_device()
-    out: dict[str, Any] = {"state": session_state(), "device": device_json(device), "csrf_token": generate_csrf()}
-    if device is not None:
-        out["lock_minutes"] = context.lock_seconds(device.id) / 60
-    return out
-
-
-REAUTH_SESSION_KEY = "reauth"
-REAUTH_SECONDS = 60
-
-
-def mark_reauthenticated(device_id: str) -> None:
-    """The person just proved it is them (passphrase or passkey): exports may follow for a while."""
-    session[REAUTH_SESSION_KEY] = {"device": device_id, "at": time.time()}
-
-
-def recently_reauthenticated(device_id: str) -> bool:
-    """Whether this browser proved the person within the last REAUTH_SECONDS."""
-    mark = session.get(REAUTH_SESSION_KEY)
-    return (isinstance(mark, dict) and mark.get("device") == device_id
-            and time.time() - float(mark.get("at", 0)) < REAUTH_SECONDS)
-
-
-def start_session(resp: Response, device: registry.Device, cookie_token: str | None, master_key: bytes) -> None:
-    """Unlock this browser: store the wrapped key, put the token in the session cookie."""
-    conn = context.db()
-    sessions.close_session(conn, session.get(context.SESSION_TOKEN))
-    # Idle sessions of every device go now, even if their browser never comes back (design.md).
-    sessions.purge_idle(conn, current_app.config["AUTHVAULT"].lock_minutes * 60)
-    session[context.SESSION_TOKEN] = sessions.open_session(conn, device.id, master_key)
-    mark_reauthenticated(device.id)
-    if cookie_token:
-        settings = current_app.config["AUTHVAULT"]
-        resp.set_cookie(context.DEVICE_COOKIE, cookie_token, max_age=DEVICE_COOKIE_AGE, httponly=True,
-                        samesite="Lax", secure=bool(settings.origin and settings.origin.startswith("https://")))
-
-
-def unlocked_accounts() -> list[Account]:
-    """The current device's accounts (the caller is @login_required)."""
-    return accts.load_accounts(context.db(), current_user.device.id, current_user.master_key)
-
-
-def change(fn: Callable[[list[Account]], list[Account]]) -> list[Account]:
-    """Change the current device's accounts in one transaction, then back them up if backup is on."""
-    written = accts.change(context.db(), current_user.device.id, current_user.master_key, fn)
-    after_change_safe(written)  # one decryption and one vault write for the change and its backup
-    return written.accounts
-
 
 # --- session, setup, unlock, lock -------------------------------------------------------------
 
@@ -150,18 +62,11 @@ def setup() -> ResponseReturnValue:
         if registry.count_devices(conn):  # another setup won the race
             raise ApiError(409, "already_set_up", N_("AuthVault is already set up."))
         device, cookie_token = registry.create_device(conn, name)
-        master_key = accts.create_vault(conn, device.id, passphrase, scrypt_params())
+        master_key = accts.create_vault(conn, device.id, passphrase, context.scrypt_params())
         registry.mark_used(conn, device.id)
         audit.record(conn, "setup", device_id=device.id, client=context.client_address())
     context.setup_token_path(settings).unlink(missing_ok=True)
-    resp = make_response()
-    start_session(resp, device, cookie_token, master_key)
-    context.g.device = device
-    resp.set_data(jsonify({"state": "unlocked", "device": device_json(device),
-                           "csrf_token": generate_csrf()}).get_data())
-    resp.mimetype = "application/json"
-    resp.status_code = 201
-    return resp
+    return unlocked_response(device, master_key, 201, cookie_token)
 
 
 @bp.post("/unlock")
@@ -176,12 +81,7 @@ def unlock() -> ResponseReturnValue:
     if not isinstance(passphrase, str) or not passphrase:
         raise ApiError(400, "passphrase_required", N_("Enter your passphrase."))
     master_key = unlocking.with_passphrase(context.db(), device, passphrase, context.client_address())
-    resp = make_response()
-    start_session(resp, device, None, master_key)
-    resp.set_data(jsonify({"state": "unlocked", "device": device_json(device),
-                           "csrf_token": generate_csrf()}).get_data())
-    resp.mimetype = "application/json"
-    return resp
+    return unlocked_response(device, master_key)
 
 
 @bp.post("/lock")
@@ -213,42 +113,16 @@ def lock() -> ResponseReturnValue:
 @login_required
 def codes() -> ResponseReturnValue:
     """Every account with its current code, next code and seconds left, by the server's clock."""
-    retry_if_due()
+    context.device_backup().retry_in_background()
     accounts, groups = accts.load_library(context.db(), current_user.device.id, current_user.master_key)
     return jsonify(codes_payload(accounts, groups=groups))
 
 
-def skipped_json(items: list[Skipped]) -> list[dict[str, Any]]:
-    """Skipped accounts as the API shows them, reasons translated."""
-    out = []
-    for s in items:
-        reason = gettext(s.reason)
-        if s.params:
-            reason = reason % s.params
-        out.append({"issuer": s.issuer, "name": s.name, "code": s.code, "reason": reason})
-    return out
-
-
 def add_parsed(new: list[Account], skipped: list[Skipped]) -> ResponseReturnValue:
     """Add parsed accounts to the vault and answer with what was added and skipped."""
-    added: list[Account] = []
-
-    def apply(existing: list[Account]) -> list[Account]:
-        result, done, dupes = accts.merge_new(existing, new)
-        added.extend(done)
-        skipped.extend(dupes)
-        return result
-
-    if new:
-        change(apply)
-    if added:  # deleting is recorded, and so is adding (how many, never which)
-        conn = context.db()
-        with transaction(conn):
-            audit.record(conn, "account_added", device_id=current_user.device.id, detail=str(len(added)),
-                  client=context.client_address())
-    now = time.time()
-    return jsonify({"added": [account_view(a, now) for a in added], "skipped": skipped_json(skipped),
-                    "server_time": now}), (201 if added else 200)
+    added, dupes = context.device_backup().add(new, client=context.client_address())
+    answer, status = added_json(added, skipped + dupes)
+    return jsonify(answer), status
 
 
 def migration_accounts(uri: str) -> tuple[list[Account], list[Skipped]]:
@@ -336,27 +210,6 @@ def scan() -> ResponseReturnValue:
     return add_parsed(new, skipped)
 
 
-MAX_GROUP = 60
-_ICON_NAME = re.compile(r"[a-z0-9]{1,60}\Z")
-
-
-def group_name(data: dict[str, Any], key: str = "name", *, allow_empty: bool = False) -> str:
-    """A group's name: text of at most MAX_GROUP characters (empty only where that means "none")."""
-    name = text_field(data, key, limit=MAX_GROUP)
-    if not name and not allow_empty:
-        raise ApiError(400, "group_name_required", N_("Enter a name for the group."))
-    return name
-
-
-def icon_name(value: Any) -> str | None:
-    """The icon a person chose: a bundled icon's name, "letter" for the initial, or None (automatic)."""
-    if value in (None, ""):
-        return None
-    if not isinstance(value, str) or not _ICON_NAME.match(value):
-        raise ApiError(400, "invalid_icon", N_("icon must be the name of a bundled icon, “letter” or null."))
-    return value
-
-
 def _edit(account_id: str, fn: Callable[[list[Account], Account], None]) -> Account:
     result: list[Account] = []
 
@@ -367,7 +220,7 @@ def _edit(account_id: str, fn: Callable[[list[Account], Account], None]) -> Acco
         result.append(acc)
         return existing
 
-    change(apply)
+    context.device_backup().change(apply)
     return result[0]
 
 
@@ -422,7 +275,7 @@ def delete_account(account_id: str) -> ResponseReturnValue:
         gone.append(acc)
         return [a for a in existing if a.id != account_id]
 
-    change(apply)
+    context.device_backup().change(apply)
     conn = context.db()
     with transaction(conn):
         audit.record(conn, "account_deleted", device_id=current_user.device.id, client=context.client_address())
@@ -459,7 +312,7 @@ def reorder() -> ResponseReturnValue:
         return [by_id[i] for i in ids]
 
     now = time.time()
-    return jsonify({"accounts": [account_view(a, now) for a in change(apply)]})
+    return jsonify({"accounts": [account_view(a, now) for a in context.device_backup().change(apply).accounts]})
 
 
 # --- settings -------------------------------------------------------------------------------

@@ -6,17 +6,16 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_babel import format_date
 from flask_login import current_user, login_required
 
-from ..backup import BackupService, load
 from ..backup import device as dbk
+from ..backup import load
 from ..backup.errors import holder_json
 from ..errors import N_, AuthVaultError
 from ..qr import make_qr_svg
-from ..vault import store as accts
 from . import context
 from .errors import translate
 from .http import ApiError, body
@@ -32,12 +31,6 @@ TARGET_FIELDS = {
 
 
 log = logging.getLogger(__name__)
-
-
-def service() -> BackupService:
-    """This server's backup service (locks shared by every worker through the data folder)."""
-    settings = current_app.config["AUTHVAULT"]
-    return dbk.service_for(settings.data_dir, keep_versions=max(1, settings.backup_versions))
 
 
 def target_from(data: dict[str, Any]) -> dict[str, Any]:
@@ -94,23 +87,6 @@ def status_json(status: dbk.Status, health: dbk.Health | None = None) -> dict[st
     return out
 
 
-def device() -> dbk.DeviceBackup:
-    """The unlocked device's backup (the caller is @login_required)."""
-    return dbk.DeviceBackup(context.db(), current_user.device.id, current_user.master_key,
-                            device_name=current_user.device.name, service=service(),
-                            db_path=current_app.config["AUTHVAULT"].db_path)
-
-
-def retry_if_due() -> None:
-    """Start a due backup retry in the background (the code list polls this)."""
-    device().retry_in_background()
-
-
-def after_change(written: accts.Written | None = None) -> None:
-    """Back the device's accounts up after a change (called by the accounts API)."""
-    device().push(after_change=True, written=written)
-
-
 def _whole_number(data: dict[str, Any], key: str) -> int | None:
     value = data.get(key)
     if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
@@ -142,7 +118,7 @@ def _backup_health() -> dict[str, Any]:
 def get_backup() -> ResponseReturnValue:
     """This device's backup state (off, on, error, replaced...) and what it says; with ?check=1
     (the page asks once when it opens) the backup account is asked first."""
-    backup = device()
+    backup = context.device_backup()
     status = backup.status(check=request.args.get("check") == "1")
     return jsonify(status_json(status, backup.health(status)))
 
@@ -151,7 +127,7 @@ def get_backup() -> ResponseReturnValue:
 @login_required
 def test_connection() -> ResponseReturnValue:
     """Reach a backup account and say whose backup it holds, if any (writes nothing)."""
-    holder = device().test(target_from(body()))
+    holder = context.device_backup().test(target_from(body()))
     return jsonify({"ok": True, "holder": holder_json(holder)})
 
 
@@ -166,7 +142,7 @@ def enable() -> ResponseReturnValue:
         raise ApiError(400, "invalid_resolution", N_("Choose replace, merge or restore."))
     expected = _whole_number(data, "expected_generation")
     key = recovery_key_from(data)
-    done = device().enable(target, resolution=resolution, recovery_key=key, expected_generation=expected)
+    done = context.device_backup().enable(target, resolution=resolution, recovery_key=key, expected_generation=expected)
     if done.restored is not None:
         return jsonify({"state": done.status.state, **restored_json(done.restored)})
     out = status_json(done.status)
@@ -189,21 +165,21 @@ def disable() -> ResponseReturnValue:
     delete_remote = body().get("delete_remote", False)
     if not isinstance(delete_remote, bool):
         raise ApiError(400, "invalid_field", N_("%(field)s must be true or false."), field="delete_remote")
-    return jsonify(device().disable(delete_remote=delete_remote))
+    return jsonify(context.device_backup().disable(delete_remote=delete_remote))
 
 
 @bp.post("/now")
 @login_required
 def backup_now() -> ResponseReturnValue:
     """Back up now (also retries after an error)."""
-    return jsonify(status_json(device().back_up_now()))
+    return jsonify(status_json(context.device_backup().back_up_now()))
 
 
 @bp.post("/inspect")
 @login_required
 def inspect() -> ResponseReturnValue:
     """Whose backup a backup account holds (device, date, count), before anything is written."""
-    return jsonify({"holder": holder_json(device().inspect(target_from(body())))})
+    return jsonify({"holder": holder_json(context.device_backup().inspect(target_from(body())))})
 
 
 def restored_json(done: dbk.Restored) -> dict[str, Any]:
@@ -220,7 +196,7 @@ def restore() -> ResponseReturnValue:
     """Restore a backup onto this device; a device with accounts must say "merge" (never silent)."""
     data = body()
     target = target_from(data)
-    done = device().restore(target, recovery_key_from(data), merge=data.get("mode") == "merge")
+    done = context.device_backup().restore(target, recovery_key_from(data), merge=data.get("mode") == "merge")
     return jsonify(restored_json(done))
 
 
@@ -228,7 +204,7 @@ def restore() -> ResponseReturnValue:
 @login_required
 def versions() -> ResponseReturnValue:
     """The kept previous backups at this device's backup account (device, date, count)."""
-    found = device().versions()
+    found = context.device_backup().versions()
     return jsonify({"versions": [{"name": v.name, **(holder_json(v.holder) or {})} for v in found]})
 
 
@@ -240,11 +216,5 @@ def restore_version() -> ResponseReturnValue:
     name = data.get("name")
     if not isinstance(name, str) or not name:
         raise ApiError(400, "missing_field", N_("%(field)s is required."), field="name")
-    done = device().restore_version(name, recovery_key_from(data))
+    done = context.device_backup().restore_version(name, recovery_key_from(data))
     return jsonify(restored_json(done))
-
-
-def after_change_safe(written: accts.Written | None = None) -> None:
-    """Back up after a change when backup is on (never fails the request that made the change)."""
-    if current_user.is_authenticated:
-        after_change(written)

@@ -11,11 +11,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app, g, request, session
-from flask_login import UserMixin
+from flask_login import UserMixin, current_user
 
+from ..backup import device as device_backups
 from ..config import Settings
 from ..db import connect
 from ..devices import registry, sessions
+from ..model import Account
+from ..vault import store as accts
+from ..vault.crypto import ScryptParams
 
 DEVICE_COOKIE = "authvault_device"
 SESSION_TOKEN = "unlock"
@@ -86,6 +90,31 @@ def load_unlocked() -> UnlockedDevice | None:
     key = sessions.session_master_key(db(), session.get(SESSION_TOKEN), device.id, lock_seconds(device.id),
                                       touch=touch)
     return UnlockedDevice(device, key) if key is not None else None
+
+
+def settings() -> Settings:
+    """The app's settings."""
+    return current_app.config["AUTHVAULT"]
+
+
+def scrypt_params() -> ScryptParams:
+    """The scrypt cost for new passphrase slots (N=2^15, r=8, p=1; tests lower N)."""
+    return ScryptParams(settings().scrypt_n, 8, 1)
+
+
+def unlocked_accounts() -> list[Account]:
+    """The unlocked device's accounts (the caller is @login_required)."""
+    return accts.load_accounts(db(), current_user.device.id, current_user.master_key)
+
+
+def device_backup() -> device_backups.DeviceBackup:
+    """The unlocked device's vault with its backup (the caller is @login_required): every change
+    of its accounts goes through it, so the backup push follows each change."""
+    s = settings()
+    service = device_backups.service_for(s.data_dir, keep_versions=max(1, s.backup_versions))
+    return device_backups.DeviceBackup(db(), current_user.device.id, current_user.master_key,
+                                       device_name=current_user.device.name, service=service,
+                                       db_path=s.db_path)
 
 
 def client_address() -> str:

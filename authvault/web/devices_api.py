@@ -16,7 +16,6 @@ from flask import Blueprint, Response, current_app, jsonify, make_response, requ
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import current_user, login_required
-from flask_wtf.csrf import generate_csrf
 
 from .. import audit, qr
 from ..config import Settings
@@ -27,15 +26,8 @@ from ..devices import unlock as unlocking
 from ..errors import N_
 from ..vault import store as accts
 from . import context
-from .api import (
-    check_passphrase,
-    device_json,
-    mark_reauthenticated,
-    recently_reauthenticated,
-    scrypt_params,
-    start_session,
-)
-from .http import ApiError, body
+from .http import ApiError, body, check_passphrase
+from .session import device_json, mark_reauthenticated, recently_reauthenticated, unlocked_response
 
 log = logging.getLogger(__name__)
 bp = Blueprint("devices_api", __name__, url_prefix="/api")
@@ -135,19 +127,6 @@ def unlock_summary(conn: Any, device_id: str) -> str:
     if modes == {"device_key"}:
         return "passkey_device_key"
     return "mixed"
-
-
-def unlocked_response(device: registry.Device, master_key: bytes, status: int = 200,
-                      cookie_token: str | None = None, **extra: Any) -> Response:
-    """Start an unlock session for this browser and answer like POST /api/unlock."""
-    resp = make_response()
-    start_session(resp, device, cookie_token, master_key)
-    context.g.device = device
-    payload = {"state": "unlocked", "device": device_json(device), "csrf_token": generate_csrf(), **extra}
-    resp.set_data(jsonify(payload).get_data())
-    resp.mimetype = "application/json"
-    resp.status_code = status
-    return resp
 
 
 # --- passkeys -----------------------------------------------------------------------------------
@@ -361,7 +340,7 @@ def change_passphrase() -> ResponseReturnValue:
     new = check_passphrase(data.get("new"))
     ended = passphrases.change_passphrase(
         context.db(), current_user.device, current_user.master_key, current or None, new,
-        params=scrypt_params(), reauthed=recently_reauthenticated(current_user.device.id),
+        params=context.scrypt_params(), reauthed=recently_reauthenticated(current_user.device.id),
         keep_token=session.get(context.SESSION_TOKEN), client=context.client_address())
     return jsonify({"changed": True, "sessions_ended": ended})
 
@@ -468,7 +447,7 @@ def enroll() -> ResponseReturnValue:
     with transaction(conn):
         device, cookie_token = registry.create_device(conn, name)
         enrollment.use_token(conn, token, device.id)
-        master_key = accts.create_vault(conn, device.id, passphrase, scrypt_params())
+        master_key = accts.create_vault(conn, device.id, passphrase, context.scrypt_params())
         registry.mark_used(conn, device.id)
         record_account_count(conn, device.id, 0)
         audit.record(conn, "device_enrolled", device_id=device.id, detail=name, client=context.client_address())
@@ -507,7 +486,7 @@ def signin() -> ResponseReturnValue:
     if len(passphrase) > 1024:
         raise unlocking.SignInFailed()
     done = unlocking.sign_in(context.db(), name, passphrase, context.client_address(), pepper=signin_pepper(),
-                             dummy_cost=scrypt_params())
+                             dummy_cost=context.scrypt_params())
     resp = unlocked_response(done.device, done.master_key, 200, done.cookie_token,
                              removed_passkeys=done.removed_passkeys)
     resp.delete_cookie(DEVICE_KEY_COOKIE, path=DEVICE_KEY_PATH)

@@ -18,9 +18,7 @@ from ..errors import N_
 from ..model import Account
 from ..vault import store as accts
 from . import context
-from .api import group_name
-from .backup_api import after_change_safe
-from .http import ApiError, body
+from .http import ApiError, body, group_name
 from .views import groups_view
 
 bp = Blueprint("groups_api", __name__, url_prefix="/api/groups")
@@ -30,8 +28,7 @@ MAX_GROUPS = 200
 
 def _change(fn: Callable[[list[Account], list[dict[str, str]]], accts.Library]) -> accts.Library:
     """Change accounts and groups in one vault write, then back up if backup is on."""
-    written = accts.change_library(context.db(), current_user.device.id, current_user.master_key, fn)
-    after_change_safe(written)  # one decryption and one vault write for the change and its backup
+    written = context.device_backup().change_library(fn)  # one decryption, one vault write, then the backup
     return written.accounts, written.groups
 
 

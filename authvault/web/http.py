@@ -5,6 +5,7 @@ errors.py). No blueprint here, so any part may import it without importing anoth
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from flask import request
@@ -13,6 +14,9 @@ from ..errors import N_, AuthVaultError
 
 MAX_TEXT = 200
 MAX_NOTE = 2000
+MIN_PASSPHRASE = 8
+MAX_GROUP = 60
+_ICON_NAME = re.compile(r"[a-z0-9]{1,60}\Z")
 
 
 class ApiError(AuthVaultError):
@@ -52,4 +56,31 @@ def text_field(data: dict[str, Any], key: str, *, limit: int = MAX_TEXT, require
     if len(value) > limit:
         raise ApiError(400, "field_too_long", N_("%(field)s can be at most %(max)s characters."),
                        field=key, max=limit)
+    return value
+
+
+def check_passphrase(passphrase: object) -> str:
+    """A new passphrase, at least 8 characters (the page shows a strength hint as well)."""
+    if not isinstance(passphrase, str) or len(passphrase) < MIN_PASSPHRASE:
+        raise ApiError(400, "passphrase_too_short",
+                       N_("Choose a passphrase of at least %(min)s characters."), min=MIN_PASSPHRASE)
+    if len(passphrase) > 1024:
+        raise ApiError(400, "passphrase_too_long", N_("That passphrase is too long (1024 characters at most)."))
+    return passphrase
+
+
+def group_name(data: dict[str, Any], key: str = "name", *, allow_empty: bool = False) -> str:
+    """A group's name: text of at most MAX_GROUP characters (empty only where that means "none")."""
+    name = text_field(data, key, limit=MAX_GROUP)
+    if not name and not allow_empty:
+        raise ApiError(400, "group_name_required", N_("Enter a name for the group."))
+    return name
+
+
+def icon_name(value: Any) -> str | None:
+    """The icon a person chose: a bundled icon's name, "letter" for the initial, or None (automatic)."""
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or not _ICON_NAME.match(value):
+        raise ApiError(400, "invalid_icon", N_("icon must be the name of a bundled icon, “letter” or null."))
     return value

@@ -31,7 +31,6 @@ from ..errors import N_
 from ..vault.envelope import canonical_json
 from ..vault.store import read_envelope
 from . import context
-from .api import change
 from .devices_api import availability
 from .http import ApiError, body
 
@@ -165,7 +164,7 @@ def report_hotp() -> ResponseReturnValue:
         return existing
 
     if used:
-        change(apply)
+        context.device_backup().change(apply)
     return jsonify(result)
 
 

@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 
 from ..vault import store as accts
 from . import context
-from .api import session_state
+from .session import session_state
 from .views import account_view, group_code, groups_view
 
 bp = Blueprint("pages", __name__)

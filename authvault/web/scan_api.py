@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
@@ -21,7 +21,9 @@ from .. import otp, qr
 from ..errors import N_, AuthVaultError
 from ..interop import google_migration
 from ..model import Account, Skipped
-from .api import ApiError, add_parsed
+from . import context
+from .http import ApiError
+from .views import added_json
 
 bp = Blueprint("scan_api", __name__, url_prefix="/api")
 
@@ -97,10 +99,7 @@ def scan_frame() -> ResponseReturnValue:
         raise first_error  # the code in view is no account: the page says why and keeps looking
     if not new and batch is not None:
         return jsonify({"found": True, "already_read": True, "batch": batch, "added": [], "skipped": []})
-    answer = add_parsed(new, skipped)
-    assert isinstance(answer, tuple) and isinstance(answer[0], Response)
-    body = answer[0].get_json()
-    body.update(found=True, batch=batch)
-    out = jsonify(body)
-    out.status_code = answer[1] if isinstance(answer[1], int) else 200
-    return out
+    added, dupes = context.device_backup().add(new, client=context.client_address())
+    answer, status = added_json(added, skipped + dupes)
+    answer.update(found=True, batch=batch)
+    return jsonify(answer), status

@@ -34,16 +34,9 @@ from ..model import Account, Skipped
 from ..otp import Note, to_uri
 from ..vault import store as accts
 from . import context
-from .api import (
-    change,
-    mark_reauthenticated,
-    recently_reauthenticated,
-    scrypt_params,
-    skipped_json,
-    unlocked_accounts,
-)
 from .http import ApiError, body
-from .views import account_view
+from .session import mark_reauthenticated, recently_reauthenticated
+from .views import account_view, skipped_json
 
 log = logging.getLogger(__name__)
 bp = Blueprint("transfer_api", __name__, url_prefix="/api")
@@ -163,7 +156,7 @@ def import_file() -> ResponseReturnValue:
     label = _format_label(result.format)
 
     if not confirm:
-        existing = unlocked_accounts()
+        existing = context.unlocked_accounts()
         ids = {a.id for a in existing}
         _, would_add, dupes = accts.merge_new(existing, result.accounts)
         return jsonify({"preview": True, "format": result.format, "format_label": label,
@@ -181,7 +174,7 @@ def import_file() -> ResponseReturnValue:
         return merged
 
     if result.accounts:
-        change(apply)
+        context.device_backup().change(apply)
     _audit("import", f"{result.format}: {len(added)} added, {len(dupes_at_write) + len(file_skipped)} skipped")
     now = time.time()
     # No codes here: computing one per imported account was a quarter of a big import's time, and
@@ -222,7 +215,7 @@ def export() -> ResponseReturnValue:
         if len(password) > 1024:
             raise ApiError(400, "password_too_long", N_("That password is too long (1024 characters at most)."))
     require_passphrase(data)
-    accounts = unlocked_accounts()
+    accounts = context.unlocked_accounts()
     if not accounts:
         raise ApiError(400, "nothing_to_export", N_("There are no accounts on this device to export."))
     if fmt == "google":
@@ -234,7 +227,7 @@ def export() -> ResponseReturnValue:
                                            for a, reason in left_out]})
     filename, mimetype = exporter.FORMATS[fmt]
     if fmt == "aegis":
-        content = exporter.export_aegis_encrypted(accounts, data["password"], scrypt_params())
+        content = exporter.export_aegis_encrypted(accounts, data["password"], context.scrypt_params())
     elif fmt == "aegis-plain":
         content = exporter.export_aegis_plain(accounts)
     elif fmt == "2fauth":
@@ -249,7 +242,7 @@ def export() -> ResponseReturnValue:
 
 
 def _account_qr(account_id: str) -> tuple[Account, str]:
-    acc = accts.find(unlocked_accounts(), account_id)
+    acc = accts.find(context.unlocked_accounts(), account_id)
     if acc.action_required or not acc.secret:
         raise ApiError(409, "action_required", N_("This account needs a new QR code from its service first."))
     svg = qr.make_qr_svg(to_uri(acc))  # before the audit event: a code too long to draw is not shown
@@ -315,7 +308,7 @@ def send() -> ResponseReturnValue:
     if receiver is None:
         raise ApiError(404, "device_not_found", N_("That device is not enrolled (it may have been removed)."))
     _my_key()
-    mine = unlocked_accounts()
+    mine = context.unlocked_accounts()
     chosen: list[Account] = []
     for account_id in dict.fromkeys(ids):
         acc = accts.find(mine, account_id)
@@ -384,7 +377,7 @@ def inbox() -> ResponseReturnValue:
     """What other devices sent to this one, opened here (the server cannot read it)."""
     conn = context.db()
     pair = _my_key()
-    existing = unlocked_accounts()
+    existing = context.unlocked_accounts()
     return jsonify({"transfers": [_inbox_item(t, pair.private, existing)
                                   for t in sending.incoming(conn, _device_id())]})
 
@@ -423,7 +416,7 @@ def receive(transfer_id: str) -> ResponseReturnValue:
         sending.delete_transfer(conn, transfer_id)
         return merged
 
-    change(apply)
+    context.device_backup().change(apply)
     declined = len(arrived) - len(chosen)
     with transaction(conn):
         audit.record(conn, "transfer_received", device_id=_device_id(),

@@ -4,8 +4,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from flask_babel import gettext
+
 from .. import otp
-from ..model import Account
+from ..model import Account, Skipped
 
 
 def group_code(code: str | None) -> str:
@@ -61,3 +63,21 @@ def codes_payload(accounts: list[Account], now: float | None = None,
     now = time.time() if now is None else now
     return {"server_time": now, "accounts": [account_view(a, now) for a in accounts],
             "groups": groups_view(groups or [])}
+
+
+def skipped_json(items: list[Skipped]) -> list[dict[str, Any]]:
+    """Skipped accounts as the API shows them, reasons translated."""
+    out = []
+    for s in items:
+        reason = gettext(s.reason)
+        if s.params:
+            reason = reason % s.params
+        out.append({"issuer": s.issuer, "name": s.name, "code": s.code, "reason": reason})
+    return out
+
+
+def added_json(added: list[Account], skipped: list[Skipped]) -> tuple[dict[str, Any], int]:
+    """The answer to adding accounts: what was added (with codes) and skipped; 201 if any was added."""
+    now = time.time()
+    return ({"added": [account_view(a, now) for a in added], "skipped": skipped_json(skipped),
+             "server_time": now}, 201 if added else 200)

@@ -11,7 +11,7 @@ import pytest
 
 from authvault.vault import envelope, slots
 from authvault.vault.errors import WrongPassphrase
-from authvault.web import api as web_api
+from authvault.web import session as web_session
 from tests.conftest import PASSPHRASE, Api
 from tests.devices.test_passkeys import envelope_of, lock, login, register
 from tests.soft_authenticator import SoftAuthenticator
@@ -23,7 +23,7 @@ URI = "otpauth://totp/Example:alice@example.com?secret=JBSWY3DPEHPK3PXP&issuer=E
 @pytest.fixture
 def minute_passed(monkeypatch: pytest.MonkeyPatch) -> None:
     """The last unlock of this browser was more than a minute ago (it no longer counts as re-auth)."""
-    monkeypatch.setattr(web_api, "REAUTH_SECONDS", 0)
+    monkeypatch.setattr(web_session, "REAUTH_SECONDS", 0)
 
 
 def device_id(api: Api) -> str:
@@ -94,7 +94,7 @@ def test_passkeys_keep_unlocking_and_can_stand_in_for_the_current_passphrase(
     assert failures(app, dev) == 0
     assert login(unlocked, prf).status_code == 200  # the passkey prompt the page makes
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(web_api, "REAUTH_SECONDS", 60)
+        mp.setattr(web_session, "REAUTH_SECONDS", 60)
         resp = unlocked.post("/api/passphrase", {"current": "", "new": NEW})
     assert resp.status_code == 200, resp.get_json()
     # both passkey slots are kept exactly as they were, and both still unlock

@@ -9,7 +9,7 @@ import pytest
 
 from authvault import db
 from authvault.devices import registry
-from authvault.web import api as web_api
+from authvault.web import session as web_session
 from tests.conftest import PASSPHRASE, Api
 from tests.devices.test_passkeys import enroll_new, lock, login, register
 from tests.soft_authenticator import SoftAuthenticator
@@ -21,7 +21,7 @@ TABLET_PASSPHRASE = PASSPHRASE + "!"  # enroll_new's
 @pytest.fixture
 def minute_passed(monkeypatch: pytest.MonkeyPatch) -> None:
     """The last unlock of this browser was more than a minute ago (it no longer counts as re-auth)."""
-    monkeypatch.setattr(web_api, "REAUTH_SECONDS", 0)
+    monkeypatch.setattr(web_session, "REAUTH_SECONDS", 0)
 
 
 def tablet_of(unlocked: Api, app) -> tuple[Api, str]:  # type: ignore[no-untyped-def]
@@ -60,7 +60,7 @@ def test_a_passkey_confirms_the_removal(unlocked: Api, app, minute_passed: None)
     assert unlocked.delete(f"/api/devices/{ipad}", json={"confirm_name": "iPad"}).status_code == 401
     assert login(unlocked, auth).status_code == 200  # one passkey prompt, as the page does
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(web_api, "REAUTH_SECONDS", 60)
+        mp.setattr(web_session, "REAUTH_SECONDS", 60)
         assert unlocked.delete(f"/api/devices/{ipad}", json={"confirm_name": "iPad"}).status_code == 200
 
 

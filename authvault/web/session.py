@@ -1,0 +1,83 @@
+"""This browser's unlock session: starting it (with its cookies), the state GET /api/session
+reports, and "the person proved it is them a moment ago" (re-authentication).
+
+No blueprint here: every part that unlocks a browser or asks for the passphrase again uses these.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import Response, current_app, jsonify, make_response, session
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+
+from ..devices import registry, sessions
+from . import context
+
+DEVICE_COOKIE_AGE = 10 * 365 * 24 * 3600
+REAUTH_SESSION_KEY = "reauth"
+REAUTH_SECONDS = 60
+
+
+def device_json(device: registry.Device | None) -> dict[str, Any] | None:
+    """A device as the API shows it."""
+    if device is None:
+        return None
+    return {"id": device.id, "name": device.name, "created_at": device.created_at,
+            "last_used_at": device.last_used_at}
+
+
+def session_state() -> str:
+    """setup (no device anywhere yet), locked or unlocked."""
+    if registry.count_devices(context.db()) == 0:
+        return "setup"
+    return "unlocked" if current_user.is_authenticated else "locked"
+
+
+def session_json() -> dict[str, Any]:
+    """The body of GET /api/session."""
+    device = context.current_device()
+    out: dict[str, Any] = {"state": session_state(), "device": device_json(device), "csrf_token": generate_csrf()}
+    if device is not None:
+        out["lock_minutes"] = context.lock_seconds(device.id) / 60
+    return out
+
+
+def mark_reauthenticated(device_id: str) -> None:
+    """The person just proved it is them (passphrase or passkey): exports may follow for a while."""
+    session[REAUTH_SESSION_KEY] = {"device": device_id, "at": time.time()}
+
+
+def recently_reauthenticated(device_id: str) -> bool:
+    """Whether this browser proved the person within the last REAUTH_SECONDS."""
+    mark = session.get(REAUTH_SESSION_KEY)
+    return (isinstance(mark, dict) and mark.get("device") == device_id
+            and time.time() - float(mark.get("at", 0)) < REAUTH_SECONDS)
+
+
+def start_session(resp: Response, device: registry.Device, cookie_token: str | None, master_key: bytes) -> None:
+    """Unlock this browser: store the wrapped key, put the token in the session cookie."""
+    conn = context.db()
+    sessions.close_session(conn, session.get(context.SESSION_TOKEN))
+    # Idle sessions of every device go now, even if their browser never comes back (design.md).
+    sessions.purge_idle(conn, current_app.config["AUTHVAULT"].lock_minutes * 60)
+    session[context.SESSION_TOKEN] = sessions.open_session(conn, device.id, master_key)
+    mark_reauthenticated(device.id)
+    if cookie_token:
+        settings = current_app.config["AUTHVAULT"]
+        resp.set_cookie(context.DEVICE_COOKIE, cookie_token, max_age=DEVICE_COOKIE_AGE, httponly=True,
+                        samesite="Lax", secure=bool(settings.origin and settings.origin.startswith("https://")))
+
+
+def unlocked_response(device: registry.Device, master_key: bytes, status: int = 200,
+                      cookie_token: str | None = None, **extra: Any) -> Response:
+    """Start an unlock session for this browser and answer like POST /api/unlock."""
+    resp = make_response()
+    start_session(resp, device, cookie_token, master_key)
+    context.g.device = device
+    payload = {"state": "unlocked", "device": device_json(device), "csrf_token": generate_csrf(), **extra}
+    resp.set_data(jsonify(payload).get_data())
+    resp.mimetype = "application/json"
+    resp.status_code = status
+    return resp
