@@ -672,11 +672,7 @@ def health(status: Status, *, account_count: int, now: float | None = None) -> H
 
 def account_count(conn: sqlite3.Connection, device_id: str) -> int:
     """How many accounts this device holds (kept beside the vault; no key needed)."""
-    raw = registry.get_setting(conn, device_id, "account_count")
-    try:
-        return int(raw) if raw else 0
-    except ValueError:
-        return 0
+    return registry.account_count(conn, device_id) or 0
 
 
 def health_of(conn: sqlite3.Connection, device_id: str) -> Health:

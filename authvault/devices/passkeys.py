@@ -194,6 +194,18 @@ def list_passkeys(conn: sqlite3.Connection, device_id: str) -> list[Passkey]:
     return [_row(r) for r in rows]
 
 
+def unlock_summary(conn: sqlite3.Connection, device_id: str) -> str:
+    """How a device unlocks: `passkey_prf`, `passkey_device_key`, `mixed` or `passphrase_only`."""
+    modes = {pk.unlock_mode for pk in list_passkeys(conn, device_id)}
+    if not modes:
+        return "passphrase_only"
+    if modes == {"prf"}:
+        return "passkey_prf"
+    if modes == {"device_key"}:
+        return "passkey_device_key"
+    return "mixed"
+
+
 def count_passkeys(conn: sqlite3.Connection, device_id: str) -> int:
     """How many passkeys a device has."""
     return conn.execute("SELECT COUNT(*) FROM passkeys WHERE device_id = ?", (device_id,)).fetchone()[0]

@@ -118,6 +118,21 @@ def set_setting(conn: sqlite3.Connection, device_id: str, key: str, value: str) 
                  (device_id, key, value))
 
 
+ACCOUNT_COUNT_SETTING = "account_count"
+
+
+def record_account_count(conn: sqlite3.Connection, device_id: str, count: int) -> None:
+    """Remember how many accounts a device's vault holds (inside the caller's transaction): the vault
+    is encrypted, and the devices page and the backup mark say it without a key."""
+    set_setting(conn, device_id, ACCOUNT_COUNT_SETTING, str(count))
+
+
+def account_count(conn: sqlite3.Connection, device_id: str) -> int | None:
+    """How many accounts a device had when it was last unlocked or changed (None if never recorded)."""
+    raw = get_setting(conn, device_id, ACCOUNT_COUNT_SETTING)
+    return int(raw) if raw and raw.isdigit() else None
+
+
 def rename_device(conn: sqlite3.Connection, device_id: str, name: object) -> str:
     """Give a device a new name (inside the caller's transaction); return the cleaned name."""
     name = clean_name(name)

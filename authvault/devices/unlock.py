@@ -300,6 +300,9 @@ def with_passkey(conn: sqlite3.Connection, rp: passkeys.RelyingParty, device: re
         count: int | None = len(accts.load_accounts(conn, device.id, master_key))
     except AuthVaultError:  # the count is a convenience; unlocking already succeeded
         count = None
+    if count is not None:  # the devices page says how many accounts each device holds
+        with transaction(conn):
+            registry.record_account_count(conn, device.id, count)
     return PasskeyUnlock(master_key, mode, count)
 
 

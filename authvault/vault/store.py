@@ -114,6 +114,15 @@ def load_accounts(conn: sqlite3.Connection, device_id: str, master_key: bytes) -
     return entries.accounts_from_db(load_db(conn, device_id, master_key))
 
 
+def refresh_account_count(conn: sqlite3.Connection, device_id: str, master_key: bytes) -> int:
+    """Count the device's accounts and record the count (a vault written before counts were kept
+    has none); return it."""
+    count = len(load_accounts(conn, device_id, master_key))
+    with transaction(conn):
+        registry.record_account_count(conn, device_id, count)
+    return count
+
+
 @dataclass
 class Written:
     """What one change stored: the accounts, the whole decrypted vault database (accounts plus
@@ -162,7 +171,7 @@ def change_library(conn: sqlite3.Connection, device_id: str, master_key: bytes,
             new_db.setdefault(key, value)
         text = write_envelope(conn, device_id, envelope.replace_db(env, master_key, new_db))
         # How many accounts a device holds is not secret; the devices page shows it without a key.
-        registry.set_setting(conn, device_id, "account_count", str(len(accounts)))
+        registry.record_account_count(conn, device_id, len(accounts))
     return Written(accounts, new_db, text)
 
 

@@ -22,7 +22,7 @@ from ..backup import reach
 from ..config import Settings, bind_port
 from ..devices import registry
 from ..files import create_once, try_lock
-from . import context, errors
+from . import context, errors, hooks
 from .context import select_locale, setup_token_path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -150,6 +150,7 @@ def create_app(settings: Settings | None = None, test_config: dict | None = None
 
     app.teardown_appcontext(context.close_db)
     errors.init_app(app)
+    hooks.init_app(app)
     from . import static_files
     static_files.init_app(app)
 

@@ -4,24 +4,21 @@
   certificate with step-by-step trust instructions for iOS and Android.
 - `GET /connect/ca.pem`, `/connect/ca.cer` (DER) and `/connect/authvault.mobileconfig` (iOS
   profile): the local CA, only when AuthVault serves HTTPS with its own CA.
-- `passkey_reach()` (a Jinja global, so `templates/_connect_banner.html` works when imported
-  without context): whether passkeys can work at the address this page was opened at, and if not,
-  why and where to go instead (design.md, "Reaching it from a phone").
+The page and `templates/connect/_banner.html` say whether passkeys can work at the address the
+page was opened at with `web/passkey_reach.py` (the one judgement, its messages written once).
 """
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from cryptography import x509
-from flask import Blueprint, Response, current_app, has_request_context, render_template, request
+from flask import Blueprint, Response, current_app, render_template
 from flask.typing import ResponseReturnValue
 
 from .. import qr, tls
 from ..config import Settings
-from ..devices import passkeys
 from ..errors import N_
+from .passkey_reach import passkey_reach
 
 bp = Blueprint("connect", __name__)
 
@@ -32,41 +29,8 @@ class NoLocalCaError(tls.TlsError):
     status = 404
 
 
-@dataclass(frozen=True)
-class PasskeyReach:
-    """Whether passkeys can work at the address this page was opened at."""
-
-    ok: bool
-    reason: str | None  # "ip", "http", "other_address", "no_name" or None
-    here: str  # the origin this page was opened at, as the browser sees it
-    host: str
-    go_to: str | None  # the same page at the right address, when one is configured
-    address: str | None  # the right address (configured HTTPS origin), if any
-    rp_id: str | None
-
-
 def _settings() -> Settings:
     return current_app.config["AUTHVAULT"]
-
-
-def passkey_reach() -> PasskeyReach:
-    """Judge the current request's address with the one rule the passkey API uses too."""
-    settings = _settings()
-    if not has_request_context():  # a template rendered outside a request (an e-mail, a test)
-        return PasskeyReach(True, None, "", "", None, settings.origin, settings.rp_id)
-    here = f"{request.scheme}://{request.host}"
-    host = (urlsplit(here).hostname or "").lower()
-    av = passkeys.availability(scheme=request.scheme, host=request.host, rp_id=settings.rp_id,
-                               origin=settings.origin, host_name=settings.host_name)
-    configured = settings.origin.rstrip("/") if settings.origin else None
-    address = configured if configured and configured.startswith("https://") else None
-    go_to = address + request.path if address and av.reason is not None and configured != here else None
-    return PasskeyReach(av.reason is None, av.reason, here, host, go_to, address, settings.rp_id)
-
-
-@bp.app_template_global("passkey_reach")
-def _passkey_reach_global() -> PasskeyReach:
-    return passkey_reach()
 
 
 def _local_ca() -> x509.Certificate:

@@ -18,7 +18,6 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from .. import audit, qr
-from ..config import Settings
 from ..db import transaction
 from ..devices import enrollment, passkeys, registry
 from ..devices import passphrase as passphrases
@@ -27,7 +26,9 @@ from ..errors import N_
 from ..vault import store as accts
 from . import context
 from .http import ApiError, body, check_passphrase
-from .session import device_json, mark_reauthenticated, recently_reauthenticated, unlocked_response
+from .passkey_reach import passkey_reach, require_rp
+from .session import mark_reauthenticated, recently_reauthenticated, unlocked_response
+from .views import device_json, devices_json, events_json, passkey_json, removed_json
 
 log = logging.getLogger(__name__)
 bp = Blueprint("devices_api", __name__, url_prefix="/api")
@@ -35,39 +36,9 @@ bp = Blueprint("devices_api", __name__, url_prefix="/api")
 DEVICE_KEY_COOKIE = "authvault_device_key"
 DEVICE_KEY_PATH = "/api/passkeys/"
 COOKIE_AGE = 10 * 365 * 24 * 3600
-ACCOUNT_COUNT_SETTING = "account_count"
-EVENT_LIMIT = 30
 
 
 # --- helpers ------------------------------------------------------------------------------------
-
-def settings() -> Settings:
-    """The app's settings."""
-    return current_app.config["AUTHVAULT"]
-
-
-def availability() -> passkeys.Availability:
-    """Whether passkeys can work at the address this request came to (ProxyFix applied)."""
-    s = settings()
-    return passkeys.availability(scheme=request.scheme, host=request.host, rp_id=s.rp_id, origin=s.origin,
-                                 host_name=s.host_name)
-
-
-def availability_message(av: passkeys.Availability) -> str | None:
-    """Why passkeys cannot work here, in the person's language."""
-    if av.ok or not av.message:
-        return None
-    text = gettext(av.message)
-    return text % {"rp_id": av.rp_id} if "%(rp_id)s" in text else text
-
-
-def require_rp() -> passkeys.RelyingParty:
-    """The relying party for this request (400 passkeys_unavailable, saying why, otherwise)."""
-    av = availability()
-    if av.rp is None:
-        raise ApiError(400, "passkeys_unavailable", availability_message(av) or "", better_url=av.better_url)
-    return av.rp
-
 
 def require_device() -> registry.Device:
     """The device this browser is (401 unknown_device otherwise)."""
@@ -85,7 +56,7 @@ def json_options(text: str) -> Response:
 
 def secure_cookies() -> bool:
     """Whether cookies get the Secure flag (the app is served over HTTPS)."""
-    origin = settings().origin
+    origin = context.settings().origin
     return bool(origin and origin.startswith("https://")) or request.scheme == "https"
 
 
@@ -100,50 +71,21 @@ def device_key_from_cookie(device_id: str) -> bytes | None:
     return passkeys.parse_device_key_cookie(request.cookies.get(DEVICE_KEY_COOKIE), device_id)
 
 
-def record_account_count(conn: Any, device_id: str, count: int) -> None:
-    """Remember how many accounts a device's vault holds, so removing it can say (the vault is encrypted)."""
-    registry.set_setting(conn, device_id, ACCOUNT_COUNT_SETTING, str(count))
-
-
-def account_count(conn: Any, device_id: str) -> int | None:
-    """How many accounts a device had when it was last unlocked or changed (None if never recorded)."""
-    raw = registry.get_setting(conn, device_id, ACCOUNT_COUNT_SETTING)
-    return int(raw) if raw and raw.isdigit() else None
-
-
-def passkey_json(pk: passkeys.Passkey) -> dict[str, Any]:
-    """A passkey as the API shows it (never its key material)."""
-    return {"id": pk.id, "name": pk.name, "created_at": pk.created_at, "last_used_at": pk.last_used_at,
-            "unlock_mode": pk.unlock_mode, "synced": pk.device_type == "multi_device" or pk.backed_up}
-
-
-def unlock_summary(conn: Any, device_id: str) -> str:
-    """How this device unlocks: `passkey_prf`, `passkey_device_key`, `mixed` or `passphrase_only`."""
-    modes = {pk.unlock_mode for pk in passkeys.list_passkeys(conn, device_id)}
-    if not modes:
-        return "passphrase_only"
-    if modes == {"prf"}:
-        return "passkey_prf"
-    if modes == {"device_key"}:
-        return "passkey_device_key"
-    return "mixed"
-
-
 # --- passkeys -----------------------------------------------------------------------------------
 
 @bp.get("/passkeys/status")
 def passkey_status() -> ResponseReturnValue:
     """Whether passkeys work here (and why not), this device's PRF salt and whether it has passkeys."""
-    av = availability()
-    out: dict[str, Any] = {"available": av.ok, "reason": av.reason, "message": availability_message(av),
-                           "better_url": av.better_url, "connect_url": "/connect",
-                           "rp_id": av.rp.id if av.rp else None}
+    reach = passkey_reach()
+    out: dict[str, Any] = {"available": reach.ok, "reason": reach.reason, "message": reach.message,
+                           "better_url": reach.better_url, "connect_url": "/connect",
+                           "rp_id": reach.rp.id if reach.rp else None}
     device = context.current_device()
     if device is not None:
         conn = context.db()
         out["prf_salt"] = passkeys.prf_salt(conn, device.id)
         out["has_passkeys"] = passkeys.count_passkeys(conn, device.id) > 0
-        out["unlock_mode"] = unlock_summary(conn, device.id)
+        out["unlock_mode"] = passkeys.unlock_summary(conn, device.id)
         out["has_device_key"] = device_key_from_cookie(device.id) is not None
     return jsonify(out)
 
@@ -155,7 +97,7 @@ def list_passkeys() -> ResponseReturnValue:
     conn = context.db()
     device = current_user.device
     return jsonify({"passkeys": [passkey_json(pk) for pk in passkeys.list_passkeys(conn, device.id)],
-                    "unlock_mode": unlock_summary(conn, device.id)})
+                    "unlock_mode": passkeys.unlock_summary(conn, device.id)})
 
 
 @bp.post("/passkeys/register/options")
@@ -226,9 +168,6 @@ def login_verify() -> ResponseReturnValue:
     conn = context.db()
     done = unlocking.with_passkey(conn, rp, device, credential, device_key_from_cookie(device.id),
                                   context.client_address())
-    if done.account_count is not None:
-        with transaction(conn):
-            record_account_count(conn, device.id, done.account_count)
     return unlocked_response(device, done.master_key, unlock_mode=done.unlock_mode)
 
 
@@ -256,32 +195,18 @@ def delete_passkey(credential_id: str) -> ResponseReturnValue:
         passkeys.delete_passkey_row(conn, pk.id)
         audit.record(conn, "passkey_removed", device_id=device.id, detail=pk.unlock_mode, client=context.client_address())
         left = passkeys.count_passkeys(conn, device.id)
-    return jsonify({"deleted": pk.id, "passkeys_left": left, "unlock_mode": unlock_summary(conn, device.id)})
+    return jsonify({"deleted": pk.id, "passkeys_left": left, "unlock_mode": passkeys.unlock_summary(conn, device.id)})
 
 
 # --- devices ------------------------------------------------------------------------------------
-
-def devices_payload(conn: Any) -> list[dict[str, Any]]:
-    """Every device with its passkey count, account count and whether it is this one."""
-    me = current_user.device.id
-    out = []
-    for d in registry.list_devices(conn):
-        item = device_json(d) or {}
-        item.update(this_device=d.id == me, passkeys=passkeys.count_passkeys(conn, d.id),
-                    account_count=account_count(conn, d.id), unlock_mode=unlock_summary(conn, d.id))
-        out.append(item)
-    return out
-
 
 @bp.get("/devices")
 @login_required
 def list_devices() -> ResponseReturnValue:
     """All devices (name, added, last used, this one marked)."""
     conn = context.db()
-    mine = accts.load_accounts(conn, current_user.device.id, current_user.master_key)
-    with transaction(conn):
-        record_account_count(conn, current_user.device.id, len(mine))
-    return jsonify({"devices": devices_payload(conn), "this_device": current_user.device.id,
+    accts.refresh_account_count(conn, current_user.device.id, current_user.master_key)
+    return jsonify({"devices": devices_json(conn, current_user.device.id), "this_device": current_user.device.id,
                     "removed": [removed_json(conn, d) for d in registry.list_removed(conn)]})
 
 
@@ -304,12 +229,6 @@ def rename_device(device_id: str) -> ResponseReturnValue:
         registry.rename_device(conn, device_id, data.get("name"))
         audit.record(conn, "device_renamed", device_id=device_id, client=context.client_address())
     return jsonify(device_json(find_device(conn, device_id)))
-
-
-def removed_json(conn: Any, d: registry.Device) -> dict[str, Any]:
-    """A removed device as the API shows it: when it was removed and until when it can be restored."""
-    return {"id": d.id, "name": d.name, "removed_at": d.removed_at, "recoverable_until": d.recoverable_until,
-            "account_count": account_count(conn, d.id)}
 
 
 def require_reauth(data: dict[str, Any], what: str) -> None:
@@ -362,7 +281,7 @@ def delete_device(device_id: str) -> ResponseReturnValue:
     require_reauth(data, target.name)
     with transaction(conn):
         removed = registry.remove_device(conn, device_id, data.get("confirm_name"))
-        count = account_count(conn, device_id)
+        count = registry.account_count(conn, device_id)
         audit.record(conn, "device_removed", device_id=current_user.device.id,
               detail=f"{removed.name} ({count if count is not None else '?'} accounts)",
               client=context.client_address())
@@ -391,21 +310,14 @@ def restore_device(device_id: str) -> ResponseReturnValue:
 @login_required
 def events() -> ResponseReturnValue:
     """Recent security events of every device (unlocks, failures, devices and passkeys added or removed)."""
-    return jsonify({"events": recent_events(context.db())})
-
-
-def recent_events(conn: Any, limit: int = EVENT_LIMIT) -> list[dict[str, Any]]:
-    """The latest audit events, newest first, with the device's name where it still exists."""
-    names = {d.id: d.name for d in registry.list_devices(conn, removed=True)}
-    return [{"at": e.at, "device_id": e.device_id, "device_name": names.get(e.device_id or ""),
-             "kind": e.kind, "detail": e.detail, "client": e.client} for e in audit.recent(conn, limit)]
+    return jsonify({"events": events_json(context.db())})
 
 
 # --- add a device -------------------------------------------------------------------------------
 
 def base_url() -> str:
     """Where other devices open AuthVault: the configured origin, else this request's."""
-    return (settings().origin or request.host_url).rstrip("/")
+    return (context.settings().origin or request.host_url).rstrip("/")
 
 
 @bp.post("/devices/enroll")
@@ -449,7 +361,7 @@ def enroll() -> ResponseReturnValue:
         enrollment.use_token(conn, token, device.id)
         master_key = accts.create_vault(conn, device.id, passphrase, context.scrypt_params())
         registry.mark_used(conn, device.id)
-        record_account_count(conn, device.id, 0)
+        registry.record_account_count(conn, device.id, 0)
         audit.record(conn, "device_enrolled", device_id=device.id, detail=name, client=context.client_address())
     return unlocked_response(device, master_key, 201, cookie_token)
 

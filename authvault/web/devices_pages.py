@@ -3,24 +3,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, has_request_context, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from ..db import transaction
 from ..devices import passkeys, registry
 from ..devices import unlock as unlocking
 from ..vault import store as accts
 from . import context
-from .api import session_state
-from .devices_api import (
-    availability,
-    availability_message,
-    devices_payload,
-    recent_events,
-    record_account_count,
-    unlock_summary,
-)
+from .session import session_state
+from .views import devices_json, events_json
 
 bp = Blueprint("devices_pages", __name__)
 
@@ -33,32 +25,17 @@ def _iso_time(ts: float | None) -> str:
     return dt.datetime.fromtimestamp(ts, dt.timezone.utc).isoformat(timespec="seconds")
 
 
-def passkey_context() -> dict:
-    """What every page with passkey buttons needs: whether they work here, and if not why."""
-    av = availability()
-    return {"passkeys_available": av.ok, "passkeys_reason": av.reason,
-            "passkeys_message": availability_message(av), "passkeys_better_url": av.better_url}
-
-
-@bp.app_context_processor
-def _inject_passkeys() -> dict:
-    if not has_request_context():  # a template rendered outside a request has no address to judge
-        return {"passkeys_available": False}
-    return passkey_context()
-
-
 @bp.get("/devices")
 @login_required
 def devices() -> ResponseReturnValue:
     """Devices and passkeys: this device's passkeys and how it unlocks, every device, recent events."""
     conn = context.db()
     device = current_user.device
-    mine = accts.load_accounts(conn, device.id, current_user.master_key)
-    with transaction(conn):
-        record_account_count(conn, device.id, len(mine))
+    accts.refresh_account_count(conn, device.id, current_user.master_key)
     return render_template("devices/devices.html", passkeys=passkeys.list_passkeys(conn, device.id),
-                           unlock_mode=unlock_summary(conn, device.id), devices=devices_payload(conn),
-                           removed=registry.list_removed(conn), events=recent_events(conn))
+                           unlock_mode=passkeys.unlock_summary(conn, device.id),
+                           devices=devices_json(conn, device.id), removed=registry.list_removed(conn),
+                           events=events_json(conn))
 
 
 @bp.get("/enroll")

@@ -31,8 +31,8 @@ from ..errors import N_
 from ..vault.envelope import canonical_json
 from ..vault.store import read_envelope
 from . import context
-from .devices_api import availability
 from .http import ApiError, body
+from .passkey_reach import passkey_reach
 
 bp = Blueprint("offline", __name__)
 
@@ -103,8 +103,8 @@ def copy_json(have: str | None) -> dict[str, Any]:
     env = read_envelope(conn, device.id)
     gen = generation(env)
     out["generation"] = gen
-    av = availability()
-    out["rp_id"] = av.rp.id if av.rp else None
+    rp = passkey_reach().rp
+    out["rp_id"] = rp.id if rp else None
     with transaction(conn):
         out["prf_salt"] = passkeys.prf_salt(conn, device.id)
     if have == gen:

@@ -14,18 +14,11 @@ from flask_wtf.csrf import generate_csrf
 
 from ..devices import registry, sessions
 from . import context
+from .views import device_json
 
 DEVICE_COOKIE_AGE = 10 * 365 * 24 * 3600
 REAUTH_SESSION_KEY = "reauth"
 REAUTH_SECONDS = 60
-
-
-def device_json(device: registry.Device | None) -> dict[str, Any] | None:
-    """A device as the API shows it."""
-    if device is None:
-        return None
-    return {"id": device.id, "name": device.name, "created_at": device.created_at,
-            "last_used_at": device.last_used_at}
 
 
 def session_state() -> str:

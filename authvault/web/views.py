@@ -1,13 +1,18 @@
-"""How accounts are shown: the JSON and template view of an account with its codes."""
+"""How things are shown: the JSON and template views of accounts (with their codes), devices,
+passkeys and security events."""
 from __future__ import annotations
 
+import sqlite3
 import time
 from typing import Any
 
 from flask_babel import gettext
 
-from .. import otp
+from .. import audit, otp
+from ..devices import passkeys, registry
 from ..model import Account, Skipped
+
+EVENT_LIMIT = 30
 
 
 def group_code(code: str | None) -> str:
@@ -81,3 +86,44 @@ def added_json(added: list[Account], skipped: list[Skipped]) -> tuple[dict[str, 
     now = time.time()
     return ({"added": [account_view(a, now) for a in added], "skipped": skipped_json(skipped),
              "server_time": now}, 201 if added else 200)
+
+
+# --- devices and passkeys ---------------------------------------------------------------------
+
+def device_json(device: registry.Device | None) -> dict[str, Any] | None:
+    """A device as the API shows it."""
+    if device is None:
+        return None
+    return {"id": device.id, "name": device.name, "created_at": device.created_at,
+            "last_used_at": device.last_used_at}
+
+
+def passkey_json(pk: passkeys.Passkey) -> dict[str, Any]:
+    """A passkey as the API shows it (never its key material)."""
+    return {"id": pk.id, "name": pk.name, "created_at": pk.created_at, "last_used_at": pk.last_used_at,
+            "unlock_mode": pk.unlock_mode, "synced": pk.device_type == "multi_device" or pk.backed_up}
+
+
+def devices_json(conn: sqlite3.Connection, this_device: str) -> list[dict[str, Any]]:
+    """Every device with its passkey count, account count and whether it is this one."""
+    out = []
+    for d in registry.list_devices(conn):
+        item = device_json(d) or {}
+        item.update(this_device=d.id == this_device, passkeys=passkeys.count_passkeys(conn, d.id),
+                    account_count=registry.account_count(conn, d.id),
+                    unlock_mode=passkeys.unlock_summary(conn, d.id))
+        out.append(item)
+    return out
+
+
+def removed_json(conn: sqlite3.Connection, d: registry.Device) -> dict[str, Any]:
+    """A removed device as the API shows it: when it was removed and until when it can be restored."""
+    return {"id": d.id, "name": d.name, "removed_at": d.removed_at, "recoverable_until": d.recoverable_until,
+            "account_count": registry.account_count(conn, d.id)}
+
+
+def events_json(conn: sqlite3.Connection, limit: int = EVENT_LIMIT) -> list[dict[str, Any]]:
+    """The latest security events, newest first, with the device's name where it still exists."""
+    names = {d.id: d.name for d in registry.list_devices(conn, removed=True)}
+    return [{"at": e.at, "device_id": e.device_id, "device_name": names.get(e.device_id or ""),
+             "kind": e.kind, "detail": e.detail, "client": e.client} for e in audit.recent(conn, limit)]

@@ -165,7 +165,7 @@ def test_banner_with_a_configured_name(local_ca_app: Flask, base_url: str, reaso
         assert html.strip() == ""
         return
     assert f'data-reason="{reason}"' in html
-    assert "Your passphrase still works here." in html
+    assert "Your passphrase works here." in html
     assert f'href="{go_to}"' in html
     assert f'href="{ORIGIN}/connect"' in html
 
@@ -186,9 +186,20 @@ def test_banner_without_a_name(tmp_path: Path, base_url: str, reason: str | None
     assert 'href="/connect"' in html  # nowhere better to send them: explain instead
 
 
-def test_banner_names_the_ip_address(local_ca_app: Flask) -> None:
+def test_banner_says_why_an_ip_address_cannot_work(local_ca_app: Flask) -> None:
     html = _banner(local_ca_app, "http://192.168.1.10:8000")
-    assert "192.168.1.10" in html and "never at an IP address" in html
+    assert ("Passkeys (Face ID, fingerprint) cannot work when AuthVault is opened by an IP address. "
+            "Your passphrase works here.") in html
+
+
+def test_the_banner_the_connect_page_and_the_api_say_the_same_words(local_ca_app: Flask) -> None:
+    """"Can passkeys work at this address" has its messages once: each place shows the API's message."""
+    for base_url in ("http://192.168.1.10:8000", "http://authvault.local:8000", "https://nas.local:8443"):
+        client = local_ca_app.test_client()
+        message = client.get("/api/passkeys/status", base_url=base_url).get_json()["message"]
+        assert message
+        assert message in _banner(local_ca_app, base_url)
+        assert message in client.get("/connect", base_url=base_url).get_data(as_text=True)
 
 
 def test_connect_page_over_plain_http_by_ip_says_why(local_ca_app: Flask) -> None:
