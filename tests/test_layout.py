@@ -101,3 +101,90 @@ def test_comments_cite_only_files_in_the_repository() -> None:
                           {".py", ".js", ".html", ".css", ".sh", ""} and "vendor" not in p.parts)
         if _SHARED_NOTES.search((REPO / path).read_text(errors="replace")))
     assert [p for p in citing if p not in _NOT_YET] == []
+
+
+# --- the web layer is thin (issue 10): parts import no other part, no SQL, no threads ---------
+
+WEB = ROOT / "web"
+_SQL = re.compile(r"\b(SELECT\s.+\sFROM|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|CREATE\s+TABLE)\b",
+                  re.I | re.S)
+
+
+def _web_modules() -> dict[str, ast.Module]:
+    return {_module(p): ast.parse(p.read_text()) for p in sorted(WEB.glob("*.py"))}
+
+
+def _handlers(tree: ast.Module) -> set[str]:
+    """The names a web module defines that are handlers: its Blueprint, and every function
+    registered on it or on the app (routes, hooks, error handlers, context processors)."""
+    names = set()
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) \
+                and ast.unparse(node.value.func).endswith("Blueprint"):
+            names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(
+                ast.unparse(d).startswith(("bp.", "app.")) for d in node.decorator_list):
+            names.add(node.name)
+    return names
+
+
+def cross_part_imports(modules: dict[str, ast.Module]) -> list[str]:
+    """`a -> b.name` for each web module `a` that imports a handler (or the module) of another web
+    module `b` that holds handlers; create_app's wiring (authvault.web) is the one exception."""
+    handlers = {mod: _handlers(tree) for mod, tree in modules.items()}
+    parts = {mod for mod, names in handlers.items() if names}
+    found = []
+    for mod, tree in modules.items():
+        if mod == "authvault.web":
+            continue
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            base = _resolve(mod, False, node)[-1]
+            for alias in node.names:
+                target = f"{base}.{alias.name}"
+                if target in parts and target != mod:  # `from . import api`
+                    found.append(f"{mod} -> {target}")
+                elif base in parts and base != mod and alias.name in handlers[base]:
+                    found.append(f"{mod} -> {base}.{alias.name}")
+                elif base in parts and base != mod:
+                    found.append(f"{mod} -> {base}.{alias.name} (a module with handlers is no library)")
+    return found
+
+
+def test_no_web_module_imports_another_web_modules_handlers() -> None:
+    modules = _web_modules()
+    assert {"authvault.web.api", "authvault.web.http"} <= set(modules), "the web scan is broken"
+    assert "get_session" in _handlers(modules["authvault.web.api"]), "the handler scan is broken"
+    assert cross_part_imports(modules) == []
+
+
+def sql_in_web(modules: dict[str, ast.Module]) -> list[str]:
+    """Every SQL statement written in a web module, and every call of `.execute(`: SQL belongs to
+    the module that owns its table."""
+    found = []
+    for mod, tree in modules.items():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and _SQL.search(node.value):
+                found.append(f"{mod}:{node.lineno} {node.value[:60]!r}")
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                    and node.func.attr in ("execute", "executemany", "executescript"):
+                found.append(f"{mod}:{node.lineno} .{node.func.attr}(")
+    return found
+
+
+def test_no_sql_in_the_web_layer() -> None:
+    assert sorted(sql_in_web({"sample": ast.parse('c.execute("SELECT a FROM t WHERE b = ?")')})) == [
+        "sample:1 'SELECT a FROM t WHERE b = ?'", "sample:1 .execute("], "the SQL scan is broken"
+    assert sql_in_web(_web_modules()) == []
+
+
+def threads_in_web(modules: dict[str, ast.Module]) -> list[str]:
+    """Threads started in a web module (background work belongs to the domain)."""
+    return [f"{mod}:{node.lineno}" for mod, tree in modules.items() for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and ast.unparse(node.func).split(".")[-1] in ("Thread", "Timer")]
+
+
+def test_no_threads_started_in_the_web_layer() -> None:
+    assert threads_in_web({"sample": ast.parse("threading.Thread(target=f).start()")}) == ["sample:1"]
+    assert threads_in_web(_web_modules()) == []
