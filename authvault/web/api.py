@@ -1,4 +1,5 @@
-"""The JSON API under /api/ (design.md, "The HTTP contract"): thin handlers over the domain modules."""
+"""The JSON API under /api/ (README, "The JSON API"): session, setup, unlock and lock, codes,
+accounts and settings; thin handlers over the domain modules."""
 from __future__ import annotations
 
 import hmac

@@ -1,4 +1,6 @@
-"""The backup API under /api/backup (design.md: the one-backup-per-account rule and its states)."""
+"""The backup API under /api/backup: one backup account holds one device's backup; the states a
+device's backup is in (off, on, pending, error, taken, replaced...) and the choices of a conflict
+(README, "Backup and restore")."""
 from __future__ import annotations
 
 import logging

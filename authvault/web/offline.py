@@ -1,4 +1,4 @@
-"""Codes away from home (design.md, "The offline copy"): the installable app and the offline copy.
+"""Codes away from home (README, "Codes away from home"): the installable app and the offline copy.
 
 - `GET /api/offline-copy` gives an unlocked device its envelope exactly as stored (slots, header
   MAC, ciphertext) plus non-secret metadata; the browser keeps it in IndexedDB and opens it itself

@@ -53,7 +53,8 @@ def start_session(resp: Response, device: registry.Device, cookie_token: str | N
     """Unlock this browser: store the wrapped key, put the token in the session cookie."""
     conn = context.db()
     sessions.close_session(conn, session.get(context.SESSION_TOKEN))
-    # Idle sessions of every device go now, even if their browser never comes back (design.md).
+    # Idle sessions of every device go now, even if their browser never comes back: locking (button,
+    # idle timeout, logout) deletes the wrapped key, so the database alone decrypts nothing.
     sessions.purge_idle(conn, current_app.config["AUTHVAULT"].lock_minutes * 60)
     session[context.SESSION_TOKEN] = sessions.open_session(conn, device.id, master_key)
     mark_reauthenticated(device.id)
