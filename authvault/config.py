@@ -61,7 +61,9 @@ def _env(name: str) -> str | None:
     return os.environ.get(name, "").strip() or None
 
 
-def _is_ip(host: str) -> bool:
+def is_ip_address(host: str) -> bool:
+    """Whether `host` is an IPv4 or IPv6 literal (with or without [brackets]): never a passkey RP ID
+    nor a name a certificate is made for. The one such check (tls.py and devices/passkeys.py use it)."""
     try:
         ipaddress.ip_address(host.strip("[]"))
     except ValueError:
@@ -111,7 +113,7 @@ class Settings:
     def __post_init__(self) -> None:
         if self.host_name:
             self.host_name = self.host_name.strip().lower().rstrip(".")
-            if _is_ip(self.host_name):
+            if is_ip_address(self.host_name):
                 raise SystemExit(
                     f"AUTHVAULT_HOST_NAME must be a name, not the IP address {self.host_name}: passkeys "
                     "(WebAuthn) never work on an IP address. Use a DNS name pointing at it, or a .local "
@@ -145,7 +147,7 @@ class Settings:
         """Refuse an origin and RP ID that cannot work together with how AuthVault is served."""
         if self.rp_id is not None:
             self.rp_id = self.rp_id.strip().lower().rstrip(".")
-            if _is_ip(self.rp_id):
+            if is_ip_address(self.rp_id):
                 raise SystemExit(f"AUTHVAULT_RP_ID must be a name, not the IP address {self.rp_id}: passkeys "
                                  "never work on an IP address.")
         if self.origin is None:

@@ -36,6 +36,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from authvault.config import is_ip_address
 from authvault.errors import N_, AuthVaultError
 from authvault.files import atomic_write, file_lock
 
@@ -106,15 +107,6 @@ class CertificateStatus:
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
-
-
-def is_ip_address(host: str) -> bool:
-    """Whether `host` is an IPv4 or IPv6 literal (with or without [brackets])."""
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return True
 
 
 def server_names(host_name: str) -> list[str]:

@@ -22,7 +22,6 @@ valid for two minutes and deleted on first use, so an answer cannot be replayed.
 from __future__ import annotations
 
 import binascii
-import ipaddress
 import json
 import secrets
 import sqlite3
@@ -48,6 +47,7 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
+from ..config import is_ip_address
 from ..db import transaction
 from ..errors import N_, AuthVaultError
 from ..vault import envelope, slots
@@ -111,14 +111,6 @@ def _split_host(host: str) -> str:
     return host.rstrip(".")
 
 
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
-
-
 def _is_localhost(host: str) -> bool:
     return host == "localhost" or host.endswith(".localhost")
 
@@ -135,9 +127,9 @@ def availability(*, scheme: str, host: str, rp_id: str | None, origin: str | Non
     hostname = _split_host(host)
     configured = (rp_id or host_name or "").strip().lower().rstrip(".") or None
     better = (origin.rstrip("/") if origin else None) or (f"https://{host_name}" if host_name else None)
-    if better and _is_ip(_split_host(urlsplit(better).netloc)):
+    if better and is_ip_address(_split_host(urlsplit(better).netloc)):
         better = None
-    if _is_ip(hostname):
+    if is_ip_address(hostname):
         return Availability(None, "ip", N_(
             "Passkeys (Face ID, fingerprint) cannot work when AuthVault is opened by an IP address. "
             "Your passphrase works here."), better, configured)
