@@ -1,8 +1,9 @@
 """The root of every AuthVault exception family.
 
 Each package (otp, qr, vault, importers, backup, devices) subclasses `AuthVaultError` once and
-raises only that family, chained with `raise ... from`. The web layer maps them to a status and
-the JSON error shape; domain code never imports Flask.
+raises only that family, chained with `raise ... from`. The web layer maps them to an HTTP status
+(one table, web/errors.py) and the JSON error shape; domain code never imports Flask nor names a
+status.
 """
 from __future__ import annotations
 
@@ -20,8 +21,6 @@ class AuthVaultError(Exception):
     `message` may hold %(name)s placeholders filled from `params`; the web layer translates the
     message (it is a gettext msgid) and then fills them in. Never put a secret in either.
     """
-
-    status: int = 400
 
     def __init__(self, code: str, message: str, **params: Any) -> None:
         self.code = code

@@ -36,8 +36,6 @@ _gates: list["Gate"] = []
 class ServerBusy(AuthVaultError):
     """Too many costly requests at once: try again in a moment (429)."""
 
-    status = 429
-
     def __init__(self) -> None:
         super().__init__("server_busy", N_("The server is busy with other uploads. Try again in a moment."))
 

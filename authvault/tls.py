@@ -57,8 +57,6 @@ PROFILE_IDENTIFIER = "org.authvault.local-ca"
 class TlsError(AuthVaultError):
     """Certificates could not be made, read or used."""
 
-    status = 500
-
 
 @dataclass(frozen=True)
 class TlsFiles:

@@ -68,8 +68,6 @@ class DeviceBackupError(AuthVaultError):
 class BackupOff(DeviceBackupError):
     """A request that needs backup on, on a device whose backup is off."""
 
-    status = 409
-
     def __init__(self) -> None:
         super().__init__("backup_off", N_("Backup is off on this device. Turn it on first."))
 
@@ -84,8 +82,6 @@ class TargetRequired(DeviceBackupError):
 
 class DeviceNotEmpty(DeviceBackupError):
     """Restoring onto a device that holds accounts: it only ever adds (merge), never overwrites."""
-
-    status = 409
 
     def __init__(self, holder: Holder, count: int) -> None:
         super().__init__("device_not_empty",

@@ -1,8 +1,8 @@
 """The backup exception family: one class per state a person is told about.
 
 Every failure of a backup account (a store) or of the one-backup-per-account rule (the service)
-is a `BackupError` with a snake_case `code`; the web layer maps `status` and `extra` to the JSON
-error shape. Messages name the backup account by kind and location, never by its credentials.
+is a `BackupError` with a snake_case `code` (and `extra`, the fields an answer carries besides
+the message); the web layer (web/errors.py) gives each its HTTP status. Messages name the backup account by kind and location, never by its credentials.
 """
 from __future__ import annotations
 
@@ -15,8 +15,6 @@ from ..errors import N_, AuthVaultError
 class BackupError(AuthVaultError):
     """Any backup failure; `code` says which (see the subclasses)."""
 
-    status = 502
-
     def __init__(self, code: str, message: str, **params: Any) -> None:
         super().__init__(code, message, **params)
         self.extra: dict[str, Any] = {}
@@ -24,8 +22,6 @@ class BackupError(AuthVaultError):
 
 class BackupUnreachable(BackupError):
     """The backup account did not answer: connection refused, DNS failure, timeout."""
-
-    status = 503
 
     def __init__(self, where: str) -> None:
         super().__init__("backup_unreachable",
@@ -36,8 +32,6 @@ class BackupUnreachable(BackupError):
 class BackupUnauthorized(BackupError):
     """The backup account refused the credentials (HTTP 401/403, S3 AccessDenied)."""
 
-    status = 400  # the person's input (user name, password, keys) is what is wrong
-
     def __init__(self, where: str) -> None:
         super().__init__("backup_unauthorized",
                          N_("The backup account at %(where)s refused the user name, password or "
@@ -46,8 +40,6 @@ class BackupUnauthorized(BackupError):
 
 class BackupPreconditionFailed(BackupError):
     """A conditional write or delete found the object changed (HTTP 412) or already there."""
-
-    status = 409
 
     def __init__(self, name: str) -> None:
         super().__init__("backup_precondition_failed",
@@ -58,8 +50,6 @@ class BackupPreconditionFailed(BackupError):
 class BackupTargetInvalid(BackupError):
     """The backup account settings are incomplete or wrong (missing field, bad URL, no bucket)."""
 
-    status = 400
-
     def __init__(self, message: str, **params: Any) -> None:
         super().__init__("backup_target_invalid", message, **params)
 
@@ -69,10 +59,7 @@ class BackupServerError(BackupError):
 
     `detail` (a status, an S3 error code) is for the server's log only: the message says no
     more than that it answered with an error, so a backup account's address cannot be used to
-    tell the statuses and services of other machines apart. 424 (Failed Dependency), not 502:
-    AuthVault itself answered, and the pages take a 502-504 for "the server is out of reach"."""
-
-    status = 424
+    tell the statuses and services of other machines apart."""
 
     def __init__(self, where: str, detail: str = "") -> None:
         super().__init__("backup_server_error",
@@ -84,8 +71,6 @@ class BackupServerError(BackupError):
 class BackupNotAStore(BackupError):
     """The address answered, but not as a WebDAV server or S3 service that AuthVault can use:
     another kind of server, an answer far larger than any backup, or no ETags (S3)."""
-
-    status = 400  # the address the person gave is what is wrong
 
     def __init__(self, where: str, kind: str) -> None:
         if kind == "s3":
@@ -126,7 +111,6 @@ def holder_json(holder: Any) -> dict[str, Any] | None:
 class BackupTaken(BackupError):
     """Turning backup on: the backup account already holds another device's backup."""
 
-    status = 409
     CHOICES: tuple[str, ...] = ("replace", "merge", "restore", "other", "cancel")
 
     def __init__(self, holder: Any, choices: tuple[str, ...] = CHOICES, *,
@@ -149,8 +133,6 @@ class BackupTaken(BackupError):
 class BackupReplaced(BackupError):
     """Backing up: another device took over this backup account (or the backup was removed)."""
 
-    status = 409
-
     def __init__(self, holder: Any) -> None:
         if holder is None:
             super().__init__("backup_replaced",
@@ -168,8 +150,6 @@ class BackupReplaced(BackupError):
 class BackupRolledBack(BackupError):
     """The backup account shows an older generation than this device last wrote or read."""
 
-    status = 409
-
     def __init__(self, seen: int, expected: int) -> None:
         super().__init__("backup_rolled_back",
                          N_("The backup account holds an older backup (generation %(seen)s) "
@@ -183,8 +163,6 @@ class BackupRolledBack(BackupError):
 class BackupTampered(BackupError):
     """The readable part does not match its encrypted copy, or the ciphertext does not verify."""
 
-    status = 422
-
     def __init__(self, detail: str = "") -> None:
         super().__init__("backup_tampered",
                          N_("The backup at the backup account was changed outside AuthVault "
@@ -193,8 +171,6 @@ class BackupTampered(BackupError):
 
 class WrongRecoveryKey(BackupError):
     """The recovery key does not open this backup (told apart from a tampered backup)."""
-
-    status = 401
 
     def __init__(self) -> None:
         super().__init__("wrong_recovery_key",
@@ -205,8 +181,6 @@ class WrongRecoveryKey(BackupError):
 class RecoveryKeyRequired(BackupError):
     """Merge and restore need the holder's recovery key."""
 
-    status = 400
-
     def __init__(self) -> None:
         super().__init__("recovery_key_required",
                          N_("Enter the recovery key of the backup to merge or restore it."))
@@ -214,8 +188,6 @@ class RecoveryKeyRequired(BackupError):
 
 class BackupMissing(BackupError):
     """There is no backup (or no such version) at the backup account."""
-
-    status = 404
 
     def __init__(self, what: str = "") -> None:
         # Two whole sentences, not one with a word slotted in: translations need the whole thing.
@@ -227,8 +199,6 @@ class BackupMissing(BackupError):
 
 class BackupBusy(BackupError):
     """Another writer is in the middle of changing the backup; try again in a moment."""
-
-    status = 503
 
     def __init__(self) -> None:
         super().__init__("backup_busy",

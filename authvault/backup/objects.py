@@ -141,11 +141,10 @@ def parse(data: bytes, etag: str) -> Parsed:
         if not isinstance(version, int) or isinstance(version, bool):
             raise ValueError("bad format_version")
         if version > FORMAT_VERSION:
-            newer = BackupError("backup_format_unsupported",
-                                N_("This backup was written by a newer AuthVault (format "
-                                   "%(version)s). Update AuthVault to use it."), version=version)
-            newer.status = 422  # nothing is wrong with the backup account (not a 502)
-            raise newer
+            # Nothing is wrong with the backup account: this AuthVault is older than the backup.
+            raise BackupError("backup_format_unsupported",
+                              N_("This backup was written by a newer AuthVault (format "
+                                 "%(version)s). Update AuthVault to use it."), version=version)
         holder = Holder(device_id=_s(obj["holder"]["device_id"], 100),
                         device_name=shown_name(_s(obj["holder"]["device_name"], 10_000)),
                         count=_i(obj["count"]), updated_at=_s(obj["updated_at"], 40),

@@ -19,8 +19,6 @@ ENROLL_SECONDS = 600
 class EnrollmentError(AuthVaultError):
     """An add-a-device link that cannot be used."""
 
-    status = 410
-
 
 @dataclass(frozen=True)
 class EnrollToken:

@@ -69,9 +69,10 @@ Purpose = Literal["register", "login"]
 class PasskeyError(AuthVaultError):
     """A passkey that cannot be registered, used or found; `code` says why."""
 
-    def __init__(self, code: str, message: str, status: int = 400, **params: Any) -> None:
-        super().__init__(code, message, **params)
-        self.status = status
+
+class PasskeyLoginRefused(PasskeyError):
+    """A login answer that does not prove the person (wrong site, no user verification, a bad
+    signature...): the same codes as a refused registration, but here the person is not let in."""
 
 
 # --- where passkeys can work -------------------------------------------------------------------
@@ -213,7 +214,7 @@ def device_passkey(conn: sqlite3.Connection, device_id: str, credential_id: str)
     """This device's passkey with that id (PasskeyError 404 otherwise)."""
     pk = get_passkey(conn, credential_id)
     if pk is None or pk.device_id != device_id:
-        raise PasskeyError("passkey_not_found", N_("That passkey is not registered on this device."), 404)
+        raise PasskeyError("passkey_not_found", N_("That passkey is not registered on this device."))
     return pk
 
 
@@ -262,7 +263,7 @@ def _store_challenge(conn: sqlite3.Connection, challenge: bytes, device_id: str,
 
 def _challenge_invalid() -> PasskeyError:
     return PasskeyError("passkey_challenge_invalid", N_(
-        "This passkey answer has expired or was already used. Try again."), 400)
+        "This passkey answer has expired or was already used. Try again."))
 
 
 def _client_data(credential: dict[str, Any]) -> dict[str, Any]:
@@ -298,7 +299,7 @@ def consume_challenge(conn: sqlite3.Connection, credential: dict[str, Any], devi
 
 def _malformed() -> PasskeyError:
     return PasskeyError("passkey_invalid", N_(
-        "The browser sent a passkey answer AuthVault cannot read. Try again, or use another browser."), 400)
+        "The browser sent a passkey answer AuthVault cannot read. Try again, or use another browser."))
 
 
 def _descriptor(pk: Passkey) -> PublicKeyCredentialDescriptor:
@@ -336,7 +337,7 @@ def authentication_options(conn: sqlite3.Connection, rp: RelyingParty, device: r
     mine = [pk for pk in list_passkeys(conn, device.id) if pk.unlock_mode in modes]
     if not mine:
         raise PasskeyError("no_passkeys", N_(
-            "This device has no passkey yet. Unlock with your passphrase, then add one in Settings."), 409)
+            "This device has no passkey yet. Unlock with your passphrase, then add one in Settings."))
     opts = generate_authentication_options(
         rp_id=rp.id, timeout=CEREMONY_TIMEOUT_MS, allow_credentials=[_descriptor(pk) for pk in mine],
         user_verification=UserVerificationRequirement.REQUIRED)
@@ -379,14 +380,15 @@ _REASONS: list[tuple[str, str, str]] = [
 ]
 
 
-def _refused(exc: WebAuthnException, status: int) -> PasskeyError:
+def _refused(exc: WebAuthnException, *, login: bool) -> PasskeyError:
+    kind = PasskeyLoginRefused if login else PasskeyError
     text = str(exc)
     for needle, code, message in _REASONS:
         if needle.lower() in text.lower():
-            return PasskeyError(code, message, status)
+            return kind(code, message)
     if isinstance(exc, InvalidJSONStructure):
         return _malformed()
-    return PasskeyError("passkey_refused", N_("The passkey answer was refused. Try again."), status)
+    return kind("passkey_refused", N_("The passkey answer was refused. Try again."))
 
 
 @dataclass(frozen=True)
@@ -415,7 +417,7 @@ def verify_registration(conn: sqlite3.Connection, rp: RelyingParty, device: regi
             credential=credential, expected_challenge=challenge, expected_rp_id=rp.id,
             expected_origin=rp.origin, require_user_verification=True)
     except WebAuthnException as exc:  # InvalidRegistrationResponse, InvalidJSONStructure, ...
-        raise _refused(exc, 400) from exc
+        raise _refused(exc, login=False) from exc
     except (KeyError, TypeError, ValueError) as exc:
         raise _malformed() from exc
     cid = bytes_to_base64url(verified.credential_id)
@@ -431,7 +433,7 @@ def save_passkey(conn: sqlite3.Connection, device_id: str, new: NewPasskey, name
                  unlock_mode: UnlockMode) -> Passkey:
     """Store a verified passkey for a device (inside the caller's transaction)."""
     if get_passkey(conn, new.id) is not None:
-        raise PasskeyError("passkey_exists", N_("This passkey is already registered."), 409)
+        raise PasskeyError("passkey_exists", N_("This passkey is already registered."))
     conn.execute("INSERT INTO passkeys(id, device_id, name, public_key, sign_count, transports, unlock_mode, "
                  "device_type, backed_up, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
                  (new.id, device_id, clean_passkey_name(name), new.public_key, new.sign_count,
@@ -458,18 +460,18 @@ def verify_authentication(conn: sqlite3.Connection, rp: RelyingParty, device: re
     if pk is None:
         raise PasskeyError("passkey_unknown", N_(
             "This passkey is not registered with AuthVault. Unlock with your passphrase, then add it in "
-            "Settings."), 401)
+            "Settings."))
     if pk.device_id != device.id:
         raise PasskeyError("passkey_other_device", N_(
             "This passkey belongs to another of your devices, not to this one. Each device unlocks with its "
-            "own passkey."), 403)
+            "own passkey."))
     try:
         verified = verify_authentication_response(
             credential=credential, expected_challenge=challenge, expected_rp_id=rp.id,
             expected_origin=rp.origin, credential_public_key=pk.public_key,
             credential_current_sign_count=pk.sign_count, require_user_verification=True)
     except WebAuthnException as exc:
-        raise _refused(exc, 401) from exc
+        raise _refused(exc, login=True) from exc
     except (KeyError, TypeError, ValueError) as exc:
         raise _malformed() from exc
     with transaction(conn):
@@ -583,5 +585,5 @@ def unlock_vault(env: envelope.Envelope, pk: Passkey, secret: bytes) -> bytes:
         if exc.code in ("wrong_passkey", "slot_missing"):
             raise PasskeyError("passkey_key_mismatch", N_(
                 "This passkey was verified but could not open the vault. Unlock with your passphrase, then "
-                "remove this passkey and add it again."), 401) from exc
+                "remove this passkey and add it again.")) from exc
         raise

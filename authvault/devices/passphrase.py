@@ -42,10 +42,8 @@ def change_passphrase(conn: sqlite3.Connection, device: registry.Device, master_
                 "The new passphrase is the one this device has now. Choose another one."))
         unlocking.confirm_passphrase(conn, device, current, client)
     elif not reauthed:
-        err = PassphraseChangeError("reauth_required", N_(
+        raise PassphraseChangeError("reauth_required", N_(
             "Confirm it is you: enter the current passphrase, or use this device's passkey."))
-        err.status = 401
-        raise err
     slot = slots.passphrase_slot(master_key, new, params)  # scrypt before the write transaction
     with transaction(conn):
         accts.replace_passphrase(conn, device.id, master_key, slot)

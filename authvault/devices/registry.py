@@ -150,16 +150,12 @@ def rotate_cookie(conn: sqlite3.Connection, device_id: str) -> str:
 class DeviceNotFound(DeviceError):
     """No enrolled device with this id (404)."""
 
-    status = 404
-
     def __init__(self) -> None:
         super().__init__("device_not_found", N_("That device is not enrolled (it may have been removed)."))
 
 
 class LastDevice(DeviceError):
     """The only device cannot be removed (409)."""
-
-    status = 409
 
 
 def removable(conn: sqlite3.Connection, device_id: str, confirm_name: object) -> Device:

@@ -77,11 +77,9 @@ def _unb64(text: Any, size: int | None = None) -> bytes:
 
 def damaged() -> TransferError:
     """The error for a transfer that does not open: changed, moved, or sealed to another key."""
-    err = TransferError("transfer_damaged", N_(
+    return TransferError("transfer_damaged", N_(
         "These accounts could not be opened on this device: the transfer was changed, or it was "
         "encrypted for another device or an earlier key of this one. Ask for them to be sent again."))
-    err.status = 422
-    return err
 
 
 # --- key pairs ----------------------------------------------------------------------------------
@@ -259,16 +257,12 @@ def send_accounts(conn: sqlite3.Connection, *, sender_id: str, sender_name: str,
     with transaction(conn):
         receiver_public = public_key(conn, receiver_id)
         if receiver_public is None:
-            err = TransferError("receiver_not_ready", N_(
+            raise TransferError("receiver_not_ready", N_(
                 "That device cannot receive accounts yet: open AuthVault on it and unlock it once, then send again."))
-            err.status = 409
-            raise err
         pending = conn.execute("SELECT COUNT(*) FROM transfers WHERE receiver_id = ?", (receiver_id,)).fetchone()[0]
         if pending >= MAX_PENDING:
-            err = TransferError("receiver_inbox_full", N_(
+            raise TransferError("receiver_inbox_full", N_(
                 "That device has too many transfers waiting. Open it and keep or decline them first."))
-            err.status = 409
-            raise err
         transfer_id = secrets.token_hex(16)
         sealed = seal(accounts_plaintext(accounts), receiver_public=receiver_public, sender_id=sender_id,
                       receiver_id=receiver_id, transfer_id=transfer_id)

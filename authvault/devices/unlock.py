@@ -73,8 +73,6 @@ class UnlockError(AuthVaultError):
 class TooManyAttempts(UnlockError):
     """Too many failures: wait `retry_after` seconds (429)."""
 
-    status = 429
-
     def __init__(self, retry_after: float, by_device: bool) -> None:
         self.retry_after = max(1, math.ceil(retry_after))
         minutes = max(1, math.ceil(self.retry_after / 60))
@@ -89,8 +87,6 @@ class TooManyAttempts(UnlockError):
 
 class SignInFailed(UnlockError):
     """The device name and passphrase do not match (never says which of the two is wrong)."""
-
-    status = 401
 
     def __init__(self) -> None:
         super().__init__("signin_failed", N_("That device name and passphrase do not match. Check both and try "
@@ -275,13 +271,13 @@ def with_passkey(conn: sqlite3.Connection, rp: passkeys.RelyingParty, device: re
         if pk.unlock_mode == "prf":
             if prf is None:
                 raise passkeys.PasskeyError("passkey_prf_missing", N_(
-                    "This browser did not return the passkey's key this time. Unlock with your passphrase."), 401)
+                    "This browser did not return the passkey's key this time. Unlock with your passphrase."))
             master_key = passkeys.unlock_vault(env, pk, prf)
         else:
             if device_key is None:
                 raise passkeys.PasskeyError("device_key_missing", N_(
                     "This browser no longer holds the key this passkey needs (its data may have been cleared). "
-                    "Unlock with your passphrase, then add a passkey again in Settings › Devices."), 401)
+                    "Unlock with your passphrase, then add a passkey again in Settings › Devices."))
             master_key = passkeys.unlock_vault(env, pk, device_key)
     except AuthVaultError as err:
         _failed_on_device(conn, attempt, device.id, err, client)
@@ -449,7 +445,7 @@ def sign_in_with_passkey(conn: sqlite3.Connection, rp: passkeys.RelyingParty, na
         prf = passkeys.prf_output(credential)
         if pk.unlock_mode != "prf" or prf is None:
             raise passkeys.PasskeyError("passkey_prf_missing", N_(
-                "This passkey cannot open the vault by itself in this browser. Sign in with the passphrase."), 401)
+                "This passkey cannot open the vault by itself in this browser. Sign in with the passphrase."))
         master_key = passkeys.unlock_vault(accts.read_envelope(conn, device.id), pk, prf)
         prf = None
     except AuthVaultError as err:

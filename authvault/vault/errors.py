@@ -9,16 +9,12 @@ from ..errors import N_, AuthVaultError
 class VaultError(AuthVaultError):
     """Any vault failure; `code` says which (e.g. `session_invalid`, `recovery_key_invalid`)."""
 
-    status = 400
-
 
 class WrongPassphrase(VaultError):
     """No slot's key-encryption key unwraps the master key: the credential is wrong.
 
     The code says which credential: `wrong_passphrase`, `wrong_recovery_key`, `wrong_passkey`.
     """
-
-    status = 401
 
     def __init__(self, message: str = N_("The passphrase is not correct."), *,
                  code: str = "wrong_passphrase", **params: Any) -> None:
@@ -28,8 +24,6 @@ class WrongPassphrase(VaultError):
 class VaultDamaged(VaultError):
     """A slot opened but the header MAC, the entries or the JSON do not verify."""
 
-    status = 422
-
     def __init__(self, message: str = N_("The vault is damaged or was changed outside AuthVault."),
                  **params: Any) -> None:
         super().__init__("vault_damaged", message, **params)
@@ -37,8 +31,6 @@ class VaultDamaged(VaultError):
 
 class UnsupportedVaultVersion(VaultError):
     """The vault was written in a format newer than this AuthVault understands."""
-
-    status = 422
 
     def __init__(self, version: object) -> None:
         super().__init__(
@@ -52,8 +44,6 @@ class UnsupportedVaultVersion(VaultError):
 class KdfCostTooHigh(VaultError):
     """A file from elsewhere (an Aegis import, a backup object) asks for more key derivation than
     AuthVault computes for one file: its scrypt cost or its number of password slots."""
-
-    status = 422
 
     def __init__(self) -> None:
         super().__init__(

@@ -236,10 +236,8 @@ def label_of(acc: Account) -> str:
 
 
 def find(accounts: list[Account], account_id: str) -> Account:
-    """The account with this id (AccountError 404 otherwise)."""
+    """The account with this id (AccountError account_not_found otherwise)."""
     for acc in accounts:
         if acc.id == account_id:
             return acc
-    err = AccountError("account_not_found", N_("That account is not in this vault (it may have been deleted)."))
-    err.status = 404
-    raise err
+    raise AccountError("account_not_found", N_("That account is not in this vault (it may have been deleted)."))

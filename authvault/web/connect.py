@@ -23,12 +23,6 @@ from .passkey_reach import passkey_reach
 bp = Blueprint("connect", __name__)
 
 
-class NoLocalCaError(tls.TlsError):
-    """The CA download was asked for, but this server does not use its own CA (or has none yet)."""
-
-    status = 404
-
-
 def _settings() -> Settings:
     return current_app.config["AUTHVAULT"]
 
@@ -36,12 +30,12 @@ def _settings() -> Settings:
 def _local_ca() -> x509.Certificate:
     settings = _settings()
     if settings.tls_mode != "local-ca":
-        raise NoLocalCaError("no_local_ca", N_("This server does not use its own certificate authority: "
-                                              "there is no certificate to install."))
+        raise tls.TlsError("no_local_ca", N_("This server does not use its own certificate authority: "
+                                             "there is no certificate to install."))
     cert = tls.load_ca_certificate(settings.data_dir)
     if cert is None:
-        raise NoLocalCaError("no_local_ca", N_("The certificate authority has not been created yet. "
-                                              "Start AuthVault with scripts/run (gunicorn) once."))
+        raise tls.TlsError("no_local_ca", N_("The certificate authority has not been created yet. "
+                                             "Start AuthVault with scripts/run (gunicorn) once."))
     return cert
 
 

@@ -1,4 +1,5 @@
-"""One place that turns errors into JSON (for /api/ and scripts) or a page (for a person)."""
+"""One place that turns errors into JSON (for /api/ and scripts) or a page (for a person), and the
+one table that gives each domain error its HTTP status (domain code names no status)."""
 from __future__ import annotations
 
 import errno
@@ -15,9 +16,105 @@ from flask_babel import format_datetime, gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from .. import tls
+from ..backup.device import BackupOff, DeviceNotEmpty
+from ..backup.errors import (
+    BackupBusy,
+    BackupError,
+    BackupMissing,
+    BackupNotAStore,
+    BackupPreconditionFailed,
+    BackupReplaced,
+    BackupRolledBack,
+    BackupServerError,
+    BackupTaken,
+    BackupTampered,
+    BackupTargetInvalid,
+    BackupUnauthorized,
+    BackupUnreachable,
+    RecoveryKeyRequired,
+    WrongRecoveryKey,
+)
+from ..devices.enrollment import EnrollmentError
+from ..devices.passkeys import PasskeyError, PasskeyLoginRefused
+from ..devices.passphrase import PassphraseChangeError
+from ..devices.registry import DeviceNotFound, LastDevice
+from ..devices.sending import TransferError
+from ..devices.unlock import SignInFailed, TooManyAttempts
 from ..errors import N_, AuthVaultError
+from ..gates import ServerBusy
+from ..interop.importers.base import CostTooHigh, DatabaseTooLarge, FileTooLarge, ImporterError
+from ..vault.errors import KdfCostTooHigh, UnsupportedVaultVersion, VaultDamaged, WrongPassphrase
+from ..vault.store import AccountError
+from .http import ApiError
 
 log = logging.getLogger(__name__)
+
+ErrorKey = type | tuple[type, str]  # an AuthVaultError class, or one with a code
+
+# The HTTP status of every domain error. A key is an error class, or (class, code) where one class
+# answers with different statuses by its code. The first key met along the error's class and then
+# its bases wins, (class, code) before the class alone; AuthVaultError, the root, is a 400.
+# ApiError (web/http.py: refusals of the request itself) carries its own status.
+STATUSES: dict[ErrorKey, int] = {
+    AuthVaultError: 400,
+    # the vault and its accounts
+    WrongPassphrase: 401, VaultDamaged: 422, UnsupportedVaultVersion: 422, KdfCostTooHigh: 422,
+    (AccountError, "account_not_found"): 404,
+    # devices, unlocking, passkeys, sending
+    DeviceNotFound: 404, LastDevice: 409, EnrollmentError: 410,
+    TooManyAttempts: 429, SignInFailed: 401,
+    (PassphraseChangeError, "reauth_required"): 401,
+    PasskeyLoginRefused: 401,  # a login answer that proves nothing; the same refusal at registration is a 400
+    (PasskeyError, "passkey_not_found"): 404, (PasskeyError, "passkey_exists"): 409,
+    (PasskeyError, "no_passkeys"): 409, (PasskeyError, "passkey_unknown"): 401,
+    (PasskeyError, "passkey_other_device"): 403, (PasskeyError, "passkey_key_mismatch"): 401,
+    (PasskeyError, "passkey_prf_missing"): 401, (PasskeyError, "device_key_missing"): 401,
+    (TransferError, "transfer_damaged"): 422, (TransferError, "receiver_not_ready"): 409,
+    (TransferError, "receiver_inbox_full"): 409,
+    # backup: a failure of the backup account is a 502, one that cannot be reached a 503...
+    BackupError: 502, BackupUnreachable: 503, BackupBusy: 503,
+    # ...but 424 (Failed Dependency) when it answered with an error: AuthVault itself answered, and
+    # the pages take a 502-504 for "the server is out of reach".
+    BackupServerError: 424,
+    # the person's input (user name, password, keys, the address) is what is wrong
+    BackupUnauthorized: 400, BackupTargetInvalid: 400, BackupNotAStore: 400, RecoveryKeyRequired: 400,
+    # nothing is wrong with the backup account: this AuthVault is older than the backup
+    (BackupError, "backup_format_unsupported"): 422,
+    BackupPreconditionFailed: 409, BackupTaken: 409, BackupReplaced: 409, BackupRolledBack: 409,
+    BackupTampered: 422, WrongRecoveryKey: 401, BackupMissing: 404,
+    BackupOff: 409, DeviceNotEmpty: 409,
+    # imports
+    CostTooHigh: 422, DatabaseTooLarge: 422, FileTooLarge: 413,
+    # the server itself
+    ServerBusy: 429,
+    tls.TlsError: 500, (tls.TlsError, "no_local_ca"): 404,
+}
+
+
+def status_for(kind: type[AuthVaultError], code: str) -> int:
+    """The HTTP status of a domain error of class `kind` with `code` (STATUSES)."""
+    for cls in kind.__mro__:
+        status = STATUSES.get((cls, code), STATUSES.get(cls))
+        if status is not None:
+            return status
+    return 400
+
+
+def status_of(err: AuthVaultError) -> int:
+    """The HTTP status an error is answered with."""
+    if isinstance(err, ApiError):
+        return err.status
+    return status_for(type(err), err.code)
+
+
+def extra_of(err: AuthVaultError) -> dict[str, Any]:
+    """The fields an error answer carries besides code and message (a taken backup's holder and
+    choices, when to retry...); an import's error names the app the file is from, for the page."""
+    extra = dict(getattr(err, "extra", None) or {})
+    if isinstance(err, ImporterError) and err.params.get("format"):
+        extra = {"format": err.params["format"]}
+    return extra
 
 # Messages for HTTP errors raised by Flask or its extensions (translated at response time).
 HTTP_MESSAGES: dict[int, tuple[str, str]] = {
@@ -114,8 +211,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(AuthVaultError)
     def domain_error(err: AuthVaultError) -> ResponseReturnValue:
-        status = getattr(err, "status", 400)
-        extra = getattr(err, "extra", None) or {}
+        status = status_of(err)
+        extra = extra_of(err)
         if wants_json():
             resp, status = error_response(err.code, translate(err), status, **extra)
         else:

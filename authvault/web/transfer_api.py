@@ -144,14 +144,7 @@ def import_file() -> ResponseReturnValue:
     if fmt == "auto":
         fmt = None
     confirm = (request.form.get("confirm") or "").strip().lower() in TRUE_WORDS
-    try:
-        result = importers.import_file(data, filename=upload.filename, password=password, format=fmt)
-    except importers.ImporterError as err:
-        if err.code == "file_too_large":
-            err.status = 413
-        if err.params.get("format"):
-            err.extra = {"format": err.params["format"]}  # type: ignore[attr-defined]  # which app, for the page
-        raise
+    result = importers.import_file(data, filename=upload.filename, password=password, format=fmt)
     file_skipped = _as_skipped(result.skipped)
     label = _format_label(result.format)
 

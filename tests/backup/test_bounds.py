@@ -29,6 +29,7 @@ from authvault.backup.folder import TMP_PREFIX, content_etag
 from authvault.backup.webdav import WebDavStore
 from authvault.model import Account
 from authvault.vault import crypto, slots
+from authvault.web.errors import status_of
 from tests.hostile_servers import SECRET_CODE, hostile_server
 from tests.paths import REPO
 
@@ -100,7 +101,7 @@ def test_a_300_mb_answer_is_cut_at_the_bound(path: str) -> None:
         with pytest.raises(BackupNotAStore) as err:
             store.test_connection()
         assert _rss_mb() - before < 3 * http.MAX_ANSWER_BYTES // 2**20  # not 300 MB (was 1 GB)
-    assert err.value.status == 400 and "is not a WebDAV server" in err.value.text()
+    assert status_of(err.value) == 400 and "is not a WebDAV server" in err.value.text()
 
 
 def test_a_hanging_server_ends_within_the_operation_deadline(short_deadline: float) -> None:
@@ -142,7 +143,7 @@ def test_s3_without_etag_is_a_clear_refusal_not_a_500() -> None:
         store.test_connection()
         with pytest.raises(BackupNotAStore) as err:
             store.write("authvault-backup.json", b"{}", create_only=True)
-    assert err.value.status == 400 and "not an S3 service AuthVault can use" in err.value.text()
+    assert status_of(err.value) == 400 and "not an S3 service AuthVault can use" in err.value.text()
 
 
 def test_s3_error_code_of_an_internal_service_is_not_shown() -> None:
@@ -150,7 +151,7 @@ def test_s3_error_code_of_an_internal_service_is_not_shown() -> None:
         with pytest.raises(BackupError) as err:
             _s3(url).read("authvault-backup.json")
     assert SECRET_CODE not in err.value.text() and "5432" not in err.value.text()
-    assert err.value.status == 424  # AuthVault answered: not a 502, which the pages take for "offline"
+    assert status_of(err.value) == 424  # AuthVault answered: not a 502, which the pages take for "offline"
     assert SECRET_CODE not in str(err.value.params)
 
 
@@ -225,7 +226,7 @@ def test_folder_answers_do_not_tell_which_paths_exist(strict_reach: Path, tmp_pa
             store = load({"kind": "folder", "path": str(path)})
             store.test_connection()
             store.read("authvault-backup.json")
-        answers.add((err.value.code, err.value.text(), err.value.status))
+        answers.add((err.value.code, err.value.text(), status_of(err.value)))
     assert answers == {("backup_target_invalid", reach.cannot_write_there().text(), 400)}
 
 

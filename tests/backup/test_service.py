@@ -34,6 +34,7 @@ from authvault.model import Account
 from authvault.vault import crypto, envelope
 from authvault.vault.crypto import TEST_SCRYPT
 from authvault.vault.slots import new_recovery_key
+from authvault.web.errors import status_of
 from tests.backup_servers import start_apache, start_wsgidav
 from tests.plugins.backup_servers import require_server
 
@@ -245,7 +246,7 @@ def test_second_device_is_told_who_holds_the_account(
         other_server.enable(load(target), device_id="tab", device_name="iPad",
                             accounts=accounts("tab"))
     err = exc.value
-    assert err.code == "backup_taken" and err.status == 409
+    assert err.code == "backup_taken" and status_of(err) == 409
     assert err.extra["holder"]["device_name"] == "iPhone" and err.extra["holder"]["count"] == 4
     assert err.extra["holder"]["updated_at"].endswith("Z")
     assert {"replace", "merge", "restore", "cancel"} <= set(err.extra["choices"])

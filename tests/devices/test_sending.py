@@ -17,6 +17,7 @@ from authvault.devices import registry, sending
 from authvault.model import Account
 from authvault.vault import store as accts
 from authvault.vault.crypto import ScryptParams
+from authvault.web.errors import status_of
 
 # RFC 7748, section 6.1: Alice's key is the ephemeral key, Bob's the receiving device's.
 ALICE_PRIVATE = bytes.fromhex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a")
@@ -198,7 +199,7 @@ def test_refuses_a_receiver_without_a_key(conn) -> None:  # type: ignore[no-unty
     with pytest.raises(sending.TransferError) as exc:
         sending.send_accounts(conn, sender_id=phone, sender_name="iPhone", receiver_id=pad,
                               accounts=[Account(secret=b"12345678901234567890", issuer="A")])
-    assert exc.value.code == "receiver_not_ready" and exc.value.status == 409
+    assert exc.value.code == "receiver_not_ready" and status_of(exc.value) == 409
     assert sending.incoming_count(conn, pad) == (0, 0)
 
 

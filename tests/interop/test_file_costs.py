@@ -24,6 +24,7 @@ from authvault.interop.importers import ImporterError, import_file
 from authvault.interop.importers.support import crypto as import_crypto
 from authvault.model import Account
 from authvault.vault import crypto, slots
+from authvault.web.errors import status_of
 from tests.paths import FIXTURES
 
 AEGIS = FIXTURES / "importers" / "aegis-fixtures"
@@ -67,7 +68,7 @@ def _import_error(data: bytes, password: str | None = "test", fmt: str | None = 
 @pytest.mark.parametrize("n,r,p", [(2**18, 8, 16), (2**17, 8, 1), (2**15, 8, 8), (2**16, 16, 1)])
 def test_aegis_scrypt_cost_beyond_the_bound_is_refused_before_scrypt(n: int, r: int, p: int) -> None:
     err = _import_error(_aegis(n=n, r=r, p=p))
-    assert err.code == "kdf_cost_too_high" and err.status == 422
+    assert err.code == "kdf_cost_too_high" and status_of(err) == 422
     assert "Aegis" in err.text()
 
 
@@ -111,7 +112,7 @@ def _freeotp(iterations: int) -> bytes:
 def test_freeotp_iterations_beyond_the_bound_are_refused() -> None:
     assert len(import_file(_freeotp(100000), password="test").accounts) == 6  # the fixed-up file reads
     err = _import_error(_freeotp(5_000_000))
-    assert err.code == "kdf_cost_too_high" and err.status == 422 and "FreeOTP" in err.text()
+    assert err.code == "kdf_cost_too_high" and status_of(err) == 422 and "FreeOTP" in err.text()
 
 
 def test_andotp_iterations_beyond_the_bound_are_refused() -> None:
@@ -162,7 +163,7 @@ def test_sqlite_generated_column_cannot_make_a_huge_value(tmp_path: Path) -> Non
     data = _google_db(tmp_path, ", big BLOB GENERATED ALWAYS AS (zeroblob(900000000)) VIRTUAL")
     assert len(data) < 20_000
     err = _import_error(data, password=None)
-    assert err.code == "database_too_large" and err.status == 422
+    assert err.code == "database_too_large" and status_of(err) == 422
 
 
 def test_sqlite_too_many_rows_are_refused(tmp_path: Path) -> None:

@@ -52,6 +52,7 @@ from authvault.vault import (
     with_slots,
     wrap_for_session,
 )
+from authvault.web.errors import status_of
 from tests.paths import FIXTURES, fixture_json
 
 AEGIS = FIXTURES / "importers" / "aegis-fixtures"
@@ -193,7 +194,7 @@ def test_wrong_credentials_are_wrong_passphrase(envelope: dict[str, Any], unwrap
                                                 code: str) -> None:
     with pytest.raises(WrongPassphrase) as info:
         unwrap(slots_of(envelope))
-    assert info.value.code == code and info.value.status == 401
+    assert info.value.code == code and status_of(info.value) == 401
 
 
 def test_unknown_passkey_has_no_slot(envelope: dict[str, Any]) -> None:
@@ -320,7 +321,7 @@ def test_tampering_is_caught_as_damage(envelope: dict[str, Any], tamper: Any) ->
     tamper(env)
     with pytest.raises(VaultDamaged) as info:
         unlock_with_passphrase(env, PASSPHRASE)
-    assert info.value.code == "vault_damaged" and info.value.status != 401
+    assert info.value.code == "vault_damaged" and status_of(info.value) != 401
 
 
 def test_passphrase_slot_salt_swap_is_caught_by_the_other_slots(envelope: dict[str, Any]) -> None:

@@ -109,8 +109,6 @@ class UnsupportedFormatVersion(ImporterError):
 class CostTooHigh(ImporterError):
     """The file asks for more key derivation than AuthVault computes for one import."""
 
-    status = 422
-
     def __init__(self, label: str) -> None:
         super().__init__(
             "kdf_cost_too_high",
@@ -132,8 +130,6 @@ class DatabaseLimit(ValueError):
 
 class DatabaseTooLarge(ImporterError):
     """An app database holds more (or asks more work) than any real authenticator database."""
-
-    status = 422
 
     def __init__(self, label: str) -> None:
         super().__init__(
