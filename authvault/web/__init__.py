@@ -173,6 +173,8 @@ def create_app(settings: Settings | None = None, test_config: dict | None = None
     app.register_blueprint(transfer_pages.bp)
     from . import offline
     app.register_blueprint(offline.bp)
+    from . import icons
+    app.register_blueprint(icons.bp)
     security.init_app(app)
     log.debug("AuthVault data folder: %s; lock after %s minutes", settings.data_dir, settings.lock_minutes)
     return app

@@ -8,8 +8,9 @@
      shows them.
    - `state` says how: {query, group ("" = all, "\u2605" = favourites, else a group name), sort
      ("manual" | "az" | "recent"), showNext, hideCodes, revealed (Set of ids), arranging, used
-     ({id: last copy time}), highlight (Set of ids)}. Missing fields take the defaults of
-     defaultState().
+     ({id: last copy time}), highlight (Set of ids), sprite (the URL of an SVG sprite holding the
+     icons: spriteURL(base, accounts) gives the one of just the icons these accounts show)}.
+     Missing fields take the defaults of defaultState().
    It returns a view: {rows: Map id -> <li>, order: [ids as drawn], setCodes(accounts), tick(now),
    filter(query, group) -> number of rows shown}. Drawing is one innerHTML of small rows (about
    400 bytes each); searching and code refreshes change rows in place, never redraw them.
@@ -61,6 +62,23 @@
     }
     return null;
   }
+  const matched = new Map();                      // issuer -> slug: a list draws its issuers again and again
+  /** The icon an account shows: the one chosen on its edit page, else its issuer's; null for its initial. */
+  function slugOf(a) {
+    if (a.icon === "letter") return null;
+    if (a.icon && a.icon in ICONS.slugs) return a.icon;
+    const issuer = a.issuer || "";
+    if (!matched.has(issuer)) matched.set(issuer, matchIcon(issuer));
+    return matched.get(issuer);
+  }
+  /** The URL of a sprite holding just the icons these accounts show (authvault/web/icons.py):
+      `base` (the page's data-sprite) plus their slugs, sorted, so the same icons give the same
+      URL, cached for good. "" when none shows an icon. */
+  function spriteURL(base, accounts) {
+    if (!base) return "";
+    const slugs = [...new Set((accounts || []).map(slugOf).filter(Boolean))].sort();
+    return slugs.length ? `${base}${base.includes("?") ? "&" : "?"}s=${slugs.join(".")}` : "";
+  }
   function hue(text) {
     let h = 0;
     for (const ch of String(text)) h = (h * 31 + ch.codePointAt(0)) % 360;
@@ -68,13 +86,13 @@
   }
   function avatar(a, sprite) {
     const title = a.issuer || a.name || "?";
-    const slug = a.icon === "letter" ? null : (a.icon && a.icon in ICONS.slugs ? a.icon : matchIcon(a.issuer));
+    const slug = slugOf(a);
     if (slug && sprite) {
       const hex = ICONS.slugs[slug] || "333333";
       const [r, g, b] = [0, 2, 4].map((i) => parseInt(hex.slice(i, i + 2), 16));
       const colour = 0.2126 * r + 0.7152 * g + 0.0722 * b > 200 ? "222222" : hex;   // too light on white
       return `<span class="av icon-av" data-icon="${slug}" data-c="#${colour}" aria-hidden="true">` +
-        `<svg viewBox="0 0 24 24"><use href="${sprite}#si-${slug}"></use></svg></span>`;
+        `<svg viewBox="0 0 24 24"><use href="${esc(sprite)}#si-${slug}"></use></svg></span>`;
     }
     const letter = Array.from(title.trim())[0] || "?";
     return `<span class="av letter-av" data-h="${hue(key(title) || title)}" aria-hidden="true">${esc(letter.toUpperCase())}</span>`;
@@ -267,7 +285,7 @@
     const added = new Set((params.get("added") || "").split(",").filter(Boolean));
     const state = Object.assign(defaultState(), {
       sort: p.sort, showNext: p.showNext, hideCodes: p.hideCodes, used: loadJSON(USED_KEY, {}),
-      highlight: added, sprite: arrangeBar ? arrangeBar.dataset.sprite : "",
+      highlight: added,
       query: search ? search.value : "",
     });
     let view = null;
@@ -282,7 +300,9 @@
       }
     }
 
+    const spriteBase = arrangeBar ? arrangeBar.dataset.sprite : "";
     function draw() {
+      state.sprite = spriteURL(spriteBase, accounts);
       view = renderList(list, accounts, state);
       list.classList.toggle("reordering", state.arranging);
       drawChips();
@@ -379,6 +399,7 @@
     if (accounts.length > FIRST_SCREEN && !state.query && !added.size) {
       // The first screenful now, the whole list right after that frame is painted: the first codes
       // do not wait for the rows below the fold (146 ms at 1000 accounts on a slow phone).
+      state.sprite = spriteURL(spriteBase, accounts);   // the sprite of the whole list: fetched once
       view = renderList(list, sorted(accounts, state).slice(0, FIRST_SCREEN), state);
       drawChips();
       tick();
@@ -592,7 +613,7 @@
     });
   }
 
-  AV.list = { renderList, matchIcon, fold, defaultState, prefs };
+  AV.list = { renderList, matchIcon, spriteURL, fold, defaultState, prefs };
   AV.pages.list = listPage;
   // Deferred, this script runs once the page is parsed: draw the list now, not at DOMContentLoaded,
   // which also waits for the module scripts (connection.js) and what they import.

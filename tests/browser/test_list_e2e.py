@@ -115,6 +115,17 @@ def test_hundred_accounts_find_and_recognise(browser: Any, hundred: dict, size_n
         assert github.locator(".av svg use").count() == 1
         acme = page.locator("#accounts .acct", has=page.locator(".issuer", has_text="Acme Bank"))
         assert acme.locator(".letter-av").inner_text() == "A"
+        # only the icons in use come, in one small sprite, and they are drawn (a symbol missing
+        # from the sprite would draw nothing: an empty box)
+        href = github.locator(".av svg use").get_attribute("href")
+        assert href.startswith("/static/icons.svg?v=") and href.endswith("#si-github")
+        assert sorted(href.split("&s=")[1].split("#")[0].split(".")) == sorted(
+            {"google", "github", "steam", "dropbox", "discord", "paypal", "cloudflare", "proton", "bitwarden", "docker",
+             "npm", "reddit", "twitch", "mastodon", "nextcloud", "coinbase", "binance", "battledotnet", "epicgames",
+             "ubisoft"})
+        page.wait_for_function("() => document.querySelector('#accounts .av[data-icon=github] use').getBBox().width > 0")
+        assert page.evaluate("performance.getEntriesByType('resource').filter((e) => "
+                             "e.name.includes('simple-icons/icons.svg')).length") == 0
         # find: part of an issuer narrows the list to one account; Enter copies its code
         page.fill("#search", "zyx")
         assert page.locator("#accounts .acct:not([hidden])").count() == 1
