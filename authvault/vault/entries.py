@@ -184,8 +184,9 @@ def _icon_of(entry: Mapping[str, Any], extra: Mapping[str, Any]) -> str | None:
 
 
 def _id_of(entry: Mapping[str, Any], extra: Mapping[str, Any]) -> str:
-    if isinstance(extra.get("id"), str):
-        return extra["id"]
+    own = extra.get("id")
+    if isinstance(own, str):
+        return own
     raw = entry.get("uuid")
     if not isinstance(raw, str):
         return new_id()

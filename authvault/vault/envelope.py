@@ -330,9 +330,10 @@ def read_aegis_vault(vault: dict[str, Any], password: str) -> dict[str, Any]:
     except (KeyError, TypeError) as exc:
         raise VaultDamaged() from exc
     if plain_file:
-        if not isinstance(vault.get("db"), dict):
+        db = vault.get("db")
+        if not isinstance(db, dict):
             raise VaultDamaged()
-        return vault["db"]
+        return db
     slots = aegis_slots(vault)
     if not slots:
         raise VaultError("slot_missing",

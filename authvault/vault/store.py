@@ -36,15 +36,16 @@ def create_vault(conn: sqlite3.Connection, device_id: str, passphrase: str, para
     return master_key
 
 
-def read_envelope(conn: sqlite3.Connection, device_id: str) -> dict:
+def read_envelope(conn: sqlite3.Connection, device_id: str) -> dict[str, Any]:
     """The stored (encrypted) envelope of a device's vault."""
     row = conn.execute("SELECT envelope FROM vaults WHERE device_id = ?", (device_id,)).fetchone()
     if row is None:
         raise AccountError("vault_missing", N_("This device has no vault."))
-    return json.loads(row["envelope"])
+    env: dict[str, Any] = json.loads(row["envelope"])
+    return env
 
 
-def write_envelope(conn: sqlite3.Connection, device_id: str, env: dict) -> str:
+def write_envelope(conn: sqlite3.Connection, device_id: str, env: dict[str, Any]) -> str:
     """Store a device's envelope (inside the caller's transaction); return the text stored."""
     text = json.dumps(env)
     conn.execute("UPDATE vaults SET envelope = ?, updated_at = ? WHERE device_id = ?",
@@ -104,7 +105,7 @@ def change_private(conn: sqlite3.Connection, device_id: str, master_key: bytes,
     return dict(new)
 
 
-def load_db(conn: sqlite3.Connection, device_id: str, master_key: bytes) -> dict:
+def load_db(conn: sqlite3.Connection, device_id: str, master_key: bytes) -> dict[str, Any]:
     """The decrypted vault database (Aegis db shape plus AuthVault's private keys)."""
     return envelope.open_db(read_envelope(conn, device_id), master_key, expected_device_id=device_id)
 
@@ -130,7 +131,7 @@ class Written:
     neither another decryption nor another write."""
 
     accounts: list[Account]
-    db: dict
+    db: dict[str, Any]
     envelope_text: str
 
     @property

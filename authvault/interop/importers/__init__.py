@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 
+from ...model import Skipped
 from .aegis import AegisImporter
 from .andotp import AndOtpImporter
 from .authenticator_plus import AuthenticatorPlusImporter
@@ -25,7 +26,6 @@ from .base import (
     ImporterError,
     ImportResult,
     PasswordRequired,
-    Skipped,
     UnknownFormat,
     UnsupportedFormatVersion,
     WrongPassword,
