@@ -12,7 +12,7 @@
     mark.hidden = h.ok;
     if (h.ok) return;
     mark.className = "health-mark health-" + h.reason;
-    const date = h.since ? new Date(h.since * 1000).toLocaleDateString(document.documentElement.lang || undefined, { dateStyle: "medium" }) : "";
+    const date = h.since ? AV.when(h.since, "date") : "";
     const text = AV.fill(mark.dataset[h.reason] || mark.dataset.attention, { device: h.device_name || "?", date });
     mark.querySelector(".health-text").textContent = text;
   }).catch(() => {});

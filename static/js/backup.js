@@ -17,38 +17,20 @@
     return fill(n === 1 && S[key + "_one"] ? S[key + "_one"] : S[key], Object.assign({ n }, values || {}));
   }
 
-  function lang() { return document.documentElement.lang || undefined; }
-
   /* Sentences run on with a space, except in Japanese. */
   function sentences(parts) {
     return parts.filter(Boolean).join((document.documentElement.lang || "").startsWith("ja") ? "" : " ");
   }
 
-  function day(iso) {
-    if (!iso) return "";
-    return new Date(iso).toLocaleDateString(lang(), { dateStyle: "medium" });
-  }
-
-  /* "a minute ago", "3 hours ago" in the page's language. */
-  function ago(iso) {
-    const secs = Math.round((new Date(iso).getTime() - Date.now()) / 1000);
-    const rtf = new Intl.RelativeTimeFormat(lang(), { numeric: "auto" });
-    const abs = Math.abs(secs);
-    if (abs < 60) return rtf.format(Math.min(-1, secs), "second");
-    if (abs < 3600) return rtf.format(Math.round(secs / 60), "minute");
-    if (abs < 86400) return rtf.format(Math.round(secs / 3600), "hour");
-    return rtf.format(Math.round(secs / 86400), "day");
-  }
-
   /* Which key opens a backup: "the recovery key on iPhone's recovery sheet of Dec 1, 2026". */
   function keyOf(S, holder) {
     const o = holder && holder.key_origin;
-    return o ? fill(S.key_of, { device: o.device_name, date: day(o.created_at) }) : S.key_of_unknown;
+    return o ? fill(S.key_of, { device: o.device_name, date: when(o.created_at, "date") }) : S.key_of_unknown;
   }
 
   function keyLabel(S, holder) {
     const o = holder && holder.key_origin;
-    return o ? fill(S.key_label, { device: o.device_name, date: day(o.created_at) }) : S.key_label_unknown;
+    return o ? fill(S.key_label, { device: o.device_name, date: when(o.created_at, "date") }) : S.key_label_unknown;
   }
 
   /* Restore results in words; clauses that count zero are left out. */
@@ -227,7 +209,7 @@
       showConflict(holder, pendingTarget, side);
       const box = $("conflict-changed");
       const what = chosen || "merge";
-      let text = fill(S["changed_" + what], { device: holder.device_name, ago: ago(holder.updated_at), accounts: counted(S, holder.count) });
+      let text = fill(S["changed_" + what], { device: holder.device_name, ago: when(holder.updated_at, "ago"), accounts: counted(S, holder.count) });
       if (what !== "replace" && $("conflict-key").value) text = sentences([text, fill(S.changed_key, { key: keyOf(S, holder) })]);
       $("changed-text").textContent = text;
       $("again-btn").textContent = S["again_" + what];

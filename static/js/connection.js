@@ -79,9 +79,7 @@ async function sync() {
 /* ---- the banner -------------------------------------------------------------------------------- */
 let since = null, retryTimer = null, retryFn = null;
 
-function clock(date) {
-  return date.toLocaleTimeString(document.documentElement.lang || undefined, { hour: "2-digit", minute: "2-digit" });
-}
+const clock = (date) => window.AuthVault.when(date, "time");   // static/js/core.js, loaded before this
 
 async function showBanner() {
   let el = document.getElementById("conn-banner");

@@ -61,12 +61,27 @@
     return template.replace(/\{(\w+)\}/g, (m, k) => (k in values ? String(values[k]) : m));
   }
 
-  /* The one date formatter: a time (ISO text, or seconds since the epoch) in the page's language. */
-  function when(value) {
+  /* The one date formatter: a time (ISO text, seconds since the epoch, or a Date) in the page's
+     language and this device's time zone, as
+       "datetime" (the default) "Dec 1, 2026, 10:42 AM"   "date" "Dec 1, 2026"
+       "time"                   "10:42 AM"                 "ago"  "3 hours ago", "now"
+     Every script that shows a time calls this (static/js/offline.js and connection.js too). */
+  function when(value, style = "datetime") {
     if (value === null || value === undefined || value === "") return "";
-    const d = typeof value === "number" ? new Date(value * 1000) : new Date(value);
+    const d = value instanceof Date ? value : typeof value === "number" ? new Date(value * 1000) : new Date(value);
     if (isNaN(d)) return "";
-    return d.toLocaleString(document.documentElement.lang || undefined, { dateStyle: "medium", timeStyle: "short" });
+    const lang = document.documentElement.lang || undefined;
+    if (style === "date") return d.toLocaleDateString(lang, { dateStyle: "medium" });
+    if (style === "time") return d.toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" });
+    if (style === "ago") {
+      const secs = Math.round((d.getTime() - Date.now()) / 1000), abs = Math.abs(secs);
+      const rtf = new Intl.RelativeTimeFormat(lang, { numeric: "auto" });
+      if (abs < 60) return rtf.format(Math.min(-1, secs), "second");
+      if (abs < 3600) return rtf.format(Math.round(secs / 60), "minute");
+      if (abs < 86400) return rtf.format(Math.round(secs / 3600), "hour");
+      return rtf.format(Math.round(secs / 86400), "day");
+    }
+    return d.toLocaleString(lang, { dateStyle: "medium", timeStyle: "short" });
   }
 
   /* Every <time data-ts="ISO"> of the page, in the page's language and this device's time zone. */

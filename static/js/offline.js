@@ -9,7 +9,10 @@ import { deleteCopy, loadCopy, setHotpPending, updateCopy } from "./offline-stor
 
 const T = JSON.parse(document.getElementById("i18n-offline").textContent);
 const $ = (id) => document.getElementById(id);
-const lang = document.documentElement.lang || undefined;
+// static/js/core.js (the shell loads it, deferred, before this module): toasts, code grouping,
+// copying and the one date formatter, as on the online pages.
+const AV = window.AuthVault;
+const { toast, groupCode, copyText } = AV;
 const PROBE_MS = 10000;
 const OLD_COPY_MS = 7 * 24 * 3600 * 1000;
 const LARGE_OFFSET_S = 30;
@@ -20,19 +23,8 @@ let since = null;           // when the server was first found out of reach
 let serverState = null;     // null (unreachable), "locked", "unlocked"
 let tickTimer = null, lastActive = Date.now(), hiddenAt = null;
 
-function toast(text, ms = 1800) {
-  const el = $("toast");
-  el.textContent = text; el.classList.add("show");
-  clearTimeout(toast.t); toast.t = setTimeout(() => el.classList.remove("show"), ms);
-}
-const fmtTime = (d) => d.toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" });
-const fmtDate = (ms) => new Date(ms).toLocaleString(lang, { dateStyle: "medium", timeStyle: "short" });
-function groupCode(code) {
-  if (!code) return "";
-  if (/^\d+$/.test(code) && (code.length === 6 || code.length === 8)) { const h = code.length / 2; return code.slice(0, h) + " " + code.slice(h); }
-  if (/^\d{7}$/.test(code)) return code.slice(0, 3) + " " + code.slice(3);
-  return code;
-}
+const fmtTime = (d) => AV.when(d, "time");
+const fmtDate = (ms) => AV.when(new Date(ms));
 function message(err) {
   if (err && err.code && T[err.code]) return T[err.code];
   return T.vault_damaged;
@@ -214,8 +206,7 @@ async function render() {
   boundaries = new Map();
   listView = null;
   const t = now();
-  const AV = window.AuthVault;
-  if (AV && AV.list && AV.list.renderList) {
+  if (AV.list && AV.list.renderList) {
     const views = [];
     for (const acc of accounts) views.push(await viewOf(acc, t));
     if (!accounts) return;
@@ -280,16 +271,6 @@ async function tick() {
     flipping = true;
     try { for (const [li, acc] of due) await fill(li, acc, now()); } finally { flipping = false; }
     tick();
-  }
-}
-
-async function copyText(text) {
-  try { await navigator.clipboard.writeText(text); }
-  catch (e) {
-    const ta = document.createElement("textarea"); ta.value = text; ta.setAttribute("readonly", "");
-    ta.style.position = "absolute"; ta.style.left = "-9999px"; document.body.appendChild(ta); ta.select();
-    const ok = document.execCommand && document.execCommand("copy"); ta.remove();
-    if (!ok) throw e;
   }
 }
 
