@@ -125,3 +125,17 @@ def test_a_script_that_wraps_another_parts_page_loads_after_it(app: Flask) -> No
     api.post("/api/lock")
     unlock = _script_order(api.client.get("/").get_data(as_text=True))
     assert unlock.index("core.js") < unlock.index("unlock.js") < unlock.index("passkeys.js")
+
+
+@pytest.mark.parametrize("markup, macro", [
+    ("data-wait-script", "submit_button"),
+    ('class="key-field"', "recovery_key_field"),
+    ('class="strength"', "strength_meter"),
+    ('_("Type it again")', "new_passphrase_fields"),
+])
+def test_repeated_markup_is_written_once_in_macros(markup: str, macro: str) -> None:
+    """Markup several pages share lives in templates/_macros.html; pages call the macro."""
+    copies = sorted(str(p.relative_to(TEMPLATES)) for p in TEMPLATES.rglob("*.html")
+                    if p.name != "_macros.html" and markup in p.read_text())
+    assert copies == [], f"{markup} written out again: use {macro} from _macros.html"
+    assert f"macro {macro}(" in (TEMPLATES / "_macros.html").read_text()
