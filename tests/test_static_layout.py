@@ -1,6 +1,8 @@
 """The front end's floor plan (issue 10): static/js/core.js under every page, one script per part
 of the product, each loaded only by the pages of its part (or of the parts it serves as a shared
-widget, listed below), no static/app.js any more, and no script in static/js that no page loads."""
+widget, listed below), no static/app.js any more, no script in static/js that no page loads; the
+same for stylesheets (app.css the shared base); markup several pages share written once, in
+templates/_macros.html."""
 from __future__ import annotations
 
 import re
@@ -37,6 +39,18 @@ SCRIPTS: dict[str, frozenset[str]] = {
     "offline-vault.js": frozenset(),
 }
 
+# Each stylesheet of static/ and the parts whose pages may load it (app.css is the shared base).
+STYLES: dict[str, frozenset[str]] = {
+    "app.css": EVERY_PART,
+    "offline.css": EVERY_PART,                 # offline/_head.html: the banner when the server is out of reach
+    "accounts.css": frozenset({"accounts"}),
+    "backup.css": frozenset({"backup", "devices", "accounts"}),   # with the health mark (backup/_mark.html)
+    "devices.css": frozenset({"devices", "unlock"}),              # with passkeys/_head.html (the passkey step)
+    "connect.css": frozenset({"connect"}),
+    "transfer.css": frozenset({"moving", "sending"}),
+}
+
+STYLE_HREF = re.compile(r"""<link rel="stylesheet" href="\{\{\s*url_for\('static',\s*filename='([^']+)'\)""")
 SCRIPT_SRC = re.compile(r"""<script[^>]*\bsrc="\{\{\s*url_for\('static',\s*filename='([^']+)'\)""")
 IMPORT = re.compile(r"""^\s*import\b[^"']*["']\./([\w.-]+\.js)["']""", re.M)
 
@@ -139,3 +153,23 @@ def test_repeated_markup_is_written_once_in_macros(markup: str, macro: str) -> N
                     if p.name != "_macros.html" and markup in p.read_text())
     assert copies == [], f"{markup} written out again: use {macro} from _macros.html"
     assert f"macro {macro}(" in (TEMPLATES / "_macros.html").read_text()
+
+
+def _styles_of(name: str) -> list[str]:
+    return STYLE_HREF.findall((TEMPLATES / name).read_text())
+
+
+@pytest.mark.parametrize("page", _pages())
+def test_a_page_loads_no_stylesheet_of_another_part(app: Flask, page: str) -> None:
+    part = page.split("/")[0]
+    styles = {s for t in _referenced(_env(app), page) for s in _styles_of(t)}
+    assert "app.css" in styles
+    foreign = sorted(s for s in styles if not ({"*", part} & STYLES.get(s, frozenset())))
+    assert foreign == [], f"{page} ({part}) loads stylesheets of other parts"
+
+
+def test_every_stylesheet_is_loaded_by_some_page() -> None:
+    files = sorted(p.name for p in (REPO / "static").glob("*.css"))
+    assert files == sorted(STYLES), "a stylesheet was added or removed: say which parts load it in STYLES"
+    loaded = {s for t in TEMPLATES.rglob("*.html") for s in _styles_of(str(t.relative_to(TEMPLATES)))}
+    assert sorted(set(files) - loaded) == [], "stylesheets no page loads (dead files)"
