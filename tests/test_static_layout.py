@@ -173,3 +173,34 @@ def test_every_stylesheet_is_loaded_by_some_page() -> None:
     assert files == sorted(STYLES), "a stylesheet was added or removed: say which parts load it in STYLES"
     loaded = {s for t in TEMPLATES.rglob("*.html") for s in _styles_of(str(t.relative_to(TEMPLATES)))}
     assert sorted(set(files) - loaded) == [], "stylesheets no page loads (dead files)"
+
+
+I18N_BLOCK = re.compile(r'<script type="application/json"([^>]*)>\{\{ \{(.*?)\} \| tojson \}\}</script>', re.S)
+
+
+def test_every_string_block_is_in_the_one_dictionary_and_each_key_is_defined_once() -> None:
+    """core.js builds AuthVault.T from #i18n and every block of class i18n: a block outside it
+    would be a second dictionary, and a key defined twice would be one string shadowing another."""
+    where: dict[str, list[str]] = {}
+    for path in sorted(TEMPLATES.rglob("*.html")):
+        name = str(path.relative_to(TEMPLATES))
+        for attrs, body in I18N_BLOCK.findall(path.read_text()):
+            assert 'id="i18n"' in attrs or 'class="i18n"' in attrs, f"{name}: a string block outside AuthVault.T"
+            for key in re.findall(r'^\s*"([\w-]+)":', body, re.M):
+                where.setdefault(key, []).append(name)
+    assert len(where) > 200, "the block scan is broken"
+    assert {k: v for k, v in where.items() if len(v) > 1} == {}
+
+
+def test_no_script_keeps_its_own_dictionary_date_formatter_or_core_helpers() -> None:
+    """Strings come from AuthVault.T, times from AuthVault.when, toasts and the rest from core.js."""
+    found = []
+    own = re.compile(r"JSON\.parse\([^)]*(i18n|strings)|toLocale(Date|Time)?String|DateTimeFormat|RelativeTimeFormat"
+                     r"|(function|const|let)\s+(toast|groupCode|copyText|formJSON|showError|when|api|busy|labelOf|fill)\b\s*(\(|=)")
+    for path in sorted(JS.glob("*.js")):
+        if path.name == "core.js":
+            continue
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if own.search(line):
+                found.append(f"{path.name}:{number}: {line.strip()}")
+    assert found == []

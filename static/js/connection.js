@@ -9,7 +9,7 @@
    - AuthVault.connection.failed(retry) / .ok(): the list calls these when a refresh fails or works. */
 import { deleteCopy, loadCopy, saveCopy, setHotpPending, updateCopy } from "./offline-store.js";
 
-const T = JSON.parse(document.getElementById("i18n-offline").textContent);
+const T = window.AuthVault.T;   // static/js/core.js: the one dictionary (keys offline_*, templates/offline/_i18n.html)
 const meta = (name) => { const m = document.querySelector(`meta[name="${name}"]`); return m ? m.content : null; };
 const csrf = () => meta("csrf-token") || "";
 const deviceId = meta("offline-device");
@@ -88,16 +88,16 @@ async function showBanner() {
     el.id = "conn-banner"; el.className = "conn-banner"; el.setAttribute("role", "alert");
     el.innerHTML = '<p class="conn-title"><strong></strong> · <button type="button" class="link conn-retry"></button></p>'
       + '<p class="conn-hint"></p><p class="conn-offline" hidden><a class="btn primary" href="/offline"></a></p>';
-    el.querySelector(".conn-retry").textContent = T.retry;
-    el.querySelector(".conn-offline a").textContent = T.unlock_offline;
+    el.querySelector(".conn-retry").textContent = T.offline_retry;
+    el.querySelector(".conn-offline a").textContent = T.offline_unlock_offline;
     el.querySelector(".conn-offline a").addEventListener("click", (ev) => { ev.currentTarget.href = "/offline?since=" + (since ? since.getTime() : Date.now()); });
     el.querySelector(".conn-retry").addEventListener("click", () => { if (retryFn) retryFn(); });
     (document.querySelector("main") || document.body).prepend(el);
   }
-  el.querySelector("strong").textContent = T.unreachable_since.replace("{time}", clock(since));
+  el.querySelector("strong").textContent = T.offline_unreachable_since.replace("{time}", clock(since));
   const copy = await loadCopy();
   const canOffline = !!(copy && copy.envelope && copy.device_id === deviceId);
-  el.querySelector(".conn-hint").textContent = canOffline ? T.still_works : T.no_copy_hint;
+  el.querySelector(".conn-hint").textContent = canOffline ? T.offline_still_works : T.offline_no_copy_hint;
   el.querySelector(".conn-offline").hidden = !canOffline;
   el.hidden = false;
 }
@@ -145,9 +145,9 @@ function wireSetting() {
     box.disabled = true;
     try {
       await getJSON("/api/offline-copy", { method: "PATCH", body: JSON.stringify({ enabled: box.checked }) });
-      if (box.checked) { await sync(); state.textContent = T.copy_kept; }
-      else { await deleteCopy(); state.textContent = T.copy_deleted; }
-    } catch (e) { box.checked = !box.checked; state.textContent = T.unreachable; }
+      if (box.checked) { await sync(); state.textContent = T.offline_copy_kept; }
+      else { await deleteCopy(); state.textContent = T.offline_copy_deleted; }
+    } catch (e) { box.checked = !box.checked; state.textContent = T.offline_unreachable; }
     finally { box.disabled = false; }
   });
 }

@@ -7,7 +7,7 @@
 import * as V from "./offline-vault.js";
 import { deleteCopy, loadCopy, setHotpPending, updateCopy } from "./offline-store.js";
 
-const T = JSON.parse(document.getElementById("i18n-offline").textContent);
+const T = window.AuthVault.T;   // static/js/core.js: the one dictionary (keys offline_*, templates/offline/_i18n.html)
 const $ = (id) => document.getElementById(id);
 // static/js/core.js (the shell loads it, deferred, before this module): toasts, code grouping,
 // copying and the one date formatter, as on the online pages.
@@ -26,8 +26,8 @@ let tickTimer = null, lastActive = Date.now(), hiddenAt = null;
 const fmtTime = (d) => AV.when(d, "time");
 const fmtDate = (ms) => AV.when(new Date(ms));
 function message(err) {
-  if (err && err.code && T[err.code]) return T[err.code];
-  return T.vault_damaged;
+  if (err && err.code && T["offline_" + err.code]) return T["offline_" + err.code];
+  return T.offline_vault_damaged;
 }
 
 /* ---- the server: reachable or not --------------------------------------------------------- */
@@ -49,14 +49,14 @@ function showBanner() {
   banner.hidden = false;
   banner.classList.toggle("ok", serverState !== null);
   if (serverState === null) {
-    $("offline-reach").textContent = T.unreachable_since.replace("{time}", fmtTime(since));
+    $("offline-reach").textContent = T.offline_unreachable_since.replace("{time}", fmtTime(since));
     $("offline-retry-box").hidden = false;
-    $("offline-hint").textContent = accounts ? T.showing_offline : (copy ? T.still_works : T.no_copy_hint);
+    $("offline-hint").textContent = accounts ? T.offline_showing_offline : (copy ? T.offline_still_works : T.offline_no_copy_hint);
     $("offline-online-box").hidden = true;
   } else {
-    $("offline-reach").textContent = T.back_unlocked;
+    $("offline-reach").textContent = T.offline_back_unlocked;
     $("offline-retry-box").hidden = true;
-    $("offline-hint").textContent = T.back_locked;
+    $("offline-hint").textContent = T.offline_back_locked;
     $("offline-online-box").hidden = false;
   }
 }
@@ -74,9 +74,9 @@ async function check() {
 }
 
 /* ---- unlocking -------------------------------------------------------------------------------- */
-function busy(text) {
+function working(text) {
   $("offline-working").hidden = !text; $("offline-working").textContent = text || "";
-  for (const b of $("offline-form").querySelectorAll("button")) b.disabled = !!text;
+  AV.busy($("offline-form"), !!text);
 }
 
 async function opened(db) {
@@ -96,10 +96,10 @@ async function unlockPassphrase(ev) {
   $("offline-error").textContent = "";
   const pass = $("offline-passphrase").value;
   if (!pass) return;
-  busy(T.working);
+  working(T.offline_working);
   try { await opened(await V.openWithPassphrase(copy.envelope, pass, copy.device_id)); }
   catch (e) { $("offline-error").textContent = message(e); $("offline-passphrase").select(); }
-  finally { busy(null); }
+  finally { working(null); }
 }
 
 async function sha256(bytes) { return new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)); }
@@ -114,36 +114,36 @@ async function unlockPasskey() {
       challenge: crypto.getRandomValues(new Uint8Array(32)), rpId, timeout: 120000, userVerification: "required",
       allowCredentials: ids.map((id) => ({ type: "public-key", id: V.b64urlToBytes(id) })),
       extensions: { prf: { eval: { first: V.b64urlToBytes(copy.prf_salt) } } } } });
-  } catch (e) { $("offline-error").textContent = T.passkey_failed; return; }
-  busy(T.working);
+  } catch (e) { $("offline-error").textContent = T.offline_passkey_failed; return; }
+  working(T.offline_working);
   try {
     const auth = new Uint8Array(cred.response.authenticatorData);
     const rpHash = await sha256(new TextEncoder().encode(rpId));
     if (auth.length < 37 || rpHash.some((b, i) => b !== auth[i])) throw new V.VaultError("wrong_passkey");
-    if (!(auth[32] & 0x04)) { $("offline-error").textContent = T.uv_missing; return; }   // UV flag
+    if (!(auth[32] & 0x04)) { $("offline-error").textContent = T.offline_uv_missing; return; }   // UV flag
     const ext = cred.getClientExtensionResults();
     const first = ext && ext.prf && ext.prf.results && ext.prf.results.first;
-    if (!first) { $("offline-error").textContent = T.passphrase_only; return; }
+    if (!first) { $("offline-error").textContent = T.offline_passphrase_only; return; }
     const prf = new Uint8Array(first);
     try { await opened(await V.openWithPrf(copy.envelope, cred.id, prf, copy.device_id)); } finally { prf.fill(0); }
   } catch (e) { $("offline-error").textContent = message(e); }
-  finally { busy(null); }
+  finally { working(null); }
 }
 
 async function showUnlock() {
   $("offline-checking").hidden = true;
   if (!copy || !copy.envelope) {
-    $("offline-none").hidden = false; $("offline-none-text").textContent = T.no_copy; return;
+    $("offline-none").hidden = false; $("offline-none-text").textContent = T.offline_no_copy; return;
   }
   let slots;
   try { slots = V.offlineSlots(copy.envelope); }
   catch (e) { $("offline-none").hidden = false; $("offline-none-text").textContent = message(e); return; }
   $("offline-form").hidden = false;
-  $("offline-lead").textContent = T.offline_lead;
+  $("offline-lead").textContent = T.offline_offline_lead;
   const canPasskey = slots.passkeys.length > 0 && !!window.PublicKeyCredential && !!copy.prf_salt;
   $("offline-passkey").hidden = !canPasskey;
   $("offline-passkey-note").hidden = canPasskey;
-  $("offline-passkey-note").textContent = T.passphrase_only;
+  $("offline-passkey-note").textContent = T.offline_passphrase_only;
   if (!canPasskey) $("offline-passphrase").focus();
 }
 
@@ -162,19 +162,19 @@ function rowHTML(v) {
   li.appendChild(text);
   if (v.action_required) {
     const p = document.createElement("p"); p.className = "action";
-    p.textContent = T.action_required.replace("{issuer}", v.issuer || v.name); li.appendChild(p);
+    p.textContent = T.offline_action_required.replace("{issuer}", v.issuer || v.name); li.appendChild(p);
     return li;
   }
   const code = document.createElement("button"); code.type = "button"; code.className = "code";
-  code.setAttribute("aria-label", T.copy_code); li.appendChild(code);
+  code.setAttribute("aria-label", T.offline_copy_code); li.appendChild(code);
   const meta = document.createElement("div"); meta.className = "meta";
   if (v.type === "hotp") {
     meta.innerHTML = '<button type="button" class="btn small next-hotp"></button><span class="counter"></span>';
-    meta.querySelector(".next-hotp").textContent = T.next_code;
+    meta.querySelector(".next-hotp").textContent = T.offline_next_code;
   } else {
     meta.innerHTML = '<span class="countdown"><span class="secs"></span>s</span><span class="next"><span class="next-label"></span> <span class="next-code"></span></span>';
-    meta.querySelector(".countdown").setAttribute("aria-label", T.seconds_left);
-    meta.querySelector(".next-label").textContent = T.next;
+    meta.querySelector(".countdown").setAttribute("aria-label", T.offline_seconds_left);
+    meta.querySelector(".next-label").textContent = T.offline_next;
   }
   li.appendChild(meta);
   if (v.type !== "hotp") li.insertAdjacentHTML("beforeend", '<div class="bar-track" aria-hidden="true"><div class="bar-fill"></div></div>');
@@ -185,7 +185,7 @@ let boundaries = new Map();   // id -> the time its code changes
 let listView = null;          // the list's own renderer (static/js/list.js), when the shell has it
 const viewOf = (acc, t) => V.accountView(acc.type === "hotp" ? Object.assign({}, acc, { counter: usedCounter(acc) }) : acc, t);
 
-async function fill(li, acc, t) {
+async function fillRow(li, acc, t) {
   const view = await viewOf(acc, t);
   if (!accounts) return;      // locked while computing
   if (acc.type !== "hotp") boundaries.set(acc.id, (Math.floor(t / acc.period) + 1) * acc.period);
@@ -222,29 +222,29 @@ async function render() {
     return;
   }
   if (!accounts.length) {
-    const li = document.createElement("li"); li.className = "card empty"; li.textContent = T.no_accounts; list.appendChild(li);
+    const li = document.createElement("li"); li.className = "card empty"; li.textContent = T.offline_no_accounts; list.appendChild(li);
   }
   for (const acc of accounts) {
     const li = rowHTML(await V.accountView(Object.assign({}, acc, { counter: acc.type === "hotp" ? usedCounter(acc) : acc.counter }), t));
     list.appendChild(li);
-    if (!acc.action_required) await fill(li, acc, t);
+    if (!acc.action_required) await fillRow(li, acc, t);
   }
   status();
   tick();
 }
 
 function status() {
-  const parts = [T.copy_age.replace("{date}", fmtDate(copy.saved_at))];
+  const parts = [T.offline_copy_age.replace("{date}", fmtDate(copy.saved_at))];
   let warn = false;
-  if (Date.now() - copy.saved_at > OLD_COPY_MS) { parts[0] = T.copy_old.replace("{date}", fmtDate(copy.saved_at)); warn = true; }
+  if (Date.now() - copy.saved_at > OLD_COPY_MS) { parts[0] = T.offline_copy_old.replace("{date}", fmtDate(copy.saved_at)); warn = true; }
   if (Math.abs(copy.offset || 0) > LARGE_OFFSET_S) {
-    parts.push(T.clock_large.replace("{seconds}", String(Math.round(Math.abs(copy.offset))))); warn = true;
+    parts.push(T.offline_clock_large.replace("{seconds}", String(Math.round(Math.abs(copy.offset))))); warn = true;
   }
-  if (Date.now() - (copy.offset_at || 0) > OLD_COPY_MS) { parts.push(T.clock_old.replace("{date}", fmtDate(copy.offset_at || 0))); warn = true; }
+  if (Date.now() - (copy.offset_at || 0) > OLD_COPY_MS) { parts.push(T.offline_clock_old.replace("{date}", fmtDate(copy.offset_at || 0))); warn = true; }
   $("offline-status").textContent = parts.join(" ");
   $("offline-status").classList.toggle("warn", warn);
   const hasHotp = accounts.some((a) => a.type === "hotp");
-  $("offline-readonly").textContent = T.readonly + (hasHotp ? " " + T.hotp_offline : "");
+  $("offline-readonly").textContent = T.offline_readonly + (hasHotp ? " " + T.offline_hotp_offline : "");
 }
 
 let flipping = false;
@@ -269,7 +269,7 @@ async function tick() {
   }
   if (due.length && !flipping) {
     flipping = true;
-    try { for (const [li, acc] of due) await fill(li, acc, now()); } finally { flipping = false; }
+    try { for (const [li, acc] of due) await fillRow(li, acc, now()); } finally { flipping = false; }
     tick();
   }
 }
@@ -287,7 +287,7 @@ async function nextHotp(li) {
   });
   setHotpPending(true);
   if (rec) copy.hotp_used = rec.hotp_used;
-  await fill(li, acc, now());
+  await fillRow(li, acc, now());
 }
 
 async function lockNow() {
@@ -334,7 +334,7 @@ function wire() {
     const codeBtn = ev.target.closest(".code");
     if (codeBtn) {
       if (!codeBtn.dataset.code) return;
-      try { await copyText(codeBtn.dataset.code); toast(T.copied); } catch (e) { toast(T.copy_failed, 3000); }
+      try { await copyText(codeBtn.dataset.code); toast(T.offline_copied); } catch (e) { toast(T.offline_copy_failed, 3000); }
       return;
     }
     const next = ev.target.closest(".next-hotp");
@@ -345,7 +345,7 @@ function wire() {
 async function start() {
   wire();
   if (!globalThis.crypto || !crypto.subtle || !("indexedDB" in globalThis)) {
-    $("offline-checking").hidden = true; $("offline-none").hidden = false; $("offline-none-text").textContent = T.no_crypto; return;
+    $("offline-checking").hidden = true; $("offline-none").hidden = false; $("offline-none-text").textContent = T.offline_no_crypto; return;
   }
   const sinceParam = Number(new URLSearchParams(location.search).get("since"));
   const state = await probe();
