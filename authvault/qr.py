@@ -17,6 +17,8 @@ import re
 import struct
 import warnings
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Final, cast
 
 import pillow_heif
@@ -185,22 +187,30 @@ def _no_qr_code() -> QrError:
     )
 
 
+@contextmanager
+def _refusing_bad_images(fmt: str) -> Iterator[None]:
+    """What Pillow or pillow-heif raise while an upload is opened or decoded, as what the person is
+    told: too many pixels (a bomb, or no memory left for it), not an image, or damaged (logged with
+    the exception's type only)."""
+    try:
+        yield
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning, MemoryError) as exc:
+        raise _too_large() from exc
+    except UnidentifiedImageError as exc:
+        raise _not_an_image() from exc
+    except _DAMAGED_ERRORS as exc:
+        logger.info("unreadable %s upload: %s", fmt, type(exc).__name__)
+        raise _damaged() from exc
+
+
 def _open(data: bytes) -> Image.Image:
     """Open the image from its header, refusing what is not a documented image format, has too
     many pixels, or would cost more than the decode budget."""
     fmt = sniff_format(data)
     if fmt is None:
         raise _not_an_image()
-    try:
+    with _refusing_bad_images(fmt):
         image = Image.open(io.BytesIO(data), formats=[fmt])
-    except Image.DecompressionBombError as exc:
-        raise _too_large() from exc
-    except Image.DecompressionBombWarning as exc:
-        raise _too_large() from exc
-    except UnidentifiedImageError as exc:
-        raise _not_an_image() from exc
-    except _DAMAGED_ERRORS as exc:
-        raise _damaged() from exc
     # Checked here as well, so the limit holds whatever Image.MAX_IMAGE_PIXELS is set to elsewhere.
     if image.width * image.height > MAX_IMAGE_PIXELS:
         raise _too_large()
@@ -300,17 +310,8 @@ def _decode(data: bytes) -> list[str]:
         # Only here: Pillow's bomb warning (above MAX_IMAGE_PIXELS) becomes an error.
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         image = _open(data)
-        try:
+        with _refusing_bad_images(str(image.format)):
             gray = _to_grayscale(image)
-        except Image.DecompressionBombError as exc:
-            raise _too_large() from exc
-        except Image.DecompressionBombWarning as exc:
-            raise _too_large() from exc
-        except MemoryError as exc:
-            raise _too_large() from exc
-        except _DAMAGED_ERRORS as exc:
-            logger.info("unreadable %s upload: %s", image.format, type(exc).__name__)
-            raise _damaged() from exc
     fmt, width, height = image.format, gray.width, gray.height
     image.close()
     del image
