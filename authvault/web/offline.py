@@ -33,6 +33,7 @@ from ..vault.store import read_envelope
 from . import context
 from .http import ApiError, body
 from .passkey_reach import passkey_reach
+from .static_files import file_version
 
 bp = Blueprint("offline", __name__)
 
@@ -49,30 +50,11 @@ SHELL_MODULES = ("js/offline-vault.js", "js/offline-store.js",
                  *(f"vendor/noble-hashes/{name}" for name in
                    ("scrypt.js", "pbkdf2.js", "hmac.js", "sha2.js", "_md.js", "_u64.js", "utils.js")))
 SHELL_TEMPLATES = ("offline/shell.html", "offline/_head.html", "offline/_i18n.html", "accounts/_list_i18n.html")
-_hash_cache: dict[str, tuple[float, str]] = {}
 
 
 def static_version(filename: str) -> str | None:
-    """A short hash of one static file (None if it is missing), cached by modification time."""
-    path = Path(current_app.static_folder or "static") / filename
-    try:
-        mtime = path.stat().st_mtime
-    except OSError:
-        return None
-    cached = _hash_cache.get(filename)
-    if cached and cached[0] == mtime:
-        return cached[1]
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
-    _hash_cache[filename] = (mtime, digest)
-    return digest
-
-
-@bp.app_url_defaults
-def _versioned_static(endpoint: str, values: dict[str, Any]) -> None:
-    if endpoint == "static" and "v" not in values and "filename" in values:
-        version = static_version(values["filename"])
-        if version:
-            values["v"] = version
+    """A short hash of one static file (None if it is missing): the version its URLs carry."""
+    return file_version(current_app.static_folder or "static", filename)
 
 
 @bp.app_context_processor

@@ -8,17 +8,22 @@ included (with immutable caching, each phone fetches a version once).
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
-import threading
 from pathlib import Path
 
 from flask import Flask, Response, request
 from flask_compress import Compress
 
 YEAR = 365 * 24 * 3600
-_lock = threading.Lock()
-_hashes: dict[str, tuple[tuple[int, int], str]] = {}
+
+
+@functools.lru_cache(maxsize=1024)
+def _digest(path: str, mtime_ns: int, size: int) -> str:
+    # Keyed by the file's modification time and size, so a changed file is hashed again; the
+    # cache is safe across threads and bounded (no lock, no dict of our own).
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
 
 
 def file_version(folder: str, filename: str) -> str | None:
@@ -26,17 +31,9 @@ def file_version(folder: str, filename: str) -> str | None:
     path = Path(folder) / filename
     try:
         st = os.stat(path)
+        return _digest(str(path), st.st_mtime_ns, st.st_size)
     except OSError:
         return None
-    stamp = (st.st_mtime_ns, st.st_size)
-    with _lock:
-        known = _hashes.get(str(path))
-    if known and known[0] == stamp:
-        return known[1]
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
-    with _lock:
-        _hashes[str(path)] = (stamp, digest)
-    return digest
 
 
 def init_app(app: Flask) -> None:
