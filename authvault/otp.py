@@ -20,7 +20,7 @@ import pyotp
 from pyotp.contrib.steam import Steam
 
 from .errors import N_, AuthVaultError
-from .model import Account
+from .model import Account, OtpType
 
 log = logging.getLogger(__name__)
 
@@ -141,11 +141,21 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def otp_type(value: object) -> OtpType:
+    """`value` as an account type: totp, hotp or steam (OtpError unsupported_type otherwise)."""
+    if value == "totp":
+        return "totp"
+    if value == "hotp":
+        return "hotp"
+    if value == "steam":
+        return "steam"
+    raise OtpError("unsupported_type", N_("The type %(type)s is not supported: use totp, hotp or steam."),
+                   type=str(value)[:20])
+
+
 def validate(account: Account) -> Account:
     """Check that an account can give codes; normalize it in place (Steam, algorithm case) and return it."""
-    if account.type not in OTP_TYPES:
-        raise OtpError("unsupported_type", N_("The type %(type)s is not supported: use totp, hotp or steam."),
-                       type=str(account.type)[:20])
+    otp_type(account.type)
     if isinstance(account.algorithm, str):
         account.algorithm = account.algorithm.upper()
     if account.type == "steam":

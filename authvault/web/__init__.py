@@ -8,6 +8,7 @@ import secrets
 import sqlite3
 import sys
 from pathlib import Path
+from typing import IO, Any
 
 from flask import Flask, Request
 from flask.typing import ResponseReturnValue
@@ -89,12 +90,12 @@ class InMemoryRequest(Request):
     """Uploads stay in memory (capped by MAX_CONTENT_LENGTH): a QR screenshot or an exported vault
     holds secrets, and Werkzeug would spool any upload over 500 KiB to a temporary file on disk."""
 
-    def _get_file_stream(self, total_content_length, content_type, filename=None,  # type: ignore[no-untyped-def]
-                         content_length=None):
+    def _get_file_stream(self, total_content_length: int | None, content_type: str | None,
+                         filename: str | None = None, content_length: int | None = None) -> IO[bytes]:
         return io.BytesIO()
 
 
-def create_app(settings: Settings | None = None, test_config: dict | None = None) -> Flask:
+def create_app(settings: Settings | None = None, test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app for `settings` (environment variables by default)."""
     settings = settings or Settings()
     data_folder.prepare(settings.data_dir, settings.db_path)  # 0700/0600, writable, or one line and exit
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None, test_config: dict | None = None
     if test_config:
         app.config.update(test_config)
     if settings.behind_proxy:
+        # Flask's documented way to add WSGI middleware; mypy refuses any assignment to a method.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
     conn = database.connect(settings.db_path)

@@ -139,7 +139,7 @@ def account_from_fields(data: dict[str, Any]) -> Account:
     if not secret_text:
         raise OtpError("secret_required", N_("Enter the secret key (the letters and digits shown under the QR code)."))
     kind = text_field(data, "type") or "totp"
-    acc = Account(secret=otp.decode_secret(secret_text), type=kind,  # type: ignore[arg-type]
+    acc = Account(secret=otp.decode_secret(secret_text),  # its type once the fields are checked, below
                   issuer=text_field(data, "issuer"), name=text_field(data, "name"),
                   algorithm=(text_field(data, "algorithm") or "SHA1").upper())
     for key in ("digits", "period", "counter"):
@@ -158,6 +158,7 @@ def account_from_fields(data: dict[str, Any]) -> Account:
         acc.digits = 5 if kind == "steam" else 6
     if not acc.issuer and not acc.name:
         raise ApiError(400, "label_required", N_("Enter the service (issuer) or the account name."))
+    acc.type = otp.otp_type(kind)
     return otp.validate(acc)
 
 

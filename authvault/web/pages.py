@@ -4,11 +4,13 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
+from ..model import Account
 from ..vault import store as accts
 from . import context
 from .session import session_state
@@ -23,7 +25,7 @@ def _grouped(code: str | None) -> str:
 
 
 @bp.app_context_processor
-def _inject() -> dict:
+def _inject() -> dict[str, Any]:
     unlocked = current_user.is_authenticated
     return {"lang": context.select_locale(), "current_device": context.current_device(), "is_unlocked": unlocked,
             "idle_lock_seconds": int(context.lock_seconds(current_user.device.id)) if unlocked else 0}
@@ -36,7 +38,7 @@ _LIST_DEFAULTS = {"note": "", "group": "", "favorite": False, "icon": None, "act
                   "period": None, "code": None, "next_code": None}
 
 
-def list_payload(accounts: list, groups: list, now: float) -> dict:
+def list_payload(accounts: list[Account], groups: list[dict[str, str]], now: float) -> dict[str, Any]:
     """What the list page embeds for static/js/list.js: GET /api/codes's shape, defaults left out."""
     rows = []
     for acc in accounts:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from flask import Response, current_app, jsonify, make_response, session
+from flask import Response, current_app, g, jsonify, make_response, session
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
@@ -69,7 +69,7 @@ def unlocked_response(device: registry.Device, master_key: bytes, status: int = 
     """Start an unlock session for this browser and answer like POST /api/unlock."""
     resp = make_response()
     start_session(resp, device, cookie_token, master_key)
-    context.g.device = device
+    g.device = device
     payload = {"state": "unlocked", "device": device_json(device), "csrf_token": generate_csrf(), **extra}
     resp.set_data(jsonify(payload).get_data())
     resp.mimetype = "application/json"

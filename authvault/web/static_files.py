@@ -12,6 +12,7 @@ import functools
 import hashlib
 import os
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, Response, request
 from flask_compress import Compress
@@ -51,7 +52,7 @@ def init_app(app: Flask) -> None:
     folder = app.static_folder or ""
 
     @app.url_defaults
-    def _version(endpoint: str, values: dict) -> None:
+    def _version(endpoint: str, values: dict[str, Any]) -> None:
         if endpoint == "static" and "filename" in values and "v" not in values:
             version = file_version(folder, values["filename"])
             if version:

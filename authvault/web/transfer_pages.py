@@ -6,12 +6,15 @@ opens its account list, so what arrived is seen "the next time it unlocks".
 """
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from ..devices import sending
 from ..interop import importers
+from ..model import Account
 from ..vault import store as accts
 from . import context
 from .views import account_view
@@ -21,7 +24,7 @@ bp = Blueprint("transfer_pages", __name__)
 INBOX_SHOWN_KEY = "transfer_inbox_shown"
 
 
-def _accounts() -> list:  # type: ignore[type-arg]
+def _accounts() -> list[Account]:
     return accts.load_accounts(context.db(), current_user.device.id, current_user.master_key)
 
 
@@ -65,7 +68,7 @@ def account_qr_page(account_id: str) -> ResponseReturnValue:
 
 
 @bp.app_context_processor
-def _incoming() -> dict:  # type: ignore[type-arg]
+def _incoming() -> dict[str, Any]:
     """`incoming_transfers`: (transfers, accounts) waiting for this device, and `incoming_senders`
     (their devices' names), for templates/_transfer_banner.html and the settings page."""
     if not current_user.is_authenticated:
