@@ -79,6 +79,15 @@ def _compares_secrets(node: ast.AST) -> bool:
         and all(isinstance(op, (ast.Eq, ast.NotEq, ast.In, ast.NotIn)) for op in node.ops)
 
 
+def _is_ip_literal_check(node: ast.AST) -> bool:
+    """`try: ipaddress.ip_address(host) except ValueError: return False`: "is this an IP literal"."""
+    return isinstance(node, ast.Try) \
+        and any(_calls("ipaddress.ip_address")(n) for stmt in node.body for n in ast.walk(stmt)) \
+        and any(ast.unparse(h.type or ast.Name("")) == "ValueError" and len(h.body) == 1
+                and isinstance(h.body[0], ast.Return) and ast.unparse(h.body[0]) == "return False"
+                for h in node.handlers)
+
+
 @dataclass(frozen=True)
 class Rule:
     concept: str
@@ -107,6 +116,9 @@ RULES = [
     Rule("the bounds of backup HTTP (backup/http.py)", ("backup/http.py",),
          _assigns("MAX_ANSWER_BYTES", "OPERATION_SECONDS", "TIMEOUT", "CONNECT_SECONDS", "READ_SECONDS"),
          "OPERATION_SECONDS = 8.0\n"),
+    Rule("whether a host is an IP literal (config.is_ip_address)", ("config.py",), _is_ip_literal_check,
+         "def _is_ip(host):\n    try:\n        ipaddress.ip_address(host)\n    except ValueError:\n"
+         "        return False\n    return True\n"),
     Rule("opening another app's SQLite file (importers/support/sqlite.py)",
          ("interop/importers/support/sqlite.py",), _calls(".deserialize"), "conn.deserialize(data)\n"),
 ]
