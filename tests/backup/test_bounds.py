@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -129,7 +130,7 @@ def test_a_web_server_that_is_not_webdav_is_named_so_without_its_status() -> Non
             _webdav(url).test_connection()
     text = err.value.text()
     assert "answered, but it is not a WebDAV server" in text
-    assert "405" not in text and "HTTP" not in text
+    assert not re.search(r"\b405\b", text) and "HTTP" not in text  # the server's port may hold "405"
 
 
 def _s3(url: str) -> s3.S3Store:
