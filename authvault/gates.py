@@ -6,7 +6,7 @@ at once across two workers are not. A `Gate` admits at most `slots` holders at a
 server: slot *i* is an exclusive `flock` on `<dir>/<name>.<i>.lock`, taken on a fresh descriptor,
 so it excludes other threads of this process and other worker processes alike, and the kernel
 drops it when its holder dies (kill -9 leaves no stale slot). A holder that cannot get a slot
-within `wait` seconds gets `ServerBusy` (a 429 the person can retry), never a hang.
+within `wait` seconds gets `ServerBusy` (the person can retry), never a hang.
 
 Argon2id also gets `argon2id()`, one derivation per process at a time: OpenSSL's Argon2 (which
 `cryptography` calls with threads = lanes, and a process-wide pool of `os.cpu_count()` threads)
@@ -34,7 +34,7 @@ _gates: list["Gate"] = []
 
 
 class ServerBusy(AuthVaultError):
-    """Too many costly requests at once: try again in a moment (429)."""
+    """Too many costly requests at once: try again in a moment."""
 
     def __init__(self) -> None:
         super().__init__("server_busy", N_("The server is busy with other uploads. Try again in a moment."))

@@ -187,3 +187,17 @@ def threads_in_web(modules: dict[str, ast.Module]) -> list[str]:
 def test_no_threads_started_in_the_web_layer() -> None:
     assert threads_in_web({"sample": ast.parse("threading.Thread(target=f).start()")}) == ["sample:1"]
     assert threads_in_web(_web_modules()) == []
+
+
+def writes_in_web(modules: dict[str, ast.Module]) -> list[str]:
+    """Transactions and envelope writes in a web module: a change of stored state is one domain
+    call, which takes its own transaction (a read of the envelope, for the offline copy, is fine)."""
+    names = ("transaction", "write_envelope", "replace_db", "with_slots", "add_unlock_slot", "remove_unlock_slots")
+    return [f"{mod}:{node.lineno} {ast.unparse(node.func)}" for mod, tree in modules.items() for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and ast.unparse(node.func).split(".")[-1] in names]
+
+
+def test_no_transactions_nor_envelope_writes_in_the_web_layer() -> None:
+    sample = "with transaction(conn):\n    accts.write_envelope(conn, d, env)\n"
+    assert writes_in_web({"sample": ast.parse(sample)}) == ["sample:1 transaction", "sample:2 accts.write_envelope"]
+    assert writes_in_web(_web_modules()) == []

@@ -560,6 +560,19 @@ class DeviceBackup:
                              client=client)
         return added, dupes
 
+    def delete(self, account_id: str, *, client: str) -> Account:
+        """Delete one account (AccountError account_not_found if it is not here), push, and
+        record it (never which)."""
+        gone: list[Account] = []
+
+        def apply(existing: list[Account]) -> list[Account]:
+            gone.append(accts.find(existing, account_id))
+            return [a for a in existing if a.id != account_id]
+
+        self.change(apply)
+        audit.record(self.conn, "account_deleted", device_id=self.device_id, client=client)
+        return gone[0]
+
     def push(self, *, force: bool = False, after_change: bool = False,
              written: accts.Written | None = None) -> Status:
         """Back this device's accounts up now if backup is on (see `push`)."""

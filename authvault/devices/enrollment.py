@@ -11,7 +11,12 @@ import sqlite3
 import time
 from dataclasses import dataclass
 
+from .. import audit
+from ..db import transaction
 from ..errors import N_, AuthVaultError
+from ..vault import store as vault_store
+from ..vault.crypto import ScryptParams
+from . import registry
 
 ENROLL_SECONDS = 600
 
@@ -73,3 +78,45 @@ def use_token(conn: sqlite3.Connection, token: object, used_by: str, *, now: flo
     check_token(conn, token, now=now)
     conn.execute("UPDATE enroll_tokens SET used_at = ?, used_by = ? WHERE token_hash = ? AND used_at IS NULL",
                  (now, used_by, _hash(str(token))))
+
+
+# --- operations, each its own transaction, recorded as security events -------------------------
+
+def create_link(conn: sqlite3.Connection, device_id: str, *, client: str) -> EnrollToken:
+    """An add-a-device token made by `device_id`, recorded."""
+    with transaction(conn):
+        tok = create_token(conn, device_id)
+        audit.record(conn, "enroll_link_created", device_id=device_id, client=client)
+    return tok
+
+
+def _new_device(conn: sqlite3.Connection, name: str, passphrase: str,
+                params: ScryptParams) -> tuple[registry.Device, str, bytes]:
+    device, cookie_token = registry.create_device(conn, name)
+    master_key = vault_store.create_vault(conn, device.id, passphrase, params)
+    registry.mark_used(conn, device.id)
+    return device, cookie_token, master_key
+
+
+def set_up(conn: sqlite3.Connection, name: str, passphrase: str, params: ScryptParams, *,
+           client: str) -> tuple[registry.Device, str, bytes]:
+    """Create the first device with its vault: (device, its cookie token, the master key).
+    DeviceError already_set_up when a device exists (another setup won the race)."""
+    with transaction(conn):
+        if registry.count_devices(conn):
+            raise registry.DeviceError("already_set_up", N_("AuthVault is already set up."))
+        device, cookie_token, master_key = _new_device(conn, name, passphrase, params)
+        audit.record(conn, "setup", device_id=device.id, client=client)
+    return device, cookie_token, master_key
+
+
+def enroll(conn: sqlite3.Connection, token: object, name: str, passphrase: str, params: ScryptParams, *,
+           client: str) -> tuple[registry.Device, str, bytes]:
+    """Become a new device with an add-a-device token (used up here, once): its own empty vault;
+    (device, its cookie token, the master key)."""
+    with transaction(conn):
+        device, cookie_token, master_key = _new_device(conn, name, passphrase, params)
+        use_token(conn, token, device.id)
+        registry.record_account_count(conn, device.id, 0)
+        audit.record(conn, "device_enrolled", device_id=device.id, detail=name, client=client)
+    return device, cookie_token, master_key

@@ -26,6 +26,7 @@ import json
 import secrets
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -47,10 +48,12 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
+from .. import audit
 from ..config import is_ip_address
 from ..db import transaction
 from ..errors import N_, AuthVaultError
 from ..vault import envelope, slots
+from ..vault import store as vault_store
 from ..vault.errors import VaultError
 from . import registry
 
@@ -211,7 +214,7 @@ def get_passkey(conn: sqlite3.Connection, credential_id: str) -> Passkey | None:
 
 
 def device_passkey(conn: sqlite3.Connection, device_id: str, credential_id: str) -> Passkey:
-    """This device's passkey with that id (PasskeyError 404 otherwise)."""
+    """This device's passkey with that id (PasskeyError passkey_not_found otherwise)."""
     pk = get_passkey(conn, credential_id)
     if pk is None or pk.device_id != device_id:
         raise PasskeyError("passkey_not_found", N_("That passkey is not registered on this device."))
@@ -441,6 +444,42 @@ def save_passkey(conn: sqlite3.Connection, device_id: str, new: NewPasskey, name
     return device_passkey(conn, device_id, new.id)
 
 
+def add_passkey(conn: sqlite3.Connection, device_id: str, master_key: bytes, new: NewPasskey, *,
+                mode: UnlockMode, secret: bytes, name: object, default_name: Callable[[int], str],
+                client: str) -> Passkey:
+    """Store a verified passkey and give it a vault slot (its PRF output or the browser's device
+    key wraps the master key; the entries are not re-encrypted), in one transaction. Without a
+    name it gets `default_name(number)` ("Passkey 2")."""
+    with transaction(conn):
+        if not isinstance(name, str) or not name.strip():
+            name = default_name(count_passkeys(conn, device_id) + 1)
+        env = add_unlock_slot(vault_store.read_envelope(conn, device_id), master_key, new.id, mode, secret)
+        vault_store.write_envelope(conn, device_id, env)
+        pk = save_passkey(conn, device_id, new, str(name), mode)
+        audit.record(conn, "passkey_added", device_id=device_id, detail=mode, client=client)
+    return pk
+
+
+def remove_passkey(conn: sqlite3.Connection, device_id: str, master_key: bytes, credential_id: str, *,
+                   client: str) -> tuple[Passkey, int]:
+    """Remove one of this device's passkeys and its vault slot (the passphrase always still
+    unlocks), in one transaction; return it and how many passkeys the device has left."""
+    with transaction(conn):
+        pk = device_passkey(conn, device_id, credential_id)
+        env = remove_unlock_slots(vault_store.read_envelope(conn, device_id), master_key, pk.id)
+        vault_store.write_envelope(conn, device_id, env)
+        delete_passkey_row(conn, pk.id)
+        audit.record(conn, "passkey_removed", device_id=device_id, detail=pk.unlock_mode, client=client)
+        left = count_passkeys(conn, device_id)
+    return pk, left
+
+
+def change_name(conn: sqlite3.Connection, device_id: str, credential_id: str, name: object) -> Passkey:
+    """Rename one of this device's passkeys (its own transaction)."""
+    with transaction(conn):
+        return rename_passkey(conn, device_id, credential_id, name)
+
+
 def set_unlock_mode(conn: sqlite3.Connection, credential_id: str, mode: UnlockMode) -> None:
     """Record how a passkey unlocks the vault (after its slot changed)."""
     conn.execute("UPDATE passkeys SET unlock_mode = ? WHERE id = ?", (mode, credential_id))
@@ -483,7 +522,7 @@ def verify_authentication(conn: sqlite3.Connection, rp: RelyingParty, device: re
 # --- PRF results -------------------------------------------------------------------------------
 
 def _prf_results(credential: dict[str, Any]) -> Any:
-    """`clientExtensionResults.prf` as the browser sent it (400 if the extension results are no object)."""
+    """`clientExtensionResults.prf` as the browser sent it (PasskeyError if the extension results are no object)."""
     ext = credential.get("clientExtensionResults")
     if ext is None:
         return None

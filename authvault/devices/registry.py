@@ -8,6 +8,8 @@ import time
 import uuid
 from dataclasses import dataclass
 
+from .. import audit
+from ..db import transaction
 from ..errors import N_, AuthVaultError
 
 MAX_NAME = 60
@@ -148,14 +150,14 @@ def rotate_cookie(conn: sqlite3.Connection, device_id: str) -> str:
 
 
 class DeviceNotFound(DeviceError):
-    """No enrolled device with this id (404)."""
+    """No enrolled device with this id."""
 
     def __init__(self) -> None:
         super().__init__("device_not_found", N_("That device is not enrolled (it may have been removed)."))
 
 
 class LastDevice(DeviceError):
-    """The only device cannot be removed (409)."""
+    """The only device cannot be removed."""
 
 
 def removable(conn: sqlite3.Connection, device_id: str, confirm_name: object) -> Device:
@@ -210,3 +212,43 @@ def purge_removed(conn: sqlite3.Connection, now: float | None = None) -> int:
 def delete_device(conn: sqlite3.Connection, device_id: str) -> None:
     """Delete a device now and, through the foreign keys, its vault, sessions, passkeys and settings."""
     conn.execute("DELETE FROM devices WHERE id = ?", (device_id,))
+
+
+# --- operations, each its own transaction, recorded as security events -------------------------
+
+def save_setting(conn: sqlite3.Connection, device_id: str, key: str, value: str) -> None:
+    """Store a per-device setting that is not secret, in its own transaction."""
+    with transaction(conn):
+        set_setting(conn, device_id, key, value)
+
+
+def change_name(conn: sqlite3.Connection, device_id: str, name: object, *, client: str) -> Device:
+    """Rename an enrolled device (DeviceNotFound otherwise) and record it; return the device."""
+    with transaction(conn):
+        if get_device(conn, device_id) is None:
+            raise DeviceNotFound()
+        rename_device(conn, device_id, name)
+        audit.record(conn, "device_renamed", device_id=device_id, client=client)
+    device = get_device(conn, device_id)
+    if device is None:  # removed meanwhile
+        raise DeviceNotFound()
+    return device
+
+
+def remove(conn: sqlite3.Connection, device_id: str, confirm_name: object, *, by: str, client: str) -> Device:
+    """Remove a device (see `remove_device`), recorded as done by device `by` with the removed
+    device's name and account count."""
+    with transaction(conn):
+        removed = remove_device(conn, device_id, confirm_name)
+        count = account_count(conn, device_id)
+        audit.record(conn, "device_removed", device_id=by,
+                     detail=f"{removed.name} ({count if count is not None else '?'} accounts)", client=client)
+    return removed
+
+
+def restore(conn: sqlite3.Connection, device_id: str, *, by: str, client: str) -> Device:
+    """Bring a removed device back (see `restore_device`), recorded as done by device `by`."""
+    with transaction(conn):
+        device = restore_device(conn, device_id)
+        audit.record(conn, "device_restored", device_id=by, detail=device.name, client=client)
+    return device

@@ -41,6 +41,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 
+from .. import audit
 from ..db import transaction
 from ..errors import N_, AuthVaultError
 from ..model import Account, new_id
@@ -319,3 +320,37 @@ def open_transfer(transfer: Transfer, receiver_private: bytes) -> list[Account]:
 def delete_transfer(conn: sqlite3.Connection, transfer_id: str) -> None:
     """Forget a transfer (inside the caller's transaction)."""
     conn.execute("DELETE FROM transfers WHERE id = ?", (transfer_id,))
+
+
+def _gone() -> TransferError:
+    return TransferError("transfer_not_found", N_("That transfer is gone (it was kept, declined or taken back)."))
+
+
+def cancel(conn: sqlite3.Connection, transfer_id: str, sender_id: str, *, client: str) -> Transfer:
+    """Take back a transfer `sender_id` sent that was not opened yet (TransferError
+    transfer_not_found otherwise), recorded."""
+    with transaction(conn):
+        t = get_transfer(conn, transfer_id)
+        if t is None or t.sender_id != sender_id:
+            raise _gone()
+        delete_transfer(conn, transfer_id)
+        audit.record(conn, "transfer_cancelled", device_id=sender_id, detail=f"{t.count}", client=client)
+    return t
+
+
+def incoming_transfer(conn: sqlite3.Connection, transfer_id: str, receiver_id: str) -> Transfer:
+    """A transfer waiting for `receiver_id` (TransferError transfer_not_found otherwise)."""
+    t = get_transfer(conn, transfer_id)
+    if t is None or t.receiver_id != receiver_id:
+        raise _gone()
+    return t
+
+
+def decline(conn: sqlite3.Connection, transfer_id: str, receiver_id: str, *, client: str) -> Transfer:
+    """Decline every account of a transfer waiting for `receiver_id`: it is deleted unopened, recorded."""
+    with transaction(conn):
+        t = incoming_transfer(conn, transfer_id, receiver_id)
+        delete_transfer(conn, transfer_id)
+        audit.record(conn, "transfer_declined", device_id=receiver_id, detail=f"{t.count} from {t.sender_name}",
+                     client=client)
+    return t

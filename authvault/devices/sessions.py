@@ -12,6 +12,7 @@ import threading
 import time
 from pathlib import Path
 
+from .. import audit
 from ..db import connect, transaction
 from ..vault import session_keys
 from . import registry
@@ -58,6 +59,16 @@ def close_session(conn: sqlite3.Connection, token: str | None) -> None:
     """Lock: forget this session's wrapped key."""
     if token:
         conn.execute("DELETE FROM unlock_sessions WHERE id = ?", (session_keys.session_id(token),))
+
+
+def lock(conn: sqlite3.Connection, token: str | None, device_id: str | None, *, client: str) -> None:
+    """Lock a browser: its unlock session's row goes (the wrapped key with it), recorded for its
+    device. The token lives only in the browser's cookie, so the caller drops it first: the browser
+    is locked even when the disk refuses this write."""
+    with transaction(conn):
+        close_session(conn, token)
+        if device_id is not None:
+            audit.record(conn, "lock", device_id=device_id, client=client)
 
 
 def close_device_sessions(conn: sqlite3.Connection, device_id: str) -> None:

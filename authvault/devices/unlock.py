@@ -71,7 +71,7 @@ class UnlockError(AuthVaultError):
 
 
 class TooManyAttempts(UnlockError):
-    """Too many failures: wait `retry_after` seconds (429)."""
+    """Too many failures: wait `retry_after` seconds."""
 
     def __init__(self, retry_after: float, by_device: bool) -> None:
         self.retry_after = max(1, math.ceil(retry_after))

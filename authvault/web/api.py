@@ -14,9 +14,8 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
-from .. import audit, otp, qr
-from ..db import transaction
-from ..devices import registry, sessions
+from .. import otp, qr
+from ..devices import enrollment, registry, sessions
 from ..devices import unlock as unlocking
 from ..errors import N_, AuthVaultError
 from ..interop import google_migration
@@ -59,13 +58,8 @@ def setup() -> ResponseReturnValue:
                                                       "printed when it started."))
     name = registry.clean_name(data.get("device_name"))
     passphrase = check_passphrase(data.get("passphrase"))
-    with transaction(conn):
-        if registry.count_devices(conn):  # another setup won the race
-            raise ApiError(409, "already_set_up", N_("AuthVault is already set up."))
-        device, cookie_token = registry.create_device(conn, name)
-        master_key = accts.create_vault(conn, device.id, passphrase, context.scrypt_params())
-        registry.mark_used(conn, device.id)
-        audit.record(conn, "setup", device_id=device.id, client=context.client_address())
+    device, cookie_token, master_key = enrollment.set_up(conn, name, passphrase, context.scrypt_params(),
+                                                         client=context.client_address())
     context.setup_token_path(settings).unlink(missing_ok=True)
     return unlocked_response(device, master_key, 201, cookie_token)
 
@@ -96,10 +90,7 @@ def lock() -> ResponseReturnValue:
     conn = context.db()
     device = context.current_device()
     try:
-        with transaction(conn):
-            sessions.close_session(conn, token)
-            if device is not None:
-                audit.record(conn, "lock", device_id=device.id, client=context.client_address())
+        sessions.lock(conn, token, device.id if device else None, client=context.client_address())
     except sqlite3.OperationalError as exc:
         refused = storage_failure(exc)
         if refused is None:
@@ -270,18 +261,8 @@ def edit_account(account_id: str) -> ResponseReturnValue:
 @login_required
 def delete_account(account_id: str) -> ResponseReturnValue:
     """Delete an account (the page asks first, naming it)."""
-    gone: list[Account] = []
-
-    def apply(existing: list[Account]) -> list[Account]:
-        acc = accts.find(existing, account_id)
-        gone.append(acc)
-        return [a for a in existing if a.id != account_id]
-
-    context.device_backup().change(apply)
-    conn = context.db()
-    with transaction(conn):
-        audit.record(conn, "account_deleted", device_id=current_user.device.id, client=context.client_address())
-    return jsonify({"deleted": gone[0].id})
+    gone = context.device_backup().delete(account_id, client=context.client_address())
+    return jsonify({"deleted": gone.id})
 
 
 @bp.post("/accounts/<account_id>/next")
@@ -338,8 +319,7 @@ def put_settings() -> ResponseReturnValue:
         minutes = data["lock_minutes"]
         if not isinstance(minutes, int) or isinstance(minutes, bool) or not 1 <= minutes <= 1440:
             raise ApiError(400, "invalid_lock_minutes", N_("Lock after 1 to 1440 minutes."))
-        with transaction(conn):
-            registry.set_setting(conn, current_user.device.id, "lock_minutes", str(minutes))
+        registry.save_setting(conn, current_user.device.id, "lock_minutes", str(minutes))
     if "language" in data:
         lang = data["language"]
         if lang not in ("auto", "en", "ja"):

@@ -40,10 +40,11 @@ class UnlockedDevice(UserMixin):
         return f"UnlockedDevice({self.device.id!r})"
 
 
-# A thread-local is the honest tool here, not `g` nor app state: a sqlite3 connection may only be
-# used by the thread that opened it (check_same_thread), `g` lives for one request (opening a
-# connection, with its WAL and pragma setup, costs about 1 ms a request), and app config or
-# extension state is shared by every thread of the worker. So each worker thread keeps one
+# A thread-local is the honest tool here, not `g` nor app state: a connection carries one
+# transaction at a time, so two threads (gunicorn's gthread workers) must never share one; `g`
+# lives for one request (opening a connection, with its WAL and pragma setup, costs about 1 ms
+# a request), and app config or extension state is shared by every thread of the worker. So each
+# worker thread keeps one
 # connection for its life and lends it to its requests through `g`; close_db ends any transaction
 # a request left open. The path is kept with it, so a thread serving another app's database (tests
 # build many apps in one process) closes the old connection rather than mixing the two.

@@ -17,8 +17,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
-from .. import audit, qr
-from ..db import transaction
+from .. import qr
 from ..devices import enrollment, passkeys, registry
 from ..devices import passphrase as passphrases
 from ..devices import unlock as unlocking
@@ -132,15 +131,10 @@ def register_verify() -> ResponseReturnValue:
         secret = device_key_from_cookie(device.id) or b""
         if not secret:
             secret = fresh_key = passkeys.new_device_key()
-    name = credential.get("name")
-    with transaction(conn):
-        if not isinstance(name, str) or not name.strip():
-            name = gettext("Passkey %(number)s", number=passkeys.count_passkeys(conn, device.id) + 1)
-        env = accts.read_envelope(conn, device.id)
-        env = passkeys.add_unlock_slot(env, master_key, new.id, mode, secret)
-        accts.write_envelope(conn, device.id, env)
-        pk = passkeys.save_passkey(conn, device.id, new, name, mode)
-        audit.record(conn, "passkey_added", device_id=device.id, detail=mode, client=context.client_address())
+    pk = passkeys.add_passkey(conn, device.id, master_key, new, mode=mode, secret=secret,
+                              name=credential.get("name"),
+                              default_name=lambda number: gettext("Passkey %(number)s", number=number),
+                              client=context.client_address())
     if fresh_key is not None:
         set_device_key_cookie(resp, device.id, fresh_key)
     # PRF supported but no output at creation (some platforms): one login now adds the PRF slot.
@@ -175,10 +169,7 @@ def login_verify() -> ResponseReturnValue:
 @login_required
 def rename_passkey(credential_id: str) -> ResponseReturnValue:
     """Rename one of this device's passkeys."""
-    data = body()
-    conn = context.db()
-    with transaction(conn):
-        pk = passkeys.rename_passkey(conn, current_user.device.id, credential_id, data.get("name"))
+    pk = passkeys.change_name(context.db(), current_user.device.id, credential_id, body().get("name"))
     return jsonify(passkey_json(pk))
 
 
@@ -188,13 +179,8 @@ def delete_passkey(credential_id: str) -> ResponseReturnValue:
     """Remove a passkey of this device and its vault slot. The passphrase always still unlocks."""
     conn = context.db()
     device = current_user.device
-    with transaction(conn):
-        pk = passkeys.device_passkey(conn, device.id, credential_id)
-        env = passkeys.remove_unlock_slots(accts.read_envelope(conn, device.id), current_user.master_key, pk.id)
-        accts.write_envelope(conn, device.id, env)
-        passkeys.delete_passkey_row(conn, pk.id)
-        audit.record(conn, "passkey_removed", device_id=device.id, detail=pk.unlock_mode, client=context.client_address())
-        left = passkeys.count_passkeys(conn, device.id)
+    pk, left = passkeys.remove_passkey(conn, device.id, current_user.master_key, credential_id,
+                                       client=context.client_address())
     return jsonify({"deleted": pk.id, "passkeys_left": left, "unlock_mode": passkeys.unlock_summary(conn, device.id)})
 
 
@@ -210,25 +196,12 @@ def list_devices() -> ResponseReturnValue:
                     "removed": [removed_json(conn, d) for d in registry.list_removed(conn)]})
 
 
-def find_device(conn: Any, device_id: str) -> registry.Device:
-    """A device by id (404 otherwise)."""
-    device = registry.get_device(conn, device_id)
-    if device is None:
-        raise ApiError(404, "device_not_found", N_("That device is not enrolled (it may have been removed)."))
-    return device
-
-
 @bp.patch("/devices/<device_id>")
 @login_required
 def rename_device(device_id: str) -> ResponseReturnValue:
     """Rename a device."""
-    data = body()
-    conn = context.db()
-    with transaction(conn):
-        find_device(conn, device_id)
-        registry.rename_device(conn, device_id, data.get("name"))
-        audit.record(conn, "device_renamed", device_id=device_id, client=context.client_address())
-    return jsonify(device_json(find_device(conn, device_id)))
+    device = registry.change_name(context.db(), device_id, body().get("name"), client=context.client_address())
+    return jsonify(device_json(device))
 
 
 def require_reauth(data: dict[str, Any], what: str) -> None:
@@ -279,12 +252,8 @@ def delete_device(device_id: str) -> ResponseReturnValue:
     conn = context.db()
     target = registry.removable(conn, device_id, data.get("confirm_name"))
     require_reauth(data, target.name)
-    with transaction(conn):
-        removed = registry.remove_device(conn, device_id, data.get("confirm_name"))
-        count = registry.account_count(conn, device_id)
-        audit.record(conn, "device_removed", device_id=current_user.device.id,
-              detail=f"{removed.name} ({count if count is not None else '?'} accounts)",
-              client=context.client_address())
+    removed = registry.remove(conn, device_id, data.get("confirm_name"), by=current_user.device.id,
+                              client=context.client_address())
     resp = jsonify({"deleted": device_id, "this_device": device_id == current_user.device.id,
                     "recoverable_until": removed.recoverable_until})
     if device_id == current_user.device.id:
@@ -298,11 +267,7 @@ def delete_device(device_id: str) -> ResponseReturnValue:
 @login_required
 def restore_device(device_id: str) -> ResponseReturnValue:
     """Bring back a removed device within its 30 days: its vault, passkeys and browser work again."""
-    conn = context.db()
-    with transaction(conn):
-        device = registry.restore_device(conn, device_id)
-        audit.record(conn, "device_restored", device_id=current_user.device.id, detail=device.name,
-              client=context.client_address())
+    device = registry.restore(context.db(), device_id, by=current_user.device.id, client=context.client_address())
     return jsonify(device_json(device))
 
 
@@ -324,10 +289,7 @@ def base_url() -> str:
 @login_required
 def make_enroll_link() -> ResponseReturnValue:
     """A link (and QR code) that adds one new device; valid 10 minutes and once."""
-    conn = context.db()
-    with transaction(conn):
-        tok = enrollment.create_token(conn, current_user.device.id)
-        audit.record(conn, "enroll_link_created", device_id=current_user.device.id, client=context.client_address())
+    tok = enrollment.create_link(context.db(), current_user.device.id, client=context.client_address())
     # The token rides in the fragment, so it never reaches server or proxy access logs.
     url = f"{base_url()}/enroll#token={tok.token}"
     svg = qr.make_qr_svg(url)
@@ -356,13 +318,8 @@ def enroll() -> ResponseReturnValue:
     enrollment.check_token(conn, token)
     name = registry.clean_name(data.get("device_name"))
     passphrase = check_passphrase(data.get("passphrase"))
-    with transaction(conn):
-        device, cookie_token = registry.create_device(conn, name)
-        enrollment.use_token(conn, token, device.id)
-        master_key = accts.create_vault(conn, device.id, passphrase, context.scrypt_params())
-        registry.mark_used(conn, device.id)
-        registry.record_account_count(conn, device.id, 0)
-        audit.record(conn, "device_enrolled", device_id=device.id, detail=name, client=context.client_address())
+    device, cookie_token, master_key = enrollment.enroll(conn, token, name, passphrase, context.scrypt_params(),
+                                                         client=context.client_address())
     return unlocked_response(device, master_key, 201, cookie_token)
 
 

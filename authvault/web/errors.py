@@ -38,7 +38,7 @@ from ..backup.errors import (
 from ..devices.enrollment import EnrollmentError
 from ..devices.passkeys import PasskeyError, PasskeyLoginRefused
 from ..devices.passphrase import PassphraseChangeError
-from ..devices.registry import DeviceNotFound, LastDevice
+from ..devices.registry import DeviceError, DeviceNotFound, LastDevice
 from ..devices.sending import TransferError
 from ..devices.unlock import SignInFailed, TooManyAttempts
 from ..errors import N_, AuthVaultError
@@ -62,7 +62,7 @@ STATUSES: dict[ErrorKey, int] = {
     WrongPassphrase: 401, VaultDamaged: 422, UnsupportedVaultVersion: 422, KdfCostTooHigh: 422,
     (AccountError, "account_not_found"): 404,
     # devices, unlocking, passkeys, sending
-    DeviceNotFound: 404, LastDevice: 409, EnrollmentError: 410,
+    DeviceNotFound: 404, LastDevice: 409, (DeviceError, "already_set_up"): 409, EnrollmentError: 410,
     TooManyAttempts: 429, SignInFailed: 401,
     (PassphraseChangeError, "reauth_required"): 401,
     PasskeyLoginRefused: 401,  # a login answer that proves nothing; the same refusal at registration is a 400
@@ -71,7 +71,7 @@ STATUSES: dict[ErrorKey, int] = {
     (PasskeyError, "passkey_other_device"): 403, (PasskeyError, "passkey_key_mismatch"): 401,
     (PasskeyError, "passkey_prf_missing"): 401, (PasskeyError, "device_key_missing"): 401,
     (TransferError, "transfer_damaged"): 422, (TransferError, "receiver_not_ready"): 409,
-    (TransferError, "receiver_inbox_full"): 409,
+    (TransferError, "receiver_inbox_full"): 409, (TransferError, "transfer_not_found"): 404,
     # backup: a failure of the backup account is a 502, one that cannot be reached a 503...
     BackupError: 502, BackupUnreachable: 503, BackupBusy: 503,
     # ...but 424 (Failed Dependency) when it answered with an error: AuthVault itself answered, and

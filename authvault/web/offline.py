@@ -25,7 +25,6 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from .. import otp
-from ..db import transaction
 from ..devices import passkeys, registry
 from ..errors import N_
 from ..vault.envelope import canonical_json
@@ -87,8 +86,7 @@ def copy_json(have: str | None) -> dict[str, Any]:
     out["generation"] = gen
     rp = passkey_reach().rp
     out["rp_id"] = rp.id if rp else None
-    with transaction(conn):
-        out["prf_salt"] = passkeys.prf_salt(conn, device.id)
+    out["prf_salt"] = passkeys.prf_salt(conn, device.id)  # made once (one INSERT OR IGNORE), then read
     if have == gen:
         out["unchanged"] = True
     else:
@@ -110,9 +108,7 @@ def set_copy() -> ResponseReturnValue:
     enabled = body().get("enabled")
     if not isinstance(enabled, bool):
         raise ApiError(400, "invalid_enabled", N_("Send enabled: true or false."))
-    conn = context.db()
-    with transaction(conn):
-        registry.set_setting(conn, current_user.device.id, OFFLINE_SETTING, "on" if enabled else "off")
+    registry.save_setting(context.db(), current_user.device.id, OFFLINE_SETTING, "on" if enabled else "off")
     return jsonify(copy_json(None) if enabled else {"enabled": False})
 
 

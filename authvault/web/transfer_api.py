@@ -24,7 +24,6 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from .. import audit, qr
-from ..db import transaction
 from ..devices import registry, sending, sessions
 from ..devices import unlock as unlocking
 from ..errors import N_
@@ -55,9 +54,7 @@ def _device_id() -> str:
 
 
 def _audit(kind: str, detail: str = "") -> None:
-    conn = context.db()
-    with transaction(conn):
-        audit.record(conn, kind, device_id=_device_id(), detail=detail, client=context.client_address())
+    audit.record(context.db(), kind, device_id=_device_id(), detail=detail, client=context.client_address())
 
 
 def _translated(reason: str, params: dict[str, Any] | None) -> str:
@@ -313,9 +310,8 @@ def send() -> ResponseReturnValue:
     me = current_user.device
     transfer = sending.send_accounts(conn, sender_id=me.id, sender_name=me.name, receiver_id=receiver.id,
                                      accounts=chosen)
-    with transaction(conn):
-        audit.record(conn, "transfer_sent", device_id=me.id, detail=f"{len(chosen)} to {receiver.name}",
-              client=context.client_address())
+    audit.record(conn, "transfer_sent", device_id=me.id, detail=f"{len(chosen)} to {receiver.name}",
+                 client=context.client_address())
     return jsonify({"transfer": {"id": transfer.id, "to": {"id": receiver.id, "name": receiver.name},
                                  "count": transfer.count, "created_at": transfer.created_at}}), 201
 
@@ -335,14 +331,7 @@ def sent() -> ResponseReturnValue:
 @login_required
 def cancel(transfer_id: str) -> ResponseReturnValue:
     """Take back a transfer this device sent that was not opened yet."""
-    conn = context.db()
-    with transaction(conn):
-        t = sending.get_transfer(conn, transfer_id)
-        if t is None or t.sender_id != _device_id():
-            raise ApiError(404, "transfer_not_found", N_("That transfer is gone (it was kept, declined or taken back)."))
-        sending.delete_transfer(conn, transfer_id)
-        audit.record(conn, "transfer_cancelled", device_id=_device_id(), detail=f"{t.count}",
-              client=context.client_address())
+    sending.cancel(context.db(), transfer_id, _device_id(), client=context.client_address())
     return jsonify({"deleted": transfer_id})
 
 
@@ -375,13 +364,6 @@ def inbox() -> ResponseReturnValue:
                                   for t in sending.incoming(conn, _device_id())]})
 
 
-def _incoming_transfer(transfer_id: str) -> sending.Transfer:
-    t = sending.get_transfer(context.db(), transfer_id)
-    if t is None or t.receiver_id != _device_id():
-        raise ApiError(404, "transfer_not_found", N_("That transfer is gone (it was kept, declined or taken back)."))
-    return t
-
-
 @bp.post("/send/inbox/<transfer_id>")
 @login_required
 def receive(transfer_id: str) -> ResponseReturnValue:
@@ -390,7 +372,7 @@ def receive(transfer_id: str) -> ResponseReturnValue:
     keep = data.get("keep")
     if not isinstance(keep, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in keep):
         raise ApiError(400, "keep_required", N_("Send keep: the list of the accounts to keep (their index)."))
-    t = _incoming_transfer(transfer_id)
+    t = sending.incoming_transfer(context.db(), transfer_id, _device_id())
     arrived = sending.open_transfer(t, _my_key().private)
     if any(i < 0 or i >= len(arrived) for i in keep):
         raise ApiError(400, "keep_out_of_range", N_("keep names an account that is not in this transfer."))
@@ -400,8 +382,7 @@ def receive(transfer_id: str) -> ResponseReturnValue:
     conn = context.db()
 
     def apply(existing: list[Account]) -> list[Account]:
-        if sending.get_transfer(conn, transfer_id) is None:  # kept or declined meanwhile (a double tap)
-            raise ApiError(404, "transfer_not_found", N_("That transfer is gone (it was kept, declined or taken back)."))
+        sending.incoming_transfer(conn, transfer_id, _device_id())  # not kept or declined meanwhile (a double tap)
         merged, done, dupes = accts.merge_new(existing, chosen)
         added.extend(done)
         skipped.extend(dupes)
@@ -411,9 +392,8 @@ def receive(transfer_id: str) -> ResponseReturnValue:
 
     context.device_backup().change(apply)
     declined = len(arrived) - len(chosen)
-    with transaction(conn):
-        audit.record(conn, "transfer_received", device_id=_device_id(),
-              detail=f"{len(added)} kept, {declined} declined, from {t.sender_name}", client=context.client_address())
+    audit.record(conn, "transfer_received", device_id=_device_id(),
+                 detail=f"{len(added)} kept, {declined} declined, from {t.sender_name}", client=context.client_address())
     now = time.time()
     return jsonify({"added": [account_view(a, now) for a in added], "skipped": skipped_json(skipped),
                     "declined": declined}), (201 if added else 200)
@@ -423,12 +403,7 @@ def receive(transfer_id: str) -> ResponseReturnValue:
 @login_required
 def decline(transfer_id: str) -> ResponseReturnValue:
     """Decline every account of a transfer (it is deleted unopened)."""
-    conn = context.db()
-    t = _incoming_transfer(transfer_id)
-    with transaction(conn):
-        sending.delete_transfer(conn, transfer_id)
-        audit.record(conn, "transfer_declined", device_id=_device_id(), detail=f"{t.count} from {t.sender_name}",
-              client=context.client_address())
+    t = sending.decline(context.db(), transfer_id, _device_id(), client=context.client_address())
     return jsonify({"deleted": transfer_id, "declined": t.count})
 
 
