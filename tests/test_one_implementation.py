@@ -116,6 +116,9 @@ RULES = [
     Rule("the bounds of backup HTTP (backup/http.py)", ("backup/http.py",),
          _assigns("MAX_ANSWER_BYTES", "OPERATION_SECONDS", "TIMEOUT", "CONNECT_SECONDS", "READ_SECONDS"),
          "OPERATION_SECONDS = 8.0\n"),
+    Rule("what a bounded backup request's failure means (backup/http.as_backup_errors)", ("backup/http.py",),
+         _uses("RefusedPeer", "OutOfTime", "AnswerTooLarge"),
+         "try:\n    resp = session.request('GET', url)\nexcept http.OutOfTime as exc:\n    raise BackupUnreachable(where) from exc\n"),
     Rule("whether a host is an IP literal (config.is_ip_address)", ("config.py",), _is_ip_literal_check,
          "def _is_ip(host):\n    try:\n        ipaddress.ip_address(host)\n    except ValueError:\n"
          "        return False\n    return True\n"),

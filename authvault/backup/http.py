@@ -10,13 +10,17 @@ request of the WebDAV and S3 stores goes through `BoundedSession`:
 - bodies are streamed and reading stops at `MAX_ANSWER_BYTES` (a 300 MB answer took a worker to
   1 GB when bodies were read whole).
 
-These bounds are defined here once; webdav.py and s3.py use them from here.
+These bounds are defined here once; webdav.py and s3.py use them from here, and `as_backup_errors`
+says what going over one (or any other failure of a request) means in the backup family's words.
 """
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import requests
@@ -24,6 +28,9 @@ import urllib3
 from requests.adapters import HTTPAdapter
 
 from . import reach
+from .errors import BackupNotAStore, BackupServerError, BackupUnreachable
+
+log = logging.getLogger(__name__)
 
 #: Each request: seconds to connect, and seconds between two bytes of the answer.
 CONNECT_SECONDS = 5.0
@@ -100,6 +107,28 @@ class _Adapter(HTTPAdapter):
         https = type("Pool", (urllib3.HTTPSConnectionPool,),
                      {"ConnectionCls": tracked(urllib3.connection.HTTPSConnection)})
         self.poolmanager.pool_classes_by_scheme = {"http": http, "https": https}
+
+
+@contextmanager
+def as_backup_errors(where: str, kind: str, label: str) -> Iterator[None]:
+    """What a bounded request to the backup account at `where` (of `kind`, called `label` in the
+    log) raises, as the person is told it: an address only the server reaches is refused, a
+    deadline passed or a lost connection is "cannot be reached", an answer over the bound is "not
+    a server of that kind" (the size goes to the log), any other failure of `requests` is "answered
+    with an error". A caller that reads some failures otherwise catches them inside the block."""
+    try:
+        yield
+    except RefusedPeer as exc:
+        raise reach.refused_address() from exc
+    except OutOfTime as exc:
+        raise BackupUnreachable(where) from exc
+    except AnswerTooLarge as exc:
+        log.warning("%s at %s sent an answer over %d bytes", label, where, MAX_ANSWER_BYTES)
+        raise BackupNotAStore(where, kind) from exc
+    except (requests.ConnectionError, requests.Timeout) as exc:
+        raise BackupUnreachable(where) from exc
+    except requests.RequestException as exc:
+        raise BackupServerError(where, type(exc).__name__) from exc
 
 
 class BoundedSession:

@@ -128,26 +128,14 @@ class S3Store(Store):
 
     def _send(self, request: Any, **_kwargs: Any) -> Any:
         """Send one botocore request through the bounded session (time and answer size)."""
-        import requests
         from botocore.awsrequest import AWSResponse
         body = request.body
         if hasattr(body, "read"):
             body = body.read()
         headers = {k: v for k, v in request.headers.items() if k.lower() != "expect"}
-        try:
+        with http.as_backup_errors(self.describe(), "s3", "S3"):
             resp = self._http.request(request.method, request.url, headers=headers, data=body,
                                       decode=False)
-        except http.RefusedPeer as exc:
-            raise reach.refused_address() from exc
-        except http.OutOfTime as exc:
-            raise BackupUnreachable(self.describe()) from exc
-        except http.AnswerTooLarge as exc:
-            log.warning("S3 at %s sent an answer over %d bytes", self.describe(), http.MAX_ANSWER_BYTES)
-            raise BackupNotAStore(self.describe(), "s3") from exc
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            raise BackupUnreachable(self.describe()) from exc
-        except requests.RequestException as exc:
-            raise BackupServerError(self.describe(), type(exc).__name__) from exc
         return AWSResponse(request.url, resp.status_code, resp.headers, _Raw(resp.content))
 
     # -- helpers -----------------------------------------------------------------------------

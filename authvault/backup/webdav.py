@@ -105,27 +105,17 @@ class WebDavStore(Store):
 
     def _request(self, method: str, url: str, *, allow_403: bool = False,
                  retry_broken: bool = False, **kwargs: Any) -> requests.Response:
-        try:
-            resp = self.http.request(method, url, **kwargs)
-        except http.RefusedPeer as exc:
-            raise reach.refused_address() from exc
-        except http.OutOfTime as exc:
-            raise BackupUnreachable(self.describe()) from exc
-        except http.AnswerTooLarge as exc:
-            log.warning("WebDAV at %s sent an answer over %d bytes", self.describe(), http.MAX_ANSWER_BYTES)
-            raise BackupNotAStore(self.describe(), "webdav") from exc
-        except requests.exceptions.ChunkedEncodingError as exc:
-            if retry_broken:
-                raise _BrokenBody() from exc
-            raise BackupUnreachable(self.describe()) from exc
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            raise BackupUnreachable(self.describe()) from exc
-        except requests.exceptions.InvalidURL as exc:  # e.g. a space in the server's name
-            raise BackupTargetInvalid(
-                N_("The WebDAV address must start with https:// (or http://) and name a "
-                   "server.")) from exc
-        except requests.RequestException as exc:
-            raise BackupServerError(self.describe(), type(exc).__name__) from exc
+        with http.as_backup_errors(self.describe(), "webdav", "WebDAV"):
+            try:
+                resp = self.http.request(method, url, **kwargs)
+            except requests.exceptions.ChunkedEncodingError as exc:
+                if retry_broken:
+                    raise _BrokenBody() from exc
+                raise BackupUnreachable(self.describe()) from exc
+            except requests.exceptions.InvalidURL as exc:  # e.g. a space in the server's name
+                raise BackupTargetInvalid(
+                    N_("The WebDAV address must start with https:// (or http://) and name a "
+                       "server.")) from exc
         if resp.status_code == 401 or (resp.status_code == 403 and not allow_403):
             raise BackupUnauthorized(self.describe())
         return resp
