@@ -41,9 +41,6 @@ SLOW_TESTS = frozenset({
     "test_decodes_google_migration_qr_codes_from_scito_export",
     "test_no_acknowledged_account_is_lost_whatever_the_order_of_choices",  # random rounds of choices
     "test_an_idle_session_is_purged_on_time_without_any_request",  # waits for the server's purge
-    # each waits out the real 8 s operation deadline of a backup account
-    "test_a_hanging_server_ends_within_the_operation_deadline",
-    "test_a_trickling_server_ends_within_the_operation_deadline",
 })
 
 FIXTURES_LINE = (
