@@ -28,7 +28,7 @@
 
   const ESC = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
   const esc = (s) => String(s == null ? "" : s).replace(/[&<>"']/g, (c) => ESC[c]);
-  const fmt = (text, params) => String(text || "").replace(/\{(\w+)\}/g, (m, k) => (k in params ? params[k] : m));
+  const fmt = (text, params) => AV.fill(String(text || ""), params);   // core.js: "{name}" filled in
 
   function defaultState() {
     return { query: "", group: "", sort: "manual", showNext: false, hideCodes: false, revealed: new Set(),
