@@ -201,3 +201,21 @@ def test_no_transactions_nor_envelope_writes_in_the_web_layer() -> None:
     sample = "with transaction(conn):\n    accts.write_envelope(conn, d, env)\n"
     assert writes_in_web({"sample": ast.parse(sample)}) == ["sample:1 transaction", "sample:2 accts.write_envelope"]
     assert writes_in_web(_web_modules()) == []
+
+
+_APP_WIDE = ("before_app_request", "after_app_request", "app_url_defaults", "app_context_processor",
+             "app_template_filter", "teardown_app_request")
+
+
+def app_wide_hooks_on_blueprints(modules: dict[str, ast.Module]) -> list[str]:
+    """App-wide hooks a part registers on its blueprint: they belong in web/hooks.py (a part's
+    hook that runs for every page, or matches another part's endpoints, hides where things happen)."""
+    return [f"{mod}:{node.lineno} {ast.unparse(d)}" for mod, tree in modules.items() for node in tree.body
+            if isinstance(node, ast.FunctionDef) for d in node.decorator_list
+            if ast.unparse(d).split("(")[0].split(".")[-1] in _APP_WIDE]
+
+
+def test_app_wide_hooks_are_registered_in_one_place() -> None:
+    sample = "@bp.before_app_request\ndef f():\n    pass\n"
+    assert app_wide_hooks_on_blueprints({"sample": ast.parse(sample)}) == ["sample:2 bp.before_app_request"]
+    assert app_wide_hooks_on_blueprints(_web_modules()) == []

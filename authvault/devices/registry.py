@@ -121,6 +121,12 @@ def set_setting(conn: sqlite3.Connection, device_id: str, key: str, value: str) 
 
 
 ACCOUNT_COUNT_SETTING = "account_count"
+OFFLINE_COPY_SETTING = "offline_copy"
+
+
+def offline_copy_on(conn: sqlite3.Connection, device_id: str) -> bool:
+    """Whether this device keeps an offline copy of its vault in its browser (on unless turned off)."""
+    return get_setting(conn, device_id, OFFLINE_COPY_SETTING, "on") != "off"
 
 
 def record_account_count(conn: sqlite3.Connection, device_id: str, count: int) -> None:

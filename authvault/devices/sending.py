@@ -194,6 +194,15 @@ def _private_key_of(part: dict[str, Any]) -> bytes | None:
         return None
 
 
+def prepare_to_receive(conn: sqlite3.Connection, device_id: str, master_key: bytes) -> None:
+    """At an unlock: make this device's key pair if it has none, so other devices can send to it.
+    Never fails the unlock: a failure is logged by its kind only, and the next unlock tries again."""
+    try:
+        ensure_device_key(conn, device_id, master_key)
+    except Exception as exc:  # noqa: BLE001 - any failure here must not undo an unlock that succeeded
+        log.warning("could not make the transfer key of a device (%s)", type(exc).__name__)
+
+
 def ensure_device_key(conn: sqlite3.Connection, device_id: str, master_key: bytes) -> KeyPair:
     """This device's key pair: made on first need, private half in the vault, public half in the table.
 

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime, timezone
 from typing import Any
 
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
-from flask_babel import format_date
-from flask_login import current_user, login_required
+from flask_login import login_required
 
 from ..backup import device as dbk
 from ..backup import load
@@ -94,25 +92,6 @@ def _whole_number(data: dict[str, Any], key: str) -> int | None:
     if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
         raise ApiError(400, "invalid_field", N_("%(field)s must be a whole number."), field=key)
     return value
-
-
-@bp.app_template_filter("backup_date")
-def _backup_date(seconds: float | None) -> str:
-    """A time of the backup status as a date a person reads, in their language."""
-    if not seconds:
-        return ""
-    return format_date(datetime.fromtimestamp(seconds, timezone.utc), "medium")
-
-
-@bp.app_context_processor
-def _backup_health() -> dict[str, Any]:
-    """`backup_health()` for the list and Settings (templates/backup/_mark.html): read only
-    when a page includes the mark, from the status row (no network, no key)."""
-    def backup_health() -> dbk.Health | None:
-        if not current_user.is_authenticated:
-            return None
-        return dbk.health_of(context.db(), current_user.device.id)
-    return {"backup_health": backup_health}
 
 
 @bp.get("")

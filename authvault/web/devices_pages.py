@@ -1,8 +1,6 @@
 """Pages for devices and passkeys: settings › devices, the add-a-device page, and signing back in."""
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import Blueprint, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
@@ -15,14 +13,6 @@ from .session import session_state
 from .views import devices_json, events_json
 
 bp = Blueprint("devices_pages", __name__)
-
-
-@bp.app_template_filter("iso_time")
-def _iso_time(ts: float | None) -> str:
-    """A Unix time as ISO 8601 UTC (the page's script shows it in the person's time zone)."""
-    if not ts:
-        return ""
-    return dt.datetime.fromtimestamp(ts, dt.timezone.utc).isoformat(timespec="seconds")
 
 
 @bp.get("/devices")

@@ -36,7 +36,6 @@ from .static_files import file_version
 
 bp = Blueprint("offline", __name__)
 
-OFFLINE_SETTING = "offline_copy"
 THEME_COLOR = "#1357d6"
 # What the installed app needs to start and unlock with the server out of reach (the shell page
 # is added by the service worker itself). Pages may load more: those are cached as they are used.
@@ -56,13 +55,6 @@ def static_version(filename: str) -> str | None:
     return file_version(current_app.static_folder or "static", filename)
 
 
-@bp.app_context_processor
-def _offline_setting() -> dict[str, Any]:
-    def enabled() -> bool:
-        return bool(current_user.is_authenticated and offline_enabled(current_user.device.id))
-    return {"offline_copy_enabled": enabled}
-
-
 def generation(env: dict[str, Any]) -> str:
     """An id of one stored envelope (any change to the vault changes it): SHA-256 of its canonical JSON."""
     return hashlib.sha256(canonical_json(env)).hexdigest()
@@ -70,7 +62,7 @@ def generation(env: dict[str, Any]) -> str:
 
 def offline_enabled(device_id: str) -> bool:
     """Whether this device keeps an offline copy (on unless turned off in Settings)."""
-    return registry.get_setting(context.db(), device_id, OFFLINE_SETTING, "on") != "off"
+    return registry.offline_copy_on(context.db(), device_id)
 
 
 def copy_json(have: str | None) -> dict[str, Any]:
@@ -108,7 +100,8 @@ def set_copy() -> ResponseReturnValue:
     enabled = body().get("enabled")
     if not isinstance(enabled, bool):
         raise ApiError(400, "invalid_enabled", N_("Send enabled: true or false."))
-    registry.save_setting(context.db(), current_user.device.id, OFFLINE_SETTING, "on" if enabled else "off")
+    registry.save_setting(context.db(), current_user.device.id, registry.OFFLINE_COPY_SETTING,
+                          "on" if enabled else "off")
     return jsonify(copy_json(None) if enabled else {"enabled": False})
 
 

@@ -13,22 +13,10 @@ from flask_login import current_user, login_required
 from ..model import Account
 from ..vault import store as accts
 from . import context
-from .session import session_state
-from .views import account_view, group_code, groups_view
+from .session import inbox_first, session_state
+from .views import account_view, groups_view
 
 bp = Blueprint("pages", __name__)
-
-
-@bp.app_template_filter("grouped")
-def _grouped(code: str | None) -> str:
-    return group_code(code)
-
-
-@bp.app_context_processor
-def _inject() -> dict[str, Any]:
-    unlocked = current_user.is_authenticated
-    return {"lang": context.select_locale(), "current_device": context.current_device(), "is_unlocked": unlocked,
-            "idle_lock_seconds": int(context.lock_seconds(current_user.device.id)) if unlocked else 0}
 
 
 # Fields of an account view the list needs only when they differ from these (GET /api/codes
@@ -55,6 +43,8 @@ def index() -> ResponseReturnValue:
         return render_template("unlock/setup_wait.html")
     if state == "locked":
         return render_template("unlock/unlock.html")
+    if inbox_first():  # accounts another device sent: seen first, once per unlock
+        return redirect(url_for("transfer_pages.inbox_page"))
     accounts, groups = accts.load_library(context.db(), current_user.device.id, current_user.master_key)
     initial = list_payload(accounts, groups, time.time())
     initial["lock_seconds"] = context.lock_seconds(current_user.device.id)

@@ -12,7 +12,7 @@ from flask import Response, current_app, g, jsonify, make_response, session
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from ..devices import registry, sessions
+from ..devices import registry, sending, sessions
 from . import context
 from .views import device_json
 
@@ -58,6 +58,7 @@ def start_session(resp: Response, device: registry.Device, cookie_token: str | N
     sessions.purge_idle(conn, current_app.config["AUTHVAULT"].lock_minutes * 60)
     session[context.SESSION_TOKEN] = sessions.open_session(conn, device.id, master_key)
     mark_reauthenticated(device.id)
+    sending.prepare_to_receive(conn, device.id, master_key)
     if cookie_token:
         settings = current_app.config["AUTHVAULT"]
         resp.set_cookie(context.DEVICE_COOKIE, cookie_token, max_age=DEVICE_COOKIE_AGE, httponly=True,
@@ -75,3 +76,26 @@ def unlocked_response(device: registry.Device, master_key: bytes, status: int = 
     resp.mimetype = "application/json"
     resp.status_code = status
     return resp
+
+
+INBOX_SHOWN_KEY = "transfer_inbox_shown"
+
+
+def _unlock_mark() -> str:
+    return str(session.get(context.SESSION_TOKEN, ""))[:16]
+
+
+def mark_inbox_shown() -> None:
+    """This unlock session has seen the inbox (what other devices sent)."""
+    session[INBOX_SHOWN_KEY] = _unlock_mark()
+
+
+def inbox_first() -> bool:
+    """Whether the list should show the inbox first: the first time it opens in this unlock
+    session while accounts wait for this device (then it is marked as shown)."""
+    if session.get(INBOX_SHOWN_KEY) == _unlock_mark():
+        return False
+    if sending.incoming_count(context.db(), current_user.device.id)[0] == 0:
+        return False
+    mark_inbox_shown()
+    return True

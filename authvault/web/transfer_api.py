@@ -18,13 +18,13 @@ import logging
 import time
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request, session
+from flask import Blueprint, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from .. import audit, qr
-from ..devices import registry, sending, sessions
+from ..devices import registry, sending
 from ..devices import unlock as unlocking
 from ..errors import N_
 from ..interop import export as exporter
@@ -42,9 +42,6 @@ bp = Blueprint("transfer_api", __name__, url_prefix="/api")
 
 UNENCRYPTED_FORMATS = ("aegis-plain", "uris", "2fauth")
 TRUE_WORDS = ("1", "true", "yes", "on")
-# Endpoints after which a device is unlocked: it makes its transfer key pair then, if it has none.
-UNLOCK_ENDPOINTS = frozenset({"api.setup", "api.unlock", "devices_api.login_verify", "devices_api.enroll",
-                              "devices_api.signin"})
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -405,25 +402,3 @@ def decline(transfer_id: str) -> ResponseReturnValue:
     """Decline every account of a transfer (it is deleted unopened)."""
     t = sending.decline(context.db(), transfer_id, _device_id(), client=context.client_address())
     return jsonify({"deleted": transfer_id, "declined": t.count})
-
-
-# --- a device makes its key pair when it is unlocked ----------------------------------------------
-
-@bp.after_app_request
-def _key_after_unlock(resp: Response) -> Response:
-    """After a successful unlock (passphrase, passkey, setup, enrollment, sign-in): make the key pair."""
-    if request.endpoint not in UNLOCK_ENDPOINTS or not 200 <= resp.status_code < 300:
-        return resp
-    try:
-        device = context.current_device()
-        token = session.get(context.SESSION_TOKEN)
-        if device is None or not token:
-            return resp
-        conn = context.db()
-        key = sessions.session_master_key(conn, token, device.id, context.lock_seconds(device.id), touch=False)
-        if key is not None:
-            sending.ensure_device_key(conn, device.id, key)
-    except Exception as exc:  # noqa: BLE001 - never fail an unlock over this; the next request retries
-        log.warning("could not make the transfer key of a device (%s)", type(exc).__name__)
-    return resp
-

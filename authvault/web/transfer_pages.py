@@ -6,26 +6,22 @@ opens its account list, so what arrived is seen "the next time it unlocks".
 """
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_required
+from flask_login import login_required
 
-from ..devices import sending
 from ..interop import importers
 from ..model import Account
 from ..vault import store as accts
 from . import context
+from .session import mark_inbox_shown
 from .views import account_view
 
 bp = Blueprint("transfer_pages", __name__)
 
-INBOX_SHOWN_KEY = "transfer_inbox_shown"
-
 
 def _accounts() -> list[Account]:
-    return accts.load_accounts(context.db(), current_user.device.id, current_user.master_key)
+    return context.unlocked_accounts()
 
 
 @bp.get("/import")
@@ -55,7 +51,7 @@ def send_page() -> ResponseReturnValue:
 @login_required
 def inbox_page() -> ResponseReturnValue:
     """Accounts other devices sent to this one: keep or decline each."""
-    session[INBOX_SHOWN_KEY] = session.get(context.SESSION_TOKEN, "")[:16]
+    mark_inbox_shown()
     return render_template("sending/inbox.html")
 
 
@@ -65,31 +61,3 @@ def account_qr_page(account_id: str) -> ResponseReturnValue:
     """One account's QR code, shown after the passphrase again (to move it to another app or phone)."""
     acc = accts.find(_accounts(), account_id)
     return render_template("moving/account_qr.html", account=account_view(acc), label=accts.label_of(acc))
-
-
-@bp.app_context_processor
-def _incoming() -> dict[str, Any]:
-    """`incoming_transfers`: (transfers, accounts) waiting for this device, and `incoming_senders`
-    (their devices' names), for templates/_transfer_banner.html and the settings page."""
-    if not current_user.is_authenticated:
-        return {"incoming_transfers": (0, 0), "incoming_senders": ""}
-    conn = context.db()
-    counts = sending.incoming_count(conn, current_user.device.id)
-    senders = ""
-    if counts[0]:
-        senders = ", ".join(sending.incoming_senders(conn, current_user.device.id))
-    return {"incoming_transfers": counts, "incoming_senders": senders}
-
-
-@bp.before_app_request
-def _show_inbox_after_unlock() -> ResponseReturnValue | None:
-    """The first time the list opens in an unlock session with accounts waiting, show them first."""
-    if request.method != "GET" or request.endpoint != "pages.index" or not current_user.is_authenticated:
-        return None
-    mark = session.get(context.SESSION_TOKEN, "")[:16]
-    if session.get(INBOX_SHOWN_KEY) == mark:
-        return None
-    if sending.incoming_count(context.db(), current_user.device.id)[0] == 0:
-        return None
-    session[INBOX_SHOWN_KEY] = mark
-    return redirect(url_for("transfer_pages.inbox_page"))
