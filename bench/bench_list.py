@@ -9,7 +9,9 @@ Prints Markdown tables:
    accounts with icons.
 2. In the browser (4x throttle and unthrottled): drawing the list (renderList) at 100 and 1000
    accounts, and one search keystroke at 1000 accounts (the input handler plus the layout it
-   causes), median and worst over the keystrokes of "shop 12" typed one by one.
+   causes), median and worst over the keystrokes of "shop 12" typed one by one and erased again,
+   three times, and the longest frame in the 300 ms after each (the rows below the first
+   screenful follow in slices); and the longest frame while the list sits idle for 2 s.
 
     .venv/bin/python bench/bench_list.py [--runs 7] [--sizes 20,100]
 
@@ -200,17 +202,30 @@ def in_browser(browser: Any, server: GunicornServer, session: requests.Session, 
         ul.remove();
         times.sort((a, b) => a - b);
         return times[4]; }""")
-    keys = page.evaluate("""() => {
-        const s = document.getElementById('search'), times = [];
-        for (const q of ['s', 'sh', 'sho', 'shop', 'shop ', 'shop 1', 'shop 12', 'shop 1', 'shop ', '']) {
+    # each keystroke: the input handler plus the layout it forces (what the next frame shows);
+    # then 300 ms of frames, while the rows below the first screenful follow in slices: the longest
+    keys, after = page.evaluate("""async () => {
+        const s = document.getElementById('search'), times = [], after = [];
+        const frame = () => new Promise((r) => requestAnimationFrame(r));
+        for (const q of [].concat(...Array(3).fill(['s', 'sh', 'sho', 'shop', 'shop ', 'shop 1', 'shop 12', 'shop 1', 'shop ', '']))) {
             const t = performance.now();
             s.value = q; s.dispatchEvent(new Event('input'));
             void document.body.offsetHeight;
-            times.push(performance.now() - t);
+            const done = performance.now();
+            times.push(done - t);
+            let last = await frame(), worst = last - done;
+            while (last - done < 300) { const n = await frame(); worst = Math.max(worst, n - last); last = n; }
+            after.push(worst);
         }
-        return times; }""")
+        return [times, after]; }""")
+    # the list left alone for 2 s (its countdown ticking 4 times a second): the longest frame
+    idle = page.evaluate("""() => new Promise((done) => {
+        const gaps = []; let last = performance.now(); const end = last + 2000;
+        const step = (t) => { gaps.push(t - last); last = t; if (t < end) requestAnimationFrame(step); else done(gaps); };
+        requestAnimationFrame(step); })""")
     context.close()
-    return {"render": render, "key_median": median(keys), "key_max": max(keys)}
+    return {"render": render, "key_median": median(keys), "key_max": max(keys), "after_worst": max(after),
+            "idle_worst": max(idle)}
 
 
 def main() -> int:
@@ -220,7 +235,7 @@ def main() -> int:
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
     compile_translations()
-    sizes = [int(x) for x in args.sizes.split(",")]
+    sizes = [int(x) for x in args.sizes.split(",") if x]   # --sizes "": the in-browser part only
     base = Path(tempfile.mkdtemp(prefix="bench-list-"))
     floor_file = REPO / "static" / "bench-floor.html"
     servers: list[GunicornServer] = []
@@ -250,8 +265,9 @@ def main() -> int:
             for n, t in unlocks:
                 print(f"| {n} | {t:.0f} ms |")
             print("\n# In the browser: drawing the list and one search keystroke (median; keystrokes: median / worst)\n")
-            print("| accounts | CPU | renderList + layout | search keystroke + layout |")
-            print("| --- | --- | --- | --- |")
+            print("| accounts | CPU | renderList + layout | search keystroke + layout | longest frame after a keystroke | "
+                  "longest frame, list idle 2 s |")
+            print("| --- | --- | --- | --- | --- | --- |")
             for n in (100, 1000):
                 server, session = make_server(base, n)
                 servers.append(server)
@@ -260,8 +276,8 @@ def main() -> int:
                     if not r:
                         print(f"| {n} | {throttle}x | (no client-side list in this checkout) | |")
                         continue
-                    print(f"| {n} | {throttle}x | {r['render']:.1f} ms | {r['key_median']:.1f} / {r['key_max']:.1f} ms |",
-                          flush=True)
+                    print(f"| {n} | {throttle}x | {r['render']:.1f} ms | {r['key_median']:.1f} / {r['key_max']:.1f} ms | "
+                          f"{r['after_worst']:.0f} ms | {r['idle_worst']:.0f} ms |", flush=True)
                 server.stop()
             browser.close()
     finally:

@@ -141,8 +141,8 @@ def test_hundred_accounts_find_and_recognise(browser: Any, hundred: dict, size_n
         page.fill("#search", "no such service at all")
         assert page.locator("#accounts .acct:not([hidden])").count() == 0
         assert page.locator("#no-match").is_visible()
-        page.fill("#search", "")
-        assert page.locator("#accounts .acct:not([hidden])").count() == 100
+        page.fill("#search", "")                  # the first screenful at once, the rest in slices after
+        expect(page.locator("#accounts .acct:not([hidden])")).to_have_count(100)
         assert device.errors == []
     finally:
         device.close()
@@ -160,6 +160,25 @@ def test_search_survives_a_code_refresh(browser: Any, hundred: dict) -> None:
         page.wait_for_timeout(200)
         assert page.locator("#accounts .acct:not([hidden])").count() == shown
         assert page.input_value("#search") == "shop 01"
+    finally:
+        device.close()
+
+
+def test_rows_scrolled_into_view_show_the_current_countdown(browser: Any, hundred: dict) -> None:
+    """Only rows near the screen follow the clock (a list of 1000 would restyle itself four times a
+    second otherwise); a row scrolled to is brought up to date at once, ring and seconds."""
+    device = open_list(browser, hundred, PHONE)
+    page = device.page
+    try:
+        page.wait_for_timeout(2500)                 # a stale row would be 2.5 s behind
+        page.locator("#accounts .acct").last.scroll_into_view_if_needed()
+        page.wait_for_timeout(300)
+        got = page.evaluate("""() => { const li = [...document.querySelectorAll('#accounts .acct')].pop();
+            return { secs: li.querySelector('.secs').textContent, f: parseFloat(li.style.getPropertyValue('--f')),
+                     left: 30 - (Date.now() / 1000) % 30 }; }""")
+        assert abs(got["f"] - got["left"] / 30) < 0.05 or got["left"] > 29.5 or got["left"] < 0.5, got
+        assert abs(int(got["secs"]) - got["left"]) <= 1.5 or got["left"] > 29.5 or got["left"] < 0.5, got
+        assert device.errors == []
     finally:
         device.close()
 
