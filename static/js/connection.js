@@ -20,7 +20,9 @@ if ("serviceWorker" in navigator && window.isSecureContext) {
 }
 
 async function getJSON(url, options) {
+  const AV = window.AuthVault;                     // core.js cancels these too when the page locks
   const resp = await fetch(url, Object.assign({ credentials: "same-origin", cache: "no-store",
+    signal: AV && AV.callSignal ? AV.callSignal() : undefined,
     headers: { Accept: "application/json", "X-CSRFToken": csrf(), "Content-Type": "application/json",
                "X-AuthVault-Idle": "1" } }, options || {}));
   if (!resp.ok) { const e = new Error("HTTP " + resp.status); e.status = resp.status; throw e; }

@@ -21,16 +21,24 @@
     toast.timer = setTimeout(() => box.classList.remove("show"), ms);
   }
 
+  /* The page's calls in flight, cancelled when it locks (lockPage): an answer the server gives
+     after the lock is a 401 (and a console error) for a page that is going away. A cancelled
+     call never settles. */
+  let calls = new AbortController();
+  const callSignal = () => calls.signal;
+  const never = () => new Promise(() => {});
+
   /* Call the JSON API; resolve with the body, or throw an Error whose message is for a person. */
   async function api(method, url, body, extraHeaders) {
     const headers = Object.assign({ "X-CSRFToken": csrf(), Accept: "application/json" }, extraHeaders || {});
-    const opts = { method, headers, credentials: "same-origin" };
+    const signal = calls.signal;
+    const opts = { method, headers, credentials: "same-origin", signal };
     if (body instanceof FormData) opts.body = body;
     else if (body !== undefined) { opts.headers["Content-Type"] = "application/json"; opts.body = JSON.stringify(body); }
     let resp;
-    try { resp = await fetch(url, opts); } catch (e) { throw new Error(T.network); }
+    try { resp = await fetch(url, opts); } catch (e) { if (signal.aborted) return never(); throw new Error(T.network); }
     let data = null;
-    try { data = await resp.json(); } catch (e) { /* not JSON */ }
+    try { data = await resp.json(); } catch (e) { if (signal.aborted) return never(); /* not JSON */ }
     if (!resp.ok) {
       const err = new Error((data && data.error && data.error.message) || T.network);
       err.code = data && data.error && data.error.code;
@@ -170,14 +178,21 @@
       if (Date.now() - last < limit) return;
       clearInterval(timer);
       document.querySelector("main").innerHTML = "";
-      api("POST", "/api/lock").finally(() => { location.href = "/"; });
+      lockPage();
     }, 1000);
+  }
+
+  /* Lock now: the page's calls in flight first, then the server, then the unlock page. */
+  async function lockPage() {
+    calls.abort();
+    calls = new AbortController();
+    try { await api("POST", "/api/lock"); } finally { location.href = "/"; }
   }
 
   function wireLock() {
     for (const id of ["lock-btn", "lock-now"]) {
       const b = document.getElementById(id);
-      if (b) b.addEventListener("click", async () => { try { await api("POST", "/api/lock"); } finally { location.href = "/"; } });
+      if (b) b.addEventListener("click", lockPage);
     }
   }
 
@@ -236,7 +251,7 @@
   }
 
   window.AuthVault = Object.assign(window.AuthVault || {}, {
-    T, api, toast, busy, fill, when, localTimes, formJSON, showError, groupCode, copyText, deviceNameGuess,
+    T, api, callSignal, toast, busy, fill, when, localTimes, formJSON, showError, groupCode, copyText, deviceNameGuess,
     el, labelOf, row, skippedRows, showUnlocked, pages: {},
   });
 

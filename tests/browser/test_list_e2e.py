@@ -411,3 +411,43 @@ def test_unlock_shows_the_list_without_a_second_page_load(phone: Device) -> None
     page.click("#lock-btn")
     page.wait_for_selector("#unlock-form")
     assert phone.errors == []
+
+
+@pytest.mark.parametrize("path", ["/api/backup?check=1", "/api/offline-copy", "/api/codes"])
+def test_lock_with_a_call_in_flight_leaves_no_401(phone: Device, path: str) -> None:
+    """The list's calls (the backup check, the offline copy, a code refresh) may still be on their way
+    when the person taps Lock; reaching the server after the lock they were answered 401, a console
+    error (the cause of a flaky test). Locking cancels them first."""
+    page = phone.page
+    import_accounts(phone, ["GitHub", "Steam"])
+    held: list[Any] = []
+    page.route(f"**{path}*", lambda route: held.append(route))
+    phone.api("POST", "/api/lock")
+    phone.goto("/")
+    page.wait_for_selector("#unlock-form button[type=submit]:not([disabled])")
+    page.fill("#passphrase", PASSPHRASE)
+    page.click("#unlock-form button[type=submit]")          # unlocked in place: the list's calls start
+    page.wait_for_selector("#accounts .acct .code")
+    if path == "/api/codes":
+        page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    page.wait_for_function("() => true")
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(20)
+    assert held, f"the list never called {path}"
+
+    def lock(route: Any) -> None:                            # the server locks, then the held call arrives
+        answer = route.fetch()
+        for one in held:
+            try:
+                one.continue_()
+            except Exception:  # noqa: BLE001 - cancelled by the page meanwhile: what the fix does
+                pass
+        page.wait_for_timeout(400)
+        route.fulfill(response=answer)
+    page.route("**/api/lock", lock)
+    page.click("#lock-btn")
+    page.wait_for_selector("#unlock-form")
+    page.wait_for_timeout(300)
+    assert phone.errors == []
