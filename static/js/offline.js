@@ -12,7 +12,7 @@ const $ = (id) => document.getElementById(id);
 // static/js/core.js (the shell loads it, deferred, before this module): toasts, code grouping,
 // copying and the one date formatter, as on the online pages.
 const AV = window.AuthVault;
-const { toast, groupCode, copyText } = AV;
+const { toast, copyText } = AV;
 const PROBE_MS = 10000;
 const OLD_COPY_MS = 7 * 24 * 3600 * 1000;
 const LARGE_OFFSET_S = 30;
@@ -151,53 +151,16 @@ async function showUnlock() {
 const now = () => Date.now() / 1000 + ((copy && copy.offset) || 0);
 const usedCounter = (acc) => Math.max(acc.counter, ((copy && copy.hotp_used) || {})[acc.id] || 0);
 
-function rowHTML(v) {
-  const li = document.createElement("li");
-  li.className = "acct" + (v.action_required ? " needs-action" : "");
-  li.dataset.id = v.id; li.dataset.type = v.type;
-  const text = document.createElement("div"); text.className = "acct-text";
-  const issuer = document.createElement("div"); issuer.className = "issuer"; issuer.textContent = v.issuer || v.name;
-  text.appendChild(issuer);
-  if (v.issuer && v.name) { const l = document.createElement("div"); l.className = "label"; l.textContent = v.name; text.appendChild(l); }
-  li.appendChild(text);
-  if (v.action_required) {
-    const p = document.createElement("p"); p.className = "action";
-    p.textContent = T.offline_action_required.replace("{issuer}", v.issuer || v.name); li.appendChild(p);
-    return li;
-  }
-  const code = document.createElement("button"); code.type = "button"; code.className = "code";
-  code.setAttribute("aria-label", T.offline_copy_code); li.appendChild(code);
-  const meta = document.createElement("div"); meta.className = "meta";
-  if (v.type === "hotp") {
-    meta.innerHTML = '<button type="button" class="btn small next-hotp"></button><span class="counter"></span>';
-    meta.querySelector(".next-hotp").textContent = T.offline_next_code;
-  } else {
-    meta.innerHTML = '<span class="countdown"><span class="secs"></span>s</span><span class="next"><span class="next-label"></span> <span class="next-code"></span></span>';
-    meta.querySelector(".countdown").setAttribute("aria-label", T.offline_seconds_left);
-    meta.querySelector(".next-label").textContent = T.offline_next;
-  }
-  li.appendChild(meta);
-  if (v.type !== "hotp") li.insertAdjacentHTML("beforeend", '<div class="bar-track" aria-hidden="true"><div class="bar-fill"></div></div>');
-  return li;
-}
-
 let boundaries = new Map();   // id -> the time its code changes
-let listView = null;          // the list's own renderer (static/js/list.js), when the shell has it
+let listView = null;          // the rows, drawn by static/js/list.js (renderList); null while locked
 const viewOf = (acc, t) => V.accountView(acc.type === "hotp" ? Object.assign({}, acc, { counter: usedCounter(acc) }) : acc, t);
 
-async function fillRow(li, acc, t) {
+/* The codes of one account at time t, into the list's row (static/js/list.js draws the rows). */
+async function fillRow(acc, t) {
   const view = await viewOf(acc, t);
   if (!accounts) return;      // locked while computing
   if (acc.type !== "hotp") boundaries.set(acc.id, (Math.floor(t / acc.period) + 1) * acc.period);
-  if (listView) { listView.setCodes([view]); return; }
-  const code = li.querySelector(".code");
-  if (!code) return;
-  code.textContent = groupCode(view.code); code.dataset.code = view.code;
-  if (acc.type === "hotp") li.querySelector(".counter").textContent = "#" + usedCounter(acc);
-  else {
-    li.querySelector(".next-code").textContent = groupCode(view.next_code);
-    boundaries.set(acc.id, (Math.floor(t / acc.period) + 1) * acc.period);
-  }
+  if (listView) listView.setCodes([view]);
 }
 
 async function render() {
@@ -206,29 +169,17 @@ async function render() {
   boundaries = new Map();
   listView = null;
   const t = now();
-  if (AV.list && AV.list.renderList) {
-    const views = [];
-    for (const acc of accounts) views.push(await viewOf(acc, t));
-    if (!accounts) return;
-    // The person's own choices of this browser (layout, next code, hidden codes, order), as online.
-    const p = AV.list.prefs ? AV.list.prefs() : {};
-    document.body.classList.toggle("compact", !!p.compact);
-    listView = AV.list.renderList(list, views, { sprite: $("offline-view").dataset.sprite, showNext: !!p.showNext,
-                                                 hideCodes: !!p.hideCodes, revealed: new Set(), sort: p.sort || "manual",
-                                                 query: $("offline-search").value });
-    for (const acc of accounts) if (acc.type !== "hotp") boundaries.set(acc.id, (Math.floor(t / acc.period) + 1) * acc.period);
-    status();
-    tick();
-    return;
-  }
-  if (!accounts.length) {
-    const li = document.createElement("li"); li.className = "card empty"; li.textContent = T.offline_no_accounts; list.appendChild(li);
-  }
-  for (const acc of accounts) {
-    const li = rowHTML(await V.accountView(Object.assign({}, acc, { counter: acc.type === "hotp" ? usedCounter(acc) : acc.counter }), t));
-    list.appendChild(li);
-    if (!acc.action_required) await fillRow(li, acc, t);
-  }
+  const views = [];
+  for (const acc of accounts) views.push(await viewOf(acc, t));
+  if (!accounts) return;
+  // The list's own renderer (static/js/list.js, in the shell with core.js), so the offline list looks
+  // and searches like the online one, with this browser's choices (layout, next code, hidden codes, order).
+  const p = AV.list.prefs ? AV.list.prefs() : {};
+  document.body.classList.toggle("compact", !!p.compact);
+  listView = AV.list.renderList(list, views, { sprite: $("offline-view").dataset.sprite, showNext: !!p.showNext,
+                                               hideCodes: !!p.hideCodes, revealed: new Set(), sort: p.sort || "manual",
+                                               query: $("offline-search").value });
+  for (const acc of accounts) if (acc.type !== "hotp") boundaries.set(acc.id, (Math.floor(t / acc.period) + 1) * acc.period);
   status();
   tick();
 }
@@ -260,16 +211,11 @@ async function tick() {
     const li = document.querySelector(`.acct[data-id="${CSS.escape(acc.id)}"]`);
     if (!li) continue;
     const b = boundaries.get(acc.id);
-    if (b !== undefined && t >= b) { due.push([li, acc]); continue; }
-    if (listView) continue;
-    const left = Math.max(0, (b || t) - t);
-    li.querySelector(".secs").textContent = Math.ceil(left);
-    li.querySelector(".bar-fill").style.transform = `scaleX(${left / acc.period})`;
-    li.classList.toggle("ending", left <= 5);
+    if (b !== undefined && t >= b) due.push(acc);
   }
   if (due.length && !flipping) {
     flipping = true;
-    try { for (const [li, acc] of due) await fillRow(li, acc, now()); } finally { flipping = false; }
+    try { for (const acc of due) await fillRow(acc, now()); } finally { flipping = false; }
     tick();
   }
 }
@@ -287,7 +233,7 @@ async function nextHotp(li) {
   });
   setHotpPending(true);
   if (rec) copy.hotp_used = rec.hotp_used;
-  await fillRow(li, acc, now());
+  await fillRow(acc, now());
 }
 
 async function lockNow() {
