@@ -14,10 +14,10 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
-from .. import otp, qr
+from .. import otp, qr, scanning
 from ..devices import enrollment, registry, sessions
 from ..devices import unlock as unlocking
-from ..errors import N_, AuthVaultError
+from ..errors import N_
 from ..interop import google_migration
 from ..model import Account, Skipped
 from ..otp import OtpError
@@ -181,26 +181,11 @@ def scan() -> ResponseReturnValue:
     if not data:
         raise ApiError(400, "empty_file", N_("That file is empty. Choose an image of a QR code."))
     texts = qr.decode_image(data)
-    new: list[Account] = []
-    skipped: list[Skipped] = []
-    first_error: AuthVaultError | None = None
-    for text in texts:
-        try:
-            kind = qr.classify(text)
-            if kind == "otpauth-migration":
-                more, skips = migration_accounts(text)
-                new.extend(more)
-                skipped.extend(skips)
-            elif kind in ("otpauth", "steam"):
-                new.append(otp.parse_uri(text))
-            else:
-                raise qr.not_account_error(text)
-        except AuthVaultError as err:
-            first_error = first_error or err
-            skipped.append(Skipped("", "", err.code, err.message, dict(err.params or {})))
-    if not new and first_error is not None and len(texts) == 1:
-        raise first_error  # one QR code that is not an account: say exactly why
-    return add_parsed(new, skipped)
+    found = scanning.read_codes(texts)
+    if not found.accounts and found.refused and len(texts) == 1:
+        raise found.refused[0]  # one QR code that is not an account: say exactly why
+    refused = [Skipped("", "", err.code, err.message, dict(err.params or {})) for err in found.refused]
+    return add_parsed(found.accounts, found.skipped + refused)
 
 
 def _edit(account_id: str, fn: Callable[[list[Account], Account], None]) -> Account:

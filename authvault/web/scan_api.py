@@ -11,16 +11,13 @@ read (`read`: "ID:INDEX,...") are not added twice while the same code stays in f
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
-from .. import otp, qr
-from ..errors import N_, AuthVaultError
-from ..interop import google_migration
-from ..model import Account, Skipped
+from .. import qr, scanning
+from ..errors import N_
 from . import context
 from .http import ApiError
 from .views import added_json
@@ -74,32 +71,14 @@ def scan_frame() -> ResponseReturnValue:
     texts = _texts()
     if not texts:
         return jsonify({"found": False})
-    already = _read_batches(request.form.get("read"))
-    new: list[Account] = []
-    skipped: list[Skipped] = []
-    batch: dict[str, Any] | None = None
-    first_error: AuthVaultError | None = None
-    for text in texts:
-        try:
-            kind = qr.classify(text)
-            if kind == "otpauth-migration":
-                parsed = google_migration.parse_migration_uri(text)
-                batch = {"id": parsed.batch_id, "index": parsed.batch_index, "size": parsed.batch_size}
-                if (parsed.batch_id, parsed.batch_index) in already:
-                    continue
-                new.extend(parsed.accounts)
-                skipped.extend(parsed.skipped)
-            elif kind in ("otpauth", "steam"):
-                new.append(otp.parse_uri(text))
-            else:
-                raise qr.not_account_error(text)
-        except AuthVaultError as err:
-            first_error = first_error or err
-    if not new and first_error is not None:
-        raise first_error  # the code in view is no account: the page says why and keeps looking
-    if not new and batch is not None:
+    found = scanning.read_codes(texts, already_read=_read_batches(request.form.get("read")))
+    if not found.accounts and found.refused:
+        raise found.refused[0]  # the code in view is no account: the page says why and keeps looking
+    b = found.batch
+    batch = {"id": b.id, "index": b.index, "size": b.size} if b is not None else None
+    if not found.accounts and batch is not None:
         return jsonify({"found": True, "already_read": True, "batch": batch, "added": [], "skipped": []})
-    added, dupes = context.device_backup().add(new, client=context.client_address())
-    answer, status = added_json(added, skipped + dupes)
+    added, dupes = context.device_backup().add(found.accounts, client=context.client_address())
+    answer, status = added_json(added, found.skipped + dupes)
     answer.update(found=True, batch=batch)
     return jsonify(answer), status
