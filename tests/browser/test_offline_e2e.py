@@ -193,7 +193,9 @@ def test_list_when_the_server_stops_banner_no_blank_code_no_null_copied(browser:
         row = page.locator(".acct", has_text="Fastbank")
         assert "no-code" in (row.get_attribute("class") or "")
         assert row.locator(".code").inner_text() == "—"
-        assert not row.locator(".countdown").is_visible() and not row.locator(".bar-track").is_visible()
+        # the row's countdown ring and next code are hidden too (list.js's row: .ring, .next)
+        assert row.locator(".ring").count() == 1 and not row.locator(".ring").is_visible()
+        assert not row.locator(".next").is_visible()
         page.evaluate("() => navigator.clipboard.writeText('before')")
         row.locator(".code").click()
         assert page.evaluate("() => navigator.clipboard.readText()") == "before"
