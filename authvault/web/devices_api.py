@@ -26,7 +26,7 @@ from ..vault import store as accts
 from . import context
 from .http import ApiError, body, check_passphrase
 from .passkey_reach import passkey_reach, require_rp
-from .session import mark_reauthenticated, recently_reauthenticated, unlocked_response
+from .session import recently_reauthenticated, require_reauth, secure_cookies, unlocked_response
 from .views import device_json, devices_json, events_json, passkey_json, removed_json
 
 log = logging.getLogger(__name__)
@@ -51,12 +51,6 @@ def require_device() -> registry.Device:
 def json_options(text: str) -> Response:
     """WebAuthn options exactly as py_webauthn's options_to_json wrote them."""
     return current_app.response_class(text, mimetype="application/json")
-
-
-def secure_cookies() -> bool:
-    """Whether cookies get the Secure flag (the app is served over HTTPS)."""
-    origin = context.settings().origin
-    return bool(origin and origin.startswith("https://")) or request.scheme == "https"
 
 
 def set_device_key_cookie(resp: Response, device_id: str, key: bytes) -> None:
@@ -204,21 +198,6 @@ def rename_device(device_id: str) -> ResponseReturnValue:
     return jsonify(device_json(device))
 
 
-def require_reauth(data: dict[str, Any], what: str) -> None:
-    """The person proves it is them again: this device's passphrase in `passphrase` (counted like
-    unlocking), or a passkey or passphrase unlock of this browser within the last minute."""
-    device = current_user.device
-    passphrase = data.get("passphrase")
-    if (passphrase is None or passphrase == "") and recently_reauthenticated(device.id):
-        return
-    if not isinstance(passphrase, str) or not passphrase:
-        raise ApiError(401, "reauth_required", N_(
-            "Confirm it is you: enter this device's passphrase, or use its passkey, to remove %(device)s."),
-            device=what)
-    unlocking.confirm_passphrase(context.db(), device, passphrase, context.client_address())
-    mark_reauthenticated(device.id)
-
-
 @bp.post("/passphrase")
 @login_required
 def change_passphrase() -> ResponseReturnValue:
@@ -251,7 +230,9 @@ def delete_device(device_id: str) -> ResponseReturnValue:
         data = {}
     conn = context.db()
     target = registry.removable(conn, device_id, data.get("confirm_name"))
-    require_reauth(data, target.name)
+    require_reauth(data, ApiError(401, "reauth_required", N_(
+        "Confirm it is you: enter this device's passphrase, or use its passkey, to remove %(device)s."),
+        device=target.name))
     removed = registry.remove(conn, device_id, data.get("confirm_name"), by=current_user.device.id,
                               client=context.client_address())
     resp = jsonify({"deleted": device_id, "this_device": device_id == current_user.device.id,

@@ -8,12 +8,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from flask import Response, current_app, g, jsonify, make_response, session
+from flask import Response, current_app, g, jsonify, make_response, request, session
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from ..devices import registry, sending, sessions
+from ..devices import unlock as unlocking
 from . import context
+from .http import ApiError
 from .views import device_json
 
 DEVICE_COOKIE_AGE = 10 * 365 * 24 * 3600
@@ -49,6 +51,27 @@ def recently_reauthenticated(device_id: str) -> bool:
             and time.time() - float(mark.get("at", 0)) < REAUTH_SECONDS)
 
 
+def require_reauth(data: dict[str, Any], refusal: ApiError) -> None:
+    """The person proves it is them again: this device's passphrase in `passphrase` (counted like a
+    failed unlock when wrong), or a passkey or passphrase unlock of this browser within the last
+    REAUTH_SECONDS; `refusal` (a 401 saying what to do) when neither is there."""
+    device = current_user.device
+    passphrase = data.get("passphrase")
+    if (passphrase is None or passphrase == "") and recently_reauthenticated(device.id):
+        return
+    if not isinstance(passphrase, str) or not passphrase:
+        raise refusal
+    unlocking.confirm_passphrase(context.db(), device, passphrase, context.client_address())
+    mark_reauthenticated(device.id)
+
+
+def secure_cookies() -> bool:
+    """The one rule for the Secure flag of our cookies: the app is served over HTTPS (its
+    configured origin, or this request, also through a trusted proxy)."""
+    origin = current_app.config["AUTHVAULT"].origin
+    return bool(origin and origin.startswith("https://")) or request.scheme == "https"
+
+
 def start_session(resp: Response, device: registry.Device, cookie_token: str | None, master_key: bytes) -> None:
     """Unlock this browser: store the wrapped key, put the token in the session cookie."""
     conn = context.db()
@@ -60,9 +83,8 @@ def start_session(resp: Response, device: registry.Device, cookie_token: str | N
     mark_reauthenticated(device.id)
     sending.prepare_to_receive(conn, device.id, master_key)
     if cookie_token:
-        settings = current_app.config["AUTHVAULT"]
         resp.set_cookie(context.DEVICE_COOKIE, cookie_token, max_age=DEVICE_COOKIE_AGE, httponly=True,
-                        samesite="Lax", secure=bool(settings.origin and settings.origin.startswith("https://")))
+                        samesite="Lax", secure=secure_cookies())
 
 
 def unlocked_response(device: registry.Device, master_key: bytes, status: int = 200,

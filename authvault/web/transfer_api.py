@@ -25,7 +25,6 @@ from flask_login import current_user, login_required
 
 from .. import audit, qr
 from ..devices import registry, sending
-from ..devices import unlock as unlocking
 from ..errors import N_
 from ..interop import export as exporter
 from ..interop import importers
@@ -34,7 +33,7 @@ from ..otp import Note, to_uri
 from ..vault import store as accts
 from . import context
 from .http import ApiError, body
-from .session import mark_reauthenticated, recently_reauthenticated
+from .session import recently_reauthenticated, require_reauth
 from .views import account_view, skipped_json
 
 log = logging.getLogger(__name__)
@@ -95,16 +94,8 @@ def _format_label(name: str) -> str:
 
 
 def require_passphrase(data: dict[str, Any]) -> None:
-    """Re-authenticate: the device's passphrase in the request (rate-limited like unlocking), or a
-    passkey or passphrase unlock of this browser within the last minute (api.REAUTH_SECONDS)."""
-    device = current_user.device
-    passphrase = data.get("passphrase")
-    if (passphrase is None or passphrase == "") and recently_reauthenticated(device.id):
-        return
-    if not isinstance(passphrase, str) or not passphrase:
-        raise ApiError(401, "passphrase_required", N_("Enter this device's passphrase to continue."))
-    unlocking.confirm_passphrase(context.db(), device, passphrase, context.client_address())
-    mark_reauthenticated(device.id)
+    """Re-authenticate before an export or a QR code (session.require_reauth)."""
+    require_reauth(data, ApiError(401, "passphrase_required", N_("Enter this device's passphrase to continue.")))
 
 
 def download(data: bytes, filename: str, mimetype: str) -> Response:
