@@ -12,6 +12,7 @@ import hashlib
 import logging
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Callable
 from urllib.parse import quote, unquote, unquote_plus
@@ -139,6 +140,23 @@ def _check_counter(counter: Any) -> None:
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def catch_up_counters(accounts: list[Account], used: Mapping[str, int]) -> tuple[dict[str, int], list[str]]:
+    """HOTP counters used elsewhere (offline), by account id: each HOTP account's counter becomes
+    the larger of the two (never backwards, no code shown twice), in place. Returns the new
+    counters and the ids ignored (no such account, or not HOTP)."""
+    by_id = {a.id: a for a in accounts}
+    counters: dict[str, int] = {}
+    ignored: list[str] = []
+    for account_id, counter in used.items():
+        acc = by_id.get(account_id)
+        if acc is None or acc.type != "hotp":
+            ignored.append(account_id)
+            continue
+        acc.counter = max(acc.counter, counter)
+        counters[account_id] = acc.counter
+    return counters, ignored
 
 
 def otp_type(value: object) -> OtpType:

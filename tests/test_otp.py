@@ -554,3 +554,12 @@ def test_the_one_decoder_refuses_with_its_own_code(text: Any, code: str) -> None
     with pytest.raises(OtpError) as info:
         otp.decode_secret(text)
     assert info.value.code == code
+
+
+def test_hotp_counters_used_offline_catch_up_and_never_go_back() -> None:
+    hotp = Account(secret=b"12345678901234567890", type="hotp", counter=7, issuer="Bank", id="h")
+    totp = Account(secret=b"12345678901234567890", issuer="Mail", id="t")
+    counters, ignored = otp.catch_up_counters([hotp, totp], {"h": 5, "t": 3, "gone": 1})
+    assert counters == {"h": 7} and ignored == ["t", "gone"] and hotp.counter == 7
+    counters, _ = otp.catch_up_counters([hotp], {"h": 12})
+    assert counters == {"h": 12} and hotp.counter == 12

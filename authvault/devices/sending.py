@@ -30,7 +30,7 @@ import logging
 import secrets
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,7 +44,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from .. import audit
 from ..db import transaction
 from ..errors import N_, AuthVaultError
-from ..model import Account, new_id
+from ..model import Account, Skipped, new_id
 from ..vault import entries, envelope
 from ..vault import store as accts
 
@@ -363,3 +363,40 @@ def decline(conn: sqlite3.Connection, transfer_id: str, receiver_id: str, *, cli
         audit.record(conn, "transfer_declined", device_id=receiver_id, detail=f"{t.count} from {t.sender_name}",
                      client=client)
     return t
+
+
+@dataclass(frozen=True)
+class Kept:
+    """What keeping part of a transfer did: the accounts added, those already here, how many declined."""
+
+    added: list[Account]
+    skipped: list[Skipped]
+    declined: int
+
+
+def keep(conn: sqlite3.Connection, transfer_id: str, receiver_id: str, private: bytes, indexes: Sequence[int], *,
+         change: Callable[[Callable[[list[Account]], list[Account]]], object], client: str) -> Kept:
+    """Keep the accounts at `indexes` of a transfer waiting for `receiver_id` (opened with its
+    private key), decline the rest. `change` writes the receiver's accounts (its vault, then its
+    backup); the transfer is deleted in that same write, so it is kept exactly once."""
+    t = incoming_transfer(conn, transfer_id, receiver_id)
+    arrived = open_transfer(t, private)
+    if any(i < 0 or i >= len(arrived) for i in indexes):
+        raise TransferError("keep_out_of_range", N_("keep names an account that is not in this transfer."))
+    chosen = [arrived[i] for i in sorted(set(indexes))]
+    added: list[Account] = []
+    skipped: list[Skipped] = []
+
+    def apply(existing: list[Account]) -> list[Account]:
+        incoming_transfer(conn, transfer_id, receiver_id)  # not kept or declined meanwhile (a double tap)
+        merged, done, dupes = accts.merge_new(existing, chosen)
+        added.extend(done)
+        skipped.extend(dupes)
+        delete_transfer(conn, transfer_id)
+        return merged
+
+    change(apply)
+    declined = len(arrived) - len(chosen)
+    audit.record(conn, "transfer_received", device_id=receiver_id,
+                 detail=f"{len(added)} kept, {declined} declined, from {t.sender_name}", client=client)
+    return Kept(added, skipped, declined)

@@ -124,14 +124,7 @@ def report_hotp() -> ResponseReturnValue:
     result: dict[str, Any] = {"counters": {}, "ignored": []}
 
     def apply(existing: list[otp.Account]) -> list[otp.Account]:
-        by_id = {a.id: a for a in existing}
-        for account_id, counter in used.items():
-            acc = by_id.get(account_id)
-            if acc is None or acc.type != "hotp":
-                result["ignored"].append(account_id)
-                continue
-            acc.counter = max(acc.counter, counter)
-            result["counters"][account_id] = acc.counter
+        result["counters"], result["ignored"] = otp.catch_up_counters(existing, used)
         return existing
 
     if used:

@@ -360,31 +360,11 @@ def receive(transfer_id: str) -> ResponseReturnValue:
     keep = data.get("keep")
     if not isinstance(keep, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in keep):
         raise ApiError(400, "keep_required", N_("Send keep: the list of the accounts to keep (their index)."))
-    t = sending.incoming_transfer(context.db(), transfer_id, _device_id())
-    arrived = sending.open_transfer(t, _my_key().private)
-    if any(i < 0 or i >= len(arrived) for i in keep):
-        raise ApiError(400, "keep_out_of_range", N_("keep names an account that is not in this transfer."))
-    chosen = [arrived[i] for i in sorted(set(keep))]
-    added: list[Account] = []
-    skipped: list[Skipped] = []
-    conn = context.db()
-
-    def apply(existing: list[Account]) -> list[Account]:
-        sending.incoming_transfer(conn, transfer_id, _device_id())  # not kept or declined meanwhile (a double tap)
-        merged, done, dupes = accts.merge_new(existing, chosen)
-        added.extend(done)
-        skipped.extend(dupes)
-        # Deleted in the same transaction as the accounts are written: kept exactly once.
-        sending.delete_transfer(conn, transfer_id)
-        return merged
-
-    context.device_backup().change(apply)
-    declined = len(arrived) - len(chosen)
-    audit.record(conn, "transfer_received", device_id=_device_id(),
-                 detail=f"{len(added)} kept, {declined} declined, from {t.sender_name}", client=context.client_address())
+    kept = sending.keep(context.db(), transfer_id, _device_id(), _my_key().private, keep,
+                        change=context.device_backup().change, client=context.client_address())
     now = time.time()
-    return jsonify({"added": [account_view(a, now) for a in added], "skipped": skipped_json(skipped),
-                    "declined": declined}), (201 if added else 200)
+    return jsonify({"added": [account_view(a, now) for a in kept.added], "skipped": skipped_json(kept.skipped),
+                    "declined": kept.declined}), (201 if kept.added else 200)
 
 
 @bp.delete("/send/inbox/<transfer_id>")

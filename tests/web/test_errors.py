@@ -64,6 +64,7 @@ KNOWN: list[tuple[type[AuthVaultError], str, int]] = [
     (sending.TransferError, "transfer_damaged", 422), (sending.TransferError, "receiver_not_ready", 409),
     (sending.TransferError, "receiver_inbox_full", 409), (sending.TransferError, "same_device", 400),
     (sending.TransferError, "too_many_accounts", 400), (sending.TransferError, "transfer_not_found", 404),
+    (sending.TransferError, "keep_out_of_range", 400),
     (backup_errors.BackupError, "anything", 502),
     (backup_errors.BackupError, "backup_format_unsupported", 422),
     (backup_errors.BackupUnreachable, "backup_unreachable", 503),
