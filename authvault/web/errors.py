@@ -45,6 +45,7 @@ from ..errors import N_, AuthVaultError
 from ..gates import ServerBusy
 from ..interop.importers.base import CostTooHigh, DatabaseTooLarge, FileTooLarge, ImporterError
 from ..vault.errors import KdfCostTooHigh, UnsupportedVaultVersion, VaultDamaged, WrongPassphrase
+from ..vault.groups import GroupError
 from ..vault.store import AccountError
 from .http import ApiError
 
@@ -61,6 +62,7 @@ STATUSES: dict[ErrorKey, int] = {
     # the vault and its accounts
     WrongPassphrase: 401, VaultDamaged: 422, UnsupportedVaultVersion: 422, KdfCostTooHigh: 422,
     (AccountError, "account_not_found"): 404,
+    (GroupError, "group_not_found"): 404, (GroupError, "group_exists"): 409,
     # devices, unlocking, passkeys, sending
     DeviceNotFound: 404, LastDevice: 409, (DeviceError, "already_set_up"): 409, EnrollmentError: 410,
     TooManyAttempts: 429, SignInFailed: 401,

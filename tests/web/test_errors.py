@@ -24,6 +24,7 @@ from authvault.interop.importers import base as importer_errors
 from authvault.otp import OtpError
 from authvault.qr import QrError
 from authvault.vault import errors as vault_errors
+from authvault.vault.groups import GroupError
 from authvault.vault.store import AccountError
 from authvault.web.errors import STATUSES, status_for, status_of
 from authvault.web.http import ApiError
@@ -39,6 +40,7 @@ KNOWN: list[tuple[type[AuthVaultError], str, int]] = [
     (vault_errors.UnsupportedVaultVersion, "vault_version_unsupported", 422),
     (vault_errors.KdfCostTooHigh, "kdf_cost_too_high", 422),
     (AccountError, "account_not_found", 404), (AccountError, "vault_missing", 400),
+    (GroupError, "group_not_found", 404), (GroupError, "group_exists", 409), (GroupError, "too_many_groups", 400),
     (registry.DeviceError, "not_removed", 400), (registry.DeviceError, "device_name_required", 400),
     (registry.DeviceError, "confirm_name_required", 400),
     (registry.DeviceNotFound, "device_not_found", 404), (registry.DeviceError, "already_set_up", 409), (registry.LastDevice, "last_device", 409),
