@@ -444,6 +444,18 @@ def save_passkey(conn: sqlite3.Connection, device_id: str, new: NewPasskey, name
     return device_passkey(conn, device_id, new.id)
 
 
+def unlock_secret(prf: bytes | None, device_key: bytes | None) -> tuple[UnlockMode, bytes, bytes | None]:
+    """How a new passkey will unlock the vault: with its PRF output where the browser gave one, else
+    with this browser's device key. Returns the mode, the secret, and a fresh device key when the
+    browser held none (the caller gives it to the browser)."""
+    if prf is not None:
+        return "prf", prf, None
+    if device_key:
+        return "device_key", device_key, None
+    fresh = new_device_key()
+    return "device_key", fresh, fresh
+
+
 def add_passkey(conn: sqlite3.Connection, device_id: str, master_key: bytes, new: NewPasskey, *,
                 mode: UnlockMode, secret: bytes, name: object, default_name: Callable[[int], str],
                 client: str) -> Passkey:

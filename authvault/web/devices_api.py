@@ -114,17 +114,9 @@ def register_verify() -> ResponseReturnValue:
     device = current_user.device
     master_key = current_user.master_key
     new = passkeys.verify_registration(conn, rp, device, credential)
-    prf = passkeys.prf_output(credential)
+    mode, secret, fresh_key = passkeys.unlock_secret(passkeys.prf_output(credential),
+                                                     device_key_from_cookie(device.id))
     resp = make_response()
-    fresh_key: bytes | None = None
-    if prf is not None:
-        mode: passkeys.UnlockMode = "prf"
-        secret = prf
-    else:
-        mode = "device_key"
-        secret = device_key_from_cookie(device.id) or b""
-        if not secret:
-            secret = fresh_key = passkeys.new_device_key()
     pk = passkeys.add_passkey(conn, device.id, master_key, new, mode=mode, secret=secret,
                               name=credential.get("name"),
                               default_name=lambda number: gettext("Passkey %(number)s", number=number),

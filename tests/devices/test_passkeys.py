@@ -606,3 +606,10 @@ def test_a_passkey_confirms_an_export_like_the_passphrase(unlocked: Api) -> None
     assert login(unlocked, auth).status_code == 200  # one biometric prompt on the export page
     ok = unlocked.post("/api/export", {"format": "google"})
     assert ok.status_code == 200 and len(ok.get_json()["uris"]) == 1
+
+
+def test_a_new_passkey_unlocks_with_prf_else_the_browsers_device_key_else_a_fresh_one() -> None:
+    assert passkeys.unlock_secret(b"p" * 32, b"k" * 32) == ("prf", b"p" * 32, None)
+    assert passkeys.unlock_secret(None, b"k" * 32) == ("device_key", b"k" * 32, None)
+    mode, secret, fresh = passkeys.unlock_secret(None, None)
+    assert mode == "device_key" and fresh == secret and len(secret) == passkeys.DEVICE_KEY_BYTES
