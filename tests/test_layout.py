@@ -219,3 +219,12 @@ def test_app_wide_hooks_are_registered_in_one_place() -> None:
     sample = "@bp.before_app_request\ndef f():\n    pass\n"
     assert app_wide_hooks_on_blueprints({"sample": ast.parse(sample)}) == ["sample:2 bp.before_app_request"]
     assert app_wide_hooks_on_blueprints(_web_modules()) == []
+
+
+def test_no_thread_state_in_the_web_layer_but_the_connection_of_each_thread() -> None:
+    """Locks and module caches of our own go (functools.lru_cache, app state or `g` instead); the one
+    thread-local is web/context.py's database connection, whose comment says why."""
+    users = sorted(mod for mod, tree in _web_modules().items() for node in ast.walk(tree)
+                   if isinstance(node, (ast.Import, ast.ImportFrom))
+                   and "threading" in ([a.name for a in node.names] if isinstance(node, ast.Import) else [node.module]))
+    assert users == ["authvault.web.context"]

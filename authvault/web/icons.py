@@ -10,8 +10,8 @@ list. Nothing is fetched from the internet, and nothing comes from an otpauth `i
 """
 from __future__ import annotations
 
+import functools
 import re
-import threading
 from pathlib import Path
 
 from flask import Blueprint, Response, current_app, request, url_for
@@ -27,26 +27,21 @@ SPRITE = "vendor/simple-icons/icons.svg"
 MAX_QUERY = 4096                                   # 144 slugs of at most 24 letters, with dots
 _SYMBOL = re.compile(r'<symbol id="si-([a-z0-9]+)" .*?</symbol>', re.S)
 _SLUGS = re.compile(r"[a-z0-9]+(?:\.[a-z0-9]+)*")
-_lock = threading.Lock()
-_symbols: dict[str, tuple[str, dict[str, str]]] = {}   # folder -> (version, slug -> <symbol>)
+@functools.lru_cache(maxsize=8)
+def _parse(path: str, version: str) -> dict[str, str]:
+    # Keyed by the sprite's hash, so a new sprite is read again; thread-safe and bounded.
+    try:
+        text = Path(path).read_text()
+    except OSError:
+        text = ""
+    return {m[1]: m[0] for m in _SYMBOL.finditer(text)}
 
 
 def symbols() -> tuple[str, dict[str, str]]:
     """The vendored sprite's version and its symbols by slug (read again when the file changes)."""
     folder = current_app.static_folder or ""
     version = file_version(folder, SPRITE) or ""
-    with _lock:
-        known = _symbols.get(folder)
-    if known and known[0] == version:
-        return known
-    try:
-        text = (Path(folder) / SPRITE).read_text()
-    except OSError:
-        text = ""
-    parsed = (version, {m[1]: m[0] for m in _SYMBOL.finditer(text)})
-    with _lock:
-        _symbols[folder] = parsed
-    return parsed
+    return version, _parse(str(Path(folder) / SPRITE), version)
 
 
 @bp.app_template_global("icon_sprite_url")
