@@ -1,12 +1,12 @@
 /* The backup health mark of templates/backup/_mark.html: once per page, ask whether this
-   device's backup is still its own (GET /api/backup?check=1) and redraw the mark from `health`. */
+   device's backup is still its own (GET /api/backup?check=1, asked once per visit by core.js checkBackup, the list reads the same answer) and redraw the mark from `health`. */
 "use strict";
 
 (function () {
   const AV = window.AuthVault;
   const mark = document.getElementById("backup-mark");
   if (!mark || !AV) return;
-  AV.api("GET", "/api/backup?check=1").then((st) => {
+  AV.checkBackup().then((st) => {
     const h = st.health;
     if (!h) return;
     mark.hidden = h.ok;

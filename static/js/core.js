@@ -182,10 +182,19 @@
     }, 1000);
   }
 
+  /* GET /api/backup?check=1, once per visit: the list's banner and the backup mark both read it
+     (it asks the backup account, a round trip to another server). A failed check is asked again. */
+  let backupCheck = null;
+  function checkBackup() {
+    if (!backupCheck) backupCheck = api("GET", "/api/backup?check=1").catch((e) => { backupCheck = null; throw e; });
+    return backupCheck;
+  }
+
   /* Lock now: the page's calls in flight first, then the server, then the unlock page. */
   async function lockPage() {
     calls.abort();
     calls = new AbortController();
+    backupCheck = null;
     try { await api("POST", "/api/lock"); } finally { location.href = "/"; }
   }
 
@@ -251,7 +260,7 @@
   }
 
   window.AuthVault = Object.assign(window.AuthVault || {}, {
-    T, api, callSignal, toast, busy, fill, when, localTimes, formJSON, showError, groupCode, copyText, deviceNameGuess,
+    T, api, callSignal, checkBackup, toast, busy, fill, when, localTimes, formJSON, showError, groupCode, copyText, deviceNameGuess,
     el, labelOf, row, skippedRows, showUnlocked, pages: {},
   });
 

@@ -629,7 +629,7 @@
     }
 
     // Once per visit: is the backup still this device's? (told when another device took it over)
-    AV.api("GET", "/api/backup?check=1").then((st) => {
+    AV.checkBackup().then((st) => {
       if (["off", "on", "pending"].includes(st.state)) return;
       document.getElementById("backup-banner-text").textContent = st.error ? st.error.message : "";
       document.getElementById("backup-banner").hidden = false;

@@ -451,3 +451,19 @@ def test_lock_with_a_call_in_flight_leaves_no_401(phone: Device, path: str) -> N
     page.wait_for_selector("#unlock-form")
     page.wait_for_timeout(300)
     assert phone.errors == []
+
+
+def test_the_backup_account_is_asked_once_per_visit(phone: Device, tmp_path: Path) -> None:
+    """The list's takeover banner and the backup mark read one GET /api/backup?check=1 (it asks
+    the backup account, another server), not one each; a second visit asks again."""
+    folder = tmp_path / "nas"
+    folder.mkdir()
+    phone.api("POST", "/api/backup/enable", {"target": {"kind": "folder", "path": str(folder)}})
+    checks: list[str] = []
+    phone.page.on("request", lambda req: checks.append(req.url) if "/api/backup?check=1" in req.url else None)
+    for visit in (1, 2):
+        phone.goto("/")
+        phone.page.wait_for_selector("#backup-mark", state="attached")
+        phone.page.wait_for_timeout(500)
+        assert len(checks) == visit, checks
+    assert phone.errors == []
