@@ -539,10 +539,9 @@ class DeviceBackup:
         self.push(after_change=True, written=written)
         return written
 
-    def add(self, new: list[Account], *, client: str) -> tuple[list[Account], list[Skipped]]:
+    def merge(self, new: list[Account]) -> tuple[list[Account], list[Skipped]]:
         """Add the accounts of `new` that are not here yet (one vault write, then the push);
-        return those added and those skipped as already here. How many were added is recorded
-        as a security event (never which)."""
+        return those added and those skipped as already here."""
         added: list[Account] = []
         dupes: list[Skipped] = []
 
@@ -554,6 +553,11 @@ class DeviceBackup:
 
         if new:
             self.change(apply)
+        return added, dupes
+
+    def add(self, new: list[Account], *, client: str) -> tuple[list[Account], list[Skipped]]:
+        """`merge`, recording how many were added as a security event (never which)."""
+        added, dupes = self.merge(new)
         if added:
             with transaction(self.conn):
                 audit.record(self.conn, "account_added", device_id=self.device_id, detail=str(len(added)),

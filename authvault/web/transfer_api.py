@@ -142,17 +142,7 @@ def import_file() -> ResponseReturnValue:
                         "skipped": skipped_json(dupes + file_skipped),
                         "count": len(would_add)})
 
-    added: list[Account] = []
-    dupes_at_write: list[Skipped] = []
-
-    def apply(existing: list[Account]) -> list[Account]:
-        merged, done, dupes = accts.merge_new(existing, result.accounts)
-        added.extend(done)
-        dupes_at_write.extend(dupes)
-        return merged
-
-    if result.accounts:
-        context.device_backup().change(apply)
+    added, dupes_at_write = context.device_backup().merge(result.accounts)
     _audit("import", f"{result.format}: {len(added)} added, {len(dupes_at_write) + len(file_skipped)} skipped")
     now = time.time()
     # No codes here: computing one per imported account was a quarter of a big import's time, and
