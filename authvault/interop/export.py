@@ -31,6 +31,8 @@ FORMATS: dict[str, tuple[str, str]] = {
     "2fauth": ("authvault-export-2fauth.json", "application/json"),
     "google": ("", "application/json"),
 }
+#: The formats whose file holds every secret readable (the person confirms they understand).
+UNENCRYPTED_FORMATS = frozenset({"aegis-plain", "uris", "2fauth"})
 #: A password shorter than this is refused for an encrypted export.
 MIN_PASSWORD_LENGTH = 8
 
@@ -142,3 +144,18 @@ def export_google(
     """Google Authenticator transfer URIs (`batch_size` accounts each, to show as QR codes one
     after another) and the accounts Google Authenticator cannot hold, each with the reason."""
     return build_migration_uris(list(accounts), batch_size)
+
+
+def export_file(fmt: str, accounts: Sequence[Account], *, password: str | None = None,
+                params: ScryptParams = DEFAULT_SCRYPT) -> bytes:
+    """The export file of `accounts` in `fmt`, one of FORMATS but "google" (a set of QR codes,
+    export_google); `password` is the encrypted Aegis export's."""
+    if fmt == "aegis":
+        return export_aegis_encrypted(accounts, password or "", params)
+    if fmt == "aegis-plain":
+        return export_aegis_plain(accounts)
+    if fmt == "2fauth":
+        return export_twofauth(accounts)
+    if fmt == "uris":
+        return export_uris(accounts)
+    raise ValueError(f"not a file format: {fmt!r}")

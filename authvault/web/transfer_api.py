@@ -39,7 +39,6 @@ from .views import account_view, skipped_json
 log = logging.getLogger(__name__)
 bp = Blueprint("transfer_api", __name__, url_prefix="/api")
 
-UNENCRYPTED_FORMATS = ("aegis-plain", "uris", "2fauth")
 TRUE_WORDS = ("1", "true", "yes", "on")
 
 
@@ -172,7 +171,7 @@ def export() -> ResponseReturnValue:
     if not isinstance(fmt, str) or fmt not in exporter.FORMATS:
         raise ApiError(400, "unknown_export_format", N_("Choose one of the export formats: %(formats)s."),
                        formats=", ".join(exporter.FORMATS))
-    if fmt in UNENCRYPTED_FORMATS and data.get("i_understand_unencrypted") is not True:
+    if fmt in exporter.UNENCRYPTED_FORMATS and data.get("i_understand_unencrypted") is not True:
         raise ApiError(400, "unencrypted_not_confirmed", N_(
             "This file is not encrypted: anyone who gets it can make your codes. Confirm that you "
             "understand (i_understand_unencrypted) to export it."))
@@ -194,14 +193,8 @@ def export() -> ResponseReturnValue:
                         "not_exportable": [{"issuer": a.issuer, "name": a.name, "reason": gettext(reason)}
                                            for a, reason in left_out]})
     filename, mimetype = exporter.FORMATS[fmt]
-    if fmt == "aegis":
-        content = exporter.export_aegis_encrypted(accounts, data["password"], context.scrypt_params())
-    elif fmt == "aegis-plain":
-        content = exporter.export_aegis_plain(accounts)
-    elif fmt == "2fauth":
-        content = exporter.export_twofauth(accounts)
-    else:
-        content = exporter.export_uris(accounts)
+    content = exporter.export_file(fmt, accounts, password=data.get("password"),
+                                   params=context.scrypt_params())
     _audit("export", fmt)
     resp = download(content, _dated(filename), mimetype)
     _, left_out = exporter.exportable(accounts)

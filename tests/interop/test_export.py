@@ -19,6 +19,7 @@ from authvault.interop.export import (
     ExportError,
     export_aegis_encrypted,
     export_aegis_plain,
+    export_file,
     export_google,
     export_uris,
     exportable,
@@ -86,6 +87,21 @@ def test_uri_export_reads_back() -> None:
     result = import_file(data, filename="export.txt")
     assert result.format == "otpauth_text" and result.skipped == []
     _same_entries(result.accounts, accounts)
+
+
+@pytest.mark.parametrize(("fmt", "detected"), [("aegis", "aegis"), ("aegis-plain", "aegis"),
+                                                ("uris", "otpauth_text"), ("2fauth", "twofauth")])
+def test_every_file_format_of_the_export_api_reads_back(fmt: str, detected: str) -> None:
+    """POST /api/export's formats, by the one dispatch it calls: each file is the format named."""
+    accounts = _accounts()
+    data = export_file(fmt, accounts, password="export password 1", params=TEST_SCRYPT)
+    result = import_file(data, password="export password 1" if fmt == "aegis" else None)
+    assert result.format == detected and result.skipped == []
+    _same_entries(result.accounts, accounts)
+    if fmt == "aegis":
+        assert json.loads(data)["db"] and isinstance(json.loads(data)["db"], str)  # encrypted
+    with pytest.raises(ValueError):
+        export_file("google", accounts)
 
 
 def test_google_export_reads_back_and_lists_what_it_cannot_hold() -> None:
