@@ -190,12 +190,16 @@
     return backupCheck;
   }
 
-  /* Lock now: the page's calls in flight first, then the server, then the unlock page. */
+  /* Lock now: the page's calls in flight first, then the server, then the unlock page. The
+     signal stays aborted until the page is gone, so a call started meanwhile (a code refresh due
+     while the lock is on its way) is cancelled at once instead of reaching a locked server. */
   async function lockPage() {
     calls.abort();
-    calls = new AbortController();
     backupCheck = null;
-    try { await api("POST", "/api/lock"); } finally { location.href = "/"; }
+    try {
+      await fetch("/api/lock", { method: "POST", credentials: "same-origin",
+                                 headers: { "X-CSRFToken": csrf(), Accept: "application/json" } });
+    } catch (e) { /* unreachable: the unlock page says so */ } finally { location.href = "/"; }
   }
 
   function wireLock() {
