@@ -9,7 +9,13 @@ With the server really stopped (gunicorn gone), on a device whose vault holds N 
 - passphrase offline unlock: tap -> first code on screen (scrypt in the browser dominates);
 - cold start offline: a new page of the installed app with its service worker stopped, the
   server gone: navigation start -> the unlock form on screen;
-- the shell's weight: every byte the offline page loads (HTML, CSS, scripts), plain and gzip.
+- the shell's weight: every byte the offline page loads (HTML, CSS, scripts), plain and gzip;
+- the unlocked list left alone (its countdown ticking 4 times a second): main-thread time per
+  second (scripts, style, layout) between code changes, and the longest task when every code
+  changes at a period's end (once; waits up to 30 s).
+
+With --accounts above 20 the first 20 are added one by one (TOTP, HOTP and Steam codes, three
+algorithms), the rest imported as TOTP otpauth URIs.
 
     .venv/bin/python bench/bench_offline.py            # --accounts 20 --runs 5 --throttle 4
 
@@ -18,7 +24,9 @@ Prints a Markdown table (medians, with the range).
 from __future__ import annotations
 
 import argparse
+import base64
 import gzip
+import hashlib
 import os
 import statistics
 import sys
@@ -39,6 +47,23 @@ FIRST_CODE = """async (button) => {
     ? ok() : setTimeout(poll, 2); poll(); });
   return performance.now() - t0;
 }"""
+
+
+IDLE_S = 3
+LONGEST_AT_FLIP = """() => new Promise((done) => {
+  let worst = 0;
+  const obs = new PerformanceObserver((list) => { for (const e of list.getEntries()) worst = Math.max(worst, e.duration); });
+  obs.observe({ type: "longtask" });
+  const end = (Math.floor(Date.now() / 30000) + 1) * 30000 + 3000;     // 3 s past the next period's end
+  setTimeout(() => { obs.disconnect(); done(worst); }, end - Date.now());
+})"""
+
+
+def metrics(cdp: object) -> dict[str, float]:
+    """Chromium's cumulative main-thread times (seconds) of this page."""
+    got = cdp.send("Performance.getMetrics")["metrics"]  # type: ignore[attr-defined]
+    return {m["name"]: m["value"] for m in got if m["name"] in ("TaskDuration", "ScriptDuration", "RecalcStyleDuration",
+                                                               "LayoutDuration")}
 
 
 def fmt(values: list[float]) -> str:
@@ -63,6 +88,7 @@ def main() -> None:
         try:
             cdp = context.new_cdp_session(page)
             cdp.send("WebAuthn.enable", {"enableUI": False})
+            cdp.send("Performance.enable")
             cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
                 "protocol": "ctap2", "transport": "internal", "hasResidentKey": True, "hasUserVerification": True,
                 "isUserVerified": True, "automaticPresenceSimulation": True, "hasPrf": True}})
@@ -75,12 +101,21 @@ def main() -> None:
             page.click("#passkey-add-btn")
             page.wait_for_url(origin + "/")
             token = context.request.get(origin + "/api/session").json()["csrf_token"]
-            for i in range(args.accounts):
+            for i in range(min(args.accounts, 20)):
                 secret = "".join("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"[b % 32] for b in os.urandom(32))
                 kind = ("totp", "totp", "totp", "hotp", "steam")[i % 5]
                 body = {"issuer": f"Service {i}", "name": f"user{i}@example.com", "secret": secret, "type": kind,
                         "algorithm": ("SHA1", "SHA256", "SHA512")[i % 3], "digits": 5 if kind == "steam" else 6 + i % 3}
                 resp = context.request.post(origin + "/api/accounts", data=body, headers={"X-CSRFToken": token})
+                assert resp.ok, resp.text()
+            if args.accounts > 20:
+                lines = []
+                for i in range(20, args.accounts):
+                    secret = base64.b32encode(hashlib.sha256(f"o{i}".encode()).digest()[:20]).decode()
+                    lines.append(f"otpauth://totp/Shop%20{i:04d}:user{i}%40example.com?secret={secret}&issuer=Shop%20{i:04d}")
+                resp = context.request.post(origin + "/api/import", headers={"X-CSRFToken": token}, multipart={
+                    "file": {"name": "uris.txt", "mimeType": "text/plain", "buffer": "\n".join(lines).encode()},
+                    "confirm": "true"})
                 assert resp.ok, resp.text()
             page.goto(origin + "/")
             wait_for_controller(page)
@@ -100,6 +135,22 @@ def main() -> None:
                 page.fill("#offline-passphrase", PASSPHRASE)
                 passphrase.append(page.evaluate(FIRST_CODE, "offline-submit"))
                 page.click("#offline-lock")
+            busy, parts = [], []
+            page.fill("#offline-passphrase", PASSPHRASE)
+            page.evaluate(FIRST_CODE, "offline-submit")
+            for _ in range(args.runs):
+                # 3 s clear of a period's end (30 s periods): no code changes inside the window
+                page.wait_for_function(f"() => {{ const s = Date.now() / 1000 % 30; return s > 1 && s < {30 - 1 - IDLE_S}; }}",
+                                       polling=200, timeout=40_000)
+                before = metrics(cdp)
+                page.wait_for_timeout(IDLE_S * 1000)
+                after = metrics(cdp)
+                d = {k: (after[k] - before[k]) * 1000 / IDLE_S for k in after}
+                busy.append(d["TaskDuration"])
+                parts.append((d["ScriptDuration"], d["RecalcStyleDuration"], d["LayoutDuration"]))
+            script, style, layout = (statistics.median(x[i] for x in parts) for i in range(3))
+            flip = page.evaluate(LONGEST_AT_FLIP)
+            page.click("#offline-lock")
             cold = []
             for _ in range(args.runs):
                 sw = context.new_cdp_session(page)
@@ -133,6 +184,10 @@ def main() -> None:
     print(f"| passkey (PRF) offline unlock, tap to first code | {fmt(prf)} | under 1 s |")
     print(f"| passphrase offline unlock (scrypt N=2^15 in the browser), tap to first code | {fmt(passphrase)} | under 3 s |")
     print(f"| cold start of the installed app offline (service worker stopped), navigation to the unlock form | {fmt(cold)} | |")
+    print(f"| the list idle between code changes: main-thread time per second (script / style / layout) | "
+          f"**{statistics.median(busy):.0f} ms/s** ({min(busy):.0f}-{max(busy):.0f}; {script:.0f} / {style:.0f} / {layout:.0f}) | |")
+    longest = f"**{flip:.0f} ms**" if flip else "none over 50 ms (a long task is one over 50 ms)"
+    print(f"| the longest task when every code changes (period end) | {longest} | under 50 ms |")
     print(f"| shell page weight ({len(dict.fromkeys(shell_urls))} files) | **{plain / 1024:.0f} KiB**, {packed / 1024:.0f} KiB gzip | |")
 
 

@@ -12,7 +12,7 @@
      icons: spriteURL(base, accounts) gives the one of just the icons these accounts show)}.
      Missing fields take the defaults of defaultState().
    It returns a view: {rows: Map id -> <li>, order: [ids as drawn], setCodes(accounts), tick(now),
-   filter(query, group) -> number of rows shown}. Drawing is one innerHTML of small rows (about
+   near(id) -> whether its row is on or near the screen, filter(query, group) -> number of rows shown}. Drawing is one innerHTML of small rows (about
    400 bytes each); searching and code refreshes change rows in place, never redraw them.
    The page that uses it (listPage below) wires taps, search, chips, arranging and the clock.
 */
@@ -223,6 +223,8 @@
         delete btn.dataset.code;
         li.classList.add("no-code");
       },
+      /** Whether this account's row is on or near the screen (the rows the countdown is drawn on). */
+      near(id) { return !io || near.has(rows.get(id)); },
       /** Countdown of every period at clock time `now` (seconds), drawn on the rows near the
           screen (every row the first time). */
       tick(now) {

@@ -168,6 +168,51 @@ def test_reload_offline_unlock_with_passphrase_codes_across_a_boundary(browser: 
         device.close()
 
 
+def test_offline_rows_far_below_the_screen_change_code_at_the_period_end_too(browser: Any,
+                                                                            home: list[GunicornServer]) -> None:
+    """60 accounts of 10 s: the countdown follows only the rows near the screen, and a period's end
+    fills those first and the rest after; every row, the last one included, shows its new code."""
+    device = new_device(browser, home[0].origin, service_workers="allow")
+    try:
+        setup_device(device, home[0])
+        secrets = {f"Shop {i:02d}": base64.b32encode(bytes([i]) * 20).decode() for i in range(60)}
+        text = "\n".join(f"otpauth://totp/{n.replace(' ', '%20')}:u%40example.com?secret={sec}"
+                         f"&issuer={n.replace(' ', '%20')}&period=10" for n, sec in secrets.items())
+        req = device.context.request
+        token = req.get(device.origin + "/api/session").json()["csrf_token"]
+        resp = req.post(device.origin + "/api/import", headers={"X-CSRFToken": token},
+                        multipart={"file": {"name": "uris.txt", "mimeType": "text/plain", "buffer": text.encode()},
+                                   "confirm": "true"})
+        assert resp.ok, resp.text()
+        device.goto("/")
+        page = device.page
+        page.wait_for_selector("#accounts .acct")
+        wait_for_controller(page)
+        wait_for_copy(page)
+        go_offline_and_reload(device, home[0])
+        unlock_offline_with_passphrase(device)
+        assert page.locator("#accounts .acct").count() == 60
+        assert not page.locator("#accounts .acct").last.evaluate(
+            "li => li.getBoundingClientRect().top < innerHeight * 1.5")          # far below the screen
+        accs = {n: Account(secret=otp.decode_secret(sec), type="totp", algorithm="SHA1", digits=6, period=10)
+                for n, sec in secrets.items()}
+        shown = """() => Object.fromEntries([...document.querySelectorAll('#accounts .acct')].map(
+                     (li) => [li.querySelector('.issuer').textContent, li.querySelector('.code').dataset.code]))"""
+        # past the next period's end (and clear of the one after): every row has its new code
+        t0 = page.evaluate("() => Date.now() / 1000")
+        boundary = (int(t0 // 10) + 1) * 10
+        page.wait_for_function(f"() => Date.now() / 1000 > {boundary + 1}", polling=100, timeout=15_000)
+        want = {n: otp.code_at(acc, boundary + 1) for n, acc in accs.items()}
+        assert want != {n: otp.code_at(acc, t0) for n, acc in accs.items()}
+        try:
+            page.wait_for_function(f"(want) => {{ const got = ({shown})(); "
+                                   "return Object.keys(want).every((n) => got[n] === want[n]); }", arg=want, timeout=3_000)
+        finally:
+            assert page.evaluate(shown) == want
+    finally:
+        device.close()
+
+
 def test_list_when_the_server_stops_banner_no_blank_code_no_null_copied(browser: Any, home: list[GunicornServer],
                                                                         screenshot_dir: Path) -> None:
     device = new_device(browser, home[0].origin, permissions=["clipboard-read", "clipboard-write"], service_workers="allow")
