@@ -14,16 +14,16 @@ import functools
 import re
 from pathlib import Path
 
-from flask import Blueprint, Response, current_app, request, url_for
+from flask import Blueprint, Response, current_app, request
 from flask.typing import ResponseReturnValue
 
 from ..errors import N_
 from .http import ApiError
+from .list_rows import SPRITE, sprite_base
 from .static_files import YEAR, file_version
 
 bp = Blueprint("icons", __name__)
 
-SPRITE = "vendor/simple-icons/icons.svg"
 MAX_QUERY = 4096                                   # 144 slugs of at most 24 letters, with dots
 _SYMBOL = re.compile(r'<symbol id="si-([a-z0-9]+)" .*?</symbol>', re.S)
 _SLUGS = re.compile(r"[a-z0-9]+(?:\.[a-z0-9]+)*")
@@ -44,10 +44,7 @@ def symbols() -> tuple[str, dict[str, str]]:
     return version, _parse(str(Path(folder) / SPRITE), version)
 
 
-@bp.app_template_global("icon_sprite_url")
-def base_url() -> str:
-    """The sprite URL without its icons (the pages give it to list.js, which adds `&s=`)."""
-    return url_for("icons.sprite", v=symbols()[0])
+bp.add_app_template_global(sprite_base, "icon_sprite_url")
 
 
 @bp.get("/static/icons.svg")

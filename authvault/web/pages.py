@@ -10,9 +10,8 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from ..model import Account
 from ..vault import store as accts
-from . import context
+from . import context, list_rows
 from .session import inbox_first, session_state
 from .views import account_view, groups_view
 
@@ -26,12 +25,9 @@ _LIST_DEFAULTS = {"note": "", "group": "", "favorite": False, "icon": None, "act
                   "period": None, "code": None, "next_code": None}
 
 
-def list_payload(accounts: list[Account], groups: list[dict[str, str]], now: float) -> dict[str, Any]:
+def list_payload(views: list[dict[str, Any]], groups: list[dict[str, str]], now: float) -> dict[str, Any]:
     """What the list page embeds for static/js/list.js: GET /api/codes's shape, defaults left out."""
-    rows = []
-    for acc in accounts:
-        view = account_view(acc, now)
-        rows.append({k: v for k, v in view.items() if k not in _LIST_DEFAULTS or _LIST_DEFAULTS[k] != v})
+    rows = [{k: v for k, v in view.items() if k not in _LIST_DEFAULTS or _LIST_DEFAULTS[k] != v} for view in views]
     return {"server_time": now, "accounts": rows, "groups": groups_view(groups)}
 
 
@@ -46,9 +42,17 @@ def index() -> ResponseReturnValue:
     if inbox_first():  # accounts another device sent: seen first, once per unlock
         return redirect(url_for("transfer_pages.inbox_page"))
     accounts, groups = accts.load_library(context.db(), current_user.device.id, current_user.master_key)
-    initial = list_payload(accounts, groups, time.time())
+    now = time.time()
+    views = [account_view(acc, now) for acc in accounts]
+    initial = list_payload(views, groups, now)
     initial["lock_seconds"] = context.lock_seconds(current_user.device.id)
-    return render_template("accounts/list.html", accounts=accounts, groups=groups, initial=initial)
+    # The first screenful drawn here, when this browser's list options are known (list_rows.py);
+    # not after adding (list.js marks and scrolls to the new accounts).
+    prefs = list_rows.read_prefs(request.cookies.get(list_rows.COOKIE))
+    first = list_rows.first_rows(views, prefs, list_rows.sprite_base(), now) if "added" not in request.args else ""
+    return render_template("accounts/list.html", accounts=accounts, groups=groups, initial=initial,
+                           prefs=prefs, first_rows=first,
+                           hotp_pending=request.cookies.get(list_rows.HOTP_PENDING_COOKIE) == "1")
 
 
 @bp.get("/setup")

@@ -79,23 +79,23 @@
     const slugs = [...new Set((accounts || []).map(slugOf).filter(Boolean))].sort();
     return slugs.length ? `${base}${base.includes("?") ? "&" : "?"}s=${slugs.join(".")}` : "";
   }
+  /** A coloured initial's hue class: hue-0 .. hue-35 (static/app.css, scripts/icon-table). */
   function hue(text) {
     let h = 0;
     for (const ch of String(text)) h = (h * 31 + ch.codePointAt(0)) % 360;
-    return h;
+    return Math.floor(h / 10);
   }
+  // Colours are classes (si-<slug>, hue-<n>), not style: the server draws the first rows too
+  // (authvault/web/list_rows.py, the same markup), and the page's CSP allows no style attributes.
   function avatar(a, sprite) {
     const title = a.issuer || a.name || "?";
     const slug = slugOf(a);
     if (slug && sprite) {
-      const hex = ICONS.slugs[slug] || "333333";
-      const [r, g, b] = [0, 2, 4].map((i) => parseInt(hex.slice(i, i + 2), 16));
-      const colour = 0.2126 * r + 0.7152 * g + 0.0722 * b > 200 ? "222222" : hex;   // too light on white
-      return `<span class="av icon-av" data-icon="${slug}" data-c="#${colour}" aria-hidden="true">` +
+      return `<span class="av icon-av si-${slug}" data-icon="${slug}" aria-hidden="true">` +
         `<svg viewBox="0 0 24 24"><use href="${esc(sprite)}#si-${slug}"></use></svg></span>`;
     }
     const letter = Array.from(title.trim())[0] || "?";
-    return `<span class="av letter-av" data-h="${hue(key(title) || title)}" aria-hidden="true">${esc(letter.toUpperCase())}</span>`;
+    return `<span class="av letter-av hue-${hue(key(title) || title)}" aria-hidden="true">${esc(letter.toUpperCase())}</span>`;
   }
 
   /* ---- codes -------------------------------------------------------------------------------- */
@@ -161,10 +161,6 @@
       const a = order[i++];
       rows.set(a.id, li);
       byId.set(a.id, a);
-      // colours through the CSSOM: the page's CSP allows no style attributes in HTML
-      const av = li.children[1];
-      if (av.dataset.c) av.style.setProperty("--c", av.dataset.c);
-      else if (av.dataset.h) av.style.setProperty("--h", av.dataset.h);
       hay.push([li, haystack(a), a]);
       if (a.type !== "hotp" && !a.action_required && a.period) {
         if (!byPeriod.has(a.period)) byPeriod.set(a.period, { f: "1", text: "", ending: false });
@@ -286,6 +282,15 @@
   function savePrefs(change) {
     const p = Object.assign(loadJSON(PREFS_KEY, {}), change);
     try { localStorage.setItem(PREFS_KEY, JSON.stringify(p)); } catch (e) { /* private mode */ }
+    mirrorPrefs(prefs());
+  }
+  /* The server draws the list's first screenful itself when it knows these options (and so how
+     the rows look here: authvault/web/list_rows.py): a cookie of them, the layout resolved for
+     this screen, written each time the list runs. */
+  function mirrorPrefs(p) {
+    const value = `c${p.compact ? 1 : 0}.h${p.hideCodes ? 1 : 0}.n${p.showNext ? 1 : 0}.${p.sort}`;
+    document.cookie = `authvault_list=${value}; Path=/; Max-Age=31536000; SameSite=Strict` +
+      (location.protocol === "https:" ? "; Secure" : "");
   }
 
   /* ---- the list page ------------------------------------------------------------------------ */
@@ -301,16 +306,31 @@
   /* While HOTP counters used offline wait to be reported to the server (static/js/connection.js),
      the list must not show a HOTP code that may already be used (offline.css hides them). */
   function hotpGuard() {
-    try {
-      if (localStorage.getItem("authvault-hotp-pending") === "1") document.documentElement.classList.add("hotp-pending");
-    } catch (e) { /* storage blocked: nothing was recorded either */ }
+    let pending = false;
+    try { pending = localStorage.getItem("authvault-hotp-pending") === "1"; } catch (e) { /* storage blocked: nothing was recorded either */ }
+    if (pending) document.documentElement.classList.add("hotp-pending");
+    // the server hides them in the rows it draws when told so (static/js/offline-store.js sets it too)
+    if (pending !== /(?:^|; )authvault_hotp_pending=1/.test(document.cookie)) {
+      document.cookie = "authvault_hotp_pending=" + (pending ? "1; Max-Age=31536000" : "; Max-Age=0") + "; Path=/; SameSite=Strict" +
+        (location.protocol === "https:" ? "; Secure" : "");
+    }
   }
 
   /** The list page; `arrivedAt` (seconds, this device's clock) is when its HTML arrived when it
       came by fetch after an unlock (core.js showUnlocked), not by navigation. */
+  let painted = false;                            // the server's rows have had their first frame
   function listPage(initial, arrivedAt) {
     const list = document.getElementById("accounts");
     if (!list || list.dataset.started) return;    // started by this script already (see the end)
+    if (list.dataset.first && !painted && initial === undefined && arrivedAt === undefined) {
+      // The server drew the first screenful: let the browser paint it before any work here (the
+      // rows are drawn again below, the same). Until then a tap on a row does nothing.
+      if (!list.dataset.waiting) {
+        list.dataset.waiting = "1";
+        requestAnimationFrame(() => setTimeout(() => { painted = true; listPage(); }, 0));
+      }
+      return;
+    }
     list.dataset.started = "1";
     const data = initial || JSON.parse(document.getElementById("codes-data").textContent);
     const search = document.getElementById("search");
@@ -319,6 +339,7 @@
     const arrangeBar = document.getElementById("arrange-bar");
     const p = prefs();
     document.body.classList.toggle("compact", p.compact);
+    mirrorPrefs(p);
     let accounts = data.accounts;
     let groups = data.groups || [];
     const params = new URLSearchParams(location.search);

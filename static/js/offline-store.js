@@ -66,6 +66,7 @@ export async function updateCopy(fn) {
 export async function deleteCopy() {
   try { await run("readwrite", (s) => s.delete(KEY)); } catch (e) { /* no IndexedDB: nothing kept */ }
   try { localStorage.removeItem("authvault-hotp-pending"); } catch (e) { /* storage blocked */ }
+  hotpPendingCookie(false);
 }
 
 /* HOTP counters used offline wait to be reported: the online list hides HOTP codes meanwhile
@@ -75,4 +76,10 @@ export function setHotpPending(on) {
     if (on) localStorage.setItem("authvault-hotp-pending", "1");
     else localStorage.removeItem("authvault-hotp-pending");
   } catch (e) { /* storage blocked */ }
+  hotpPendingCookie(on);
+}
+// The same flag for the server, which draws the list's first rows (authvault/web/list_rows.py).
+function hotpPendingCookie(on) {
+  document.cookie = "authvault_hotp_pending=" + (on ? "1; Max-Age=31536000" : "; Max-Age=0") +
+    "; Path=/; SameSite=Strict" + (location.protocol === "https:" ? "; Secure" : "");
 }
