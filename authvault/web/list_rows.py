@@ -208,16 +208,12 @@ def row_html(acc: dict[str, Any], prefs: ListPrefs, sprite: str, now: float) -> 
                 f'aria-label="{e(gettext("Copy code"))}: {e(title)}">{e(shown)}</button>'
                 f'<div class="meta">{nxt}{timer}</div>')
     aid = e(acc["id"])
+    # never arranging: no drag handle, no move buttons (list.js draws them when arranging starts)
     return (f'<li class="{cls}" data-id="{aid}" data-type="{e(acc.get("type") or "")}" data-period="{acc.get("period") or ""}">'
-            f'<span class="drag" aria-hidden="true" title="{e(gettext("Drag to move"))}">\u2630</span>{_avatar(acc, sprite)}'
+            f'{_avatar(acc, sprite)}'
             f'<div class="acct-text"><div class="issuer">{e(title)}{fav}</div>{label}</div>{body}'
             f'<div class="row-actions"><a class="link edit-link" href="/accounts/{aid}" aria-label="{e(gettext("Edit"))}: {e(title)}">'
-            f'<span class="dots" aria-hidden="true">\u22ef</span><span class="t">{e(gettext("Edit"))}</span></a>'
-            f'<span class="move"><button type="button" class="icon-btn fav-btn" aria-pressed="{"true" if acc.get("favorite") else "false"}" '
-            f'aria-label="{e(gettext("Favourite"))}">{FAV}</button>'
-            f'<button type="button" class="icon-btn move-top" aria-label="{e(gettext("Move to top"))}">\u2912</button>'
-            f'<button type="button" class="icon-btn move-up" aria-label="{e(gettext("Move up"))}">\u25b2</button>'
-            f'<button type="button" class="icon-btn move-down" aria-label="{e(gettext("Move down"))}">\u25bc</button></span></div></li>')
+            f'<span class="dots" aria-hidden="true">\u22ef</span><span class="t">{e(gettext("Edit"))}</span></a></div></li>')
 
 
 def first_rows(accounts: list[dict[str, Any]], prefs: ListPrefs | None, sprite_base: str, now: float) -> Markup:

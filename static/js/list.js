@@ -137,14 +137,17 @@
       body = `<button type="button" class="code${hidden ? " masked" : ""}" data-code="${esc(a.code || "")}" aria-label="${esc(L.copy)}: ${esc(title)}">${esc(shown)}</button>` +
         `<div class="meta">${next}${timer}</div>`;
     }
+    // the drag handle and the move buttons only while arranging (arranging draws the list again):
+    // a third of a row's elements, which every row would carry for nothing
+    const arranging = !!state.arranging;
     return `<li class="${cls}" data-id="${esc(a.id)}" data-type="${esc(a.type)}" data-period="${a.period || ""}">` +
-      `<span class="drag" aria-hidden="true" title="${esc(L.drag)}">\u2630</span>${avatar(a, state.sprite)}` +
+      (arranging ? `<span class="drag" aria-hidden="true" title="${esc(L.drag)}">\u2630</span>` : "") + avatar(a, state.sprite) +
       `<div class="acct-text"><div class="issuer">${esc(title)}${fav}</div>${label}</div>${body}` +
       `<div class="row-actions"><a class="link edit-link" href="/accounts/${esc(a.id)}" aria-label="${esc(L.edit)}: ${esc(title)}"><span class="dots" aria-hidden="true">⋯</span><span class="t">${esc(L.edit)}</span></a>` +
-      `<span class="move"><button type="button" class="icon-btn fav-btn" aria-pressed="${a.favorite ? "true" : "false"}" aria-label="${esc(L.favourite)}">${FAV}</button>` +
+      (arranging ? `<span class="move"><button type="button" class="icon-btn fav-btn" aria-pressed="${a.favorite ? "true" : "false"}" aria-label="${esc(L.favourite)}">${FAV}</button>` +
       `<button type="button" class="icon-btn move-top" aria-label="${esc(L.top)}">\u2912</button>` +
       `<button type="button" class="icon-btn move-up" aria-label="${esc(L.up)}">\u25B2</button>` +
-      `<button type="button" class="icon-btn move-down" aria-label="${esc(L.down)}">\u25BC</button></span></div></li>`;
+      `<button type="button" class="icon-btn move-down" aria-label="${esc(L.down)}">\u25BC</button></span>` : "") + `</div></li>`;
   }
 
   const FIRST_SCREEN = 24;                        // rows a tablet shows before any scrolling
