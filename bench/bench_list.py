@@ -10,8 +10,9 @@ Prints Markdown tables:
 2. In the browser (4x throttle and unthrottled): drawing the list (renderList) at 100 and 1000
    accounts, and one search keystroke at 1000 accounts (the input handler plus the layout it
    causes), median and worst over the keystrokes of "shop 12" typed one by one and erased again,
-   three times, and the longest frame in the 300 ms after each (the rows below the first
-   screenful follow in slices); and the longest frame while the list sits idle for 2 s.
+   three times, and the longest frame in the 300 ms after each (rows put in the page after the
+   first screenful, or, in a list of 120 rows or fewer, shown in slices); and the longest frame
+   while the list sits idle for 2 s.
 
     .venv/bin/python bench/bench_list.py [--runs 7] [--sizes 20,100]
 

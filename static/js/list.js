@@ -153,21 +153,34 @@
   const FIRST_SCREEN = 24;                        // rows a tablet shows before any scrolling
   const FILTER_SLICE = 150;                       // rows a filter changes per task below the first screenful
   const observers = new WeakMap();                // list -> the IntersectionObserver of its rows
+  // A list longer than WINDOW_FROM rows keeps in the page only the first rows the filter shows
+  // (a screenful, FIRST_SCREEN, then more after each frame as far as a screen and a half below
+  // the screen, and more as it is scrolled; a spacer below stands for the rest): a
+  // keystroke, a countdown tick and each frame then cost what those rows do, not 1000 rows of
+  // style, layout, intersections and compositing (at 1000 rows, 4x CPU: 25-45 ms a keystroke,
+  // frames of 50-70 ms after it). Not while arranging: dragging needs every row.
+  const WINDOW_FROM = 120;
+  const windows = new WeakMap();                  // list -> {size, key, view, reach}: kept when drawn again
   function renderList(container, accounts, state) {
     state = Object.assign(defaultState(), state || {});
     const order = sorted(accounts || [], state);
-    container.innerHTML = order.map((a) => rowHTML(a, state)).join("");
-    const rows = new Map(), hay = [], byPeriod = new Map(), byId = new Map(), timers = new Map();
+    const windowed = order.length > WINDOW_FROM && !state.arranging && typeof IntersectionObserver === "function";
+    const holder = windowed ? document.createElement("ul") : container;   // windowed: rows wait here, out of the page
+    holder.innerHTML = order.map((a) => rowHTML(a, state)).join("");
+    if (windowed) container.textContent = "";
+    const rows = new Map(), hay = [], byPeriod = new Map(), byId = new Map(), timers = new Map(), at = new Map();
     let filtering = 0;                            // the latest filter (an older one's slices stop)
     let i = 0;
-    for (const li of container.children) {
-      const a = order[i++];
+    for (const li of holder.children) {
+      const a = order[i];
+      at.set(li, i++);
       rows.set(a.id, li);
       byId.set(a.id, a);
       hay.push([li, haystack(a), a]);
       if (a.type !== "hotp" && !a.action_required && a.period) {
         if (!byPeriod.has(a.period)) byPeriod.set(a.period, { f: "1", text: "", ending: false });
-        timers.set(li, { g: byPeriod.get(a.period), secs: li.querySelector(".secs"), f: null, text: null, ending: null });
+        const secs = li.querySelector(".secs");
+        timers.set(li, { g: byPeriod.get(a.period), secs, ring: secs.parentNode, f: null, text: null, ending: null });
       }
     }
     // Only the rows on screen (and half a screen around it) follow the clock: one value changed
@@ -181,13 +194,93 @@
       }
     }, { rootMargin: "50% 0px" }) : null;
     observers.set(container, io);
-    if (io) for (const li of timers.keys()) io.observe(li);
+    if (io && !windowed) for (const li of timers.keys()) io.observe(li);
+
+    /* ---- the window of a long list ---- */
+    const win = windows.get(container) || { size: 0, key: null };
+    windows.set(container, win);
+    if (win.reach) win.reach.disconnect();
+    win.reach = null;
+    let matches = [];                             // the indices of the rows the filter shows
+    let size = Math.max(FIRST_SCREEN, win.size);        // how many of them are in the page (drawn again: as many as before)
+    let lineH = 0, cols = 1, fitting = false;     // a line of rows (measured), rows per line
+    const spacer = windowed ? document.createElement("li") : null;
+    if (spacer) {
+      spacer.className = "list-rest";
+      spacer.setAttribute("aria-hidden", "true");
+      container.appendChild(spacer);
+    }
+    /* The page holds the first `size` matches, in order, and the spacer: one pass over both. */
+    function place() {
+      const count = Math.min(size, matches.length);
+      let node = container.firstElementChild, k = 0;
+      while (node !== spacer || k < count) {
+        const want = k < count ? matches[k] : Infinity;
+        if (node !== spacer && at.get(node) < want) {             // not shown any more, or past the window
+          const next = node.nextElementSibling;
+          node.remove();
+          if (io) { io.unobserve(node); near.delete(node); }
+          node = next;
+        } else if (node !== spacer && at.get(node) === want) {
+          node = node.nextElementSibling; k++;
+        } else {
+          const li = hay[want][0];
+          if (li.hidden) li.hidden = false;
+          container.insertBefore(li, node);
+          if (io && timers.has(li)) io.observe(li);
+          k++;
+        }
+      }
+      rest();
+    }
+    let restHeight = "";
+    function rest() {                             // the spacer: as tall as the matches not in the page would be
+      const left = matches.length - Math.min(size, matches.length);
+      if (spacer.hidden !== !left) spacer.hidden = !left;
+      const h = Math.ceil(left / cols) * (lineH || (document.body.classList.contains("compact") ? 68 : 160)) + "px";
+      if (left && h !== restHeight) { restHeight = h; spacer.style.setProperty("height", h); }
+    }
+    /* After a frame's layout: measure a line of rows, and put more rows in while the spacer is
+       within a screen and a half of the bottom of the screen (after a filter, and each time the
+       spacer comes that near: a scroll, a resize, rows above it growing or shrinking). */
+    function fit() {
+      fitting = false;
+      if (win.view !== view || !spacer.isConnected) return;   // drawn again, or gone
+      const count = Math.min(size, matches.length);
+      if (count) {
+        const css = getComputedStyle(container);
+        cols = Math.max(1, css.gridTemplateColumns.split(" ").length);
+        const top = hay[matches[0]][0].getBoundingClientRect().top;
+        const bottom = spacer.previousElementSibling.getBoundingClientRect().bottom;
+        lineH = (bottom - top + (parseFloat(css.rowGap) || 0)) / Math.ceil(count / cols);
+      }
+      if (count < matches.length) {
+        const reach = innerHeight * 2.5 - spacer.getBoundingClientRect().top;
+        if (reach > 0) {
+          size = count + Math.max(FIRST_SCREEN, Math.ceil(reach / (lineH || 60)) * cols);
+          win.size = size;
+          place();
+          schedule();
+          return;
+        }
+      }
+      rest();                                    // its height from the lines measured
+    }
+    function schedule() {
+      if (!fitting) { fitting = true; requestAnimationFrame(fit); }
+    }
+    if (windowed) {
+      win.reach = new IntersectionObserver((entries) => { if (entries.some((e) => e.isIntersecting)) schedule(); },
+                                           { rootMargin: "0px 0px 150% 0px" });
+      win.reach.observe(spacer);
+    }
     let ticked = false;
     function paintClock(li) {
       const t = timers.get(li);
       if (!t) return;
       const g = t.g;
-      if (t.f !== g.f) { t.f = g.f; li.style.setProperty("--f", g.f); }
+      // on the ring itself: set on the row, the value restyled each of its 20 elements
+      if (t.f !== g.f) { t.f = g.f; t.ring.style.setProperty("--f", g.f); }
       if (t.text !== g.text) { t.text = g.text; t.secs.textContent = g.text; }
       if (t.ending !== g.ending) { t.ending = g.ending; li.classList.toggle("ending", g.ending); }
     }
@@ -237,9 +330,12 @@
         ticked = true;
       },
       /** Show the rows whose issuer, name, note or group holds `query` (and in `grp`); count them.
-          The rows down to the first screenful of matches change now; the rows below, after that
-          frame is painted, a slice per task (at 1000 rows, showing or hiding them all at once
-          cost a slow phone 30-130 ms of style and layout per keystroke). */
+          A long list: the first of them go in the page (as many as before when the filter is the
+          same, e.g. drawn again after a code refresh), the rows leaving first, so that only rows
+          out of the page change their `hidden`. Else the rows down to the first screenful of
+          matches change now; the rows below, after that frame is painted, a slice per task (at
+          1000 rows, showing or hiding them all at once cost a slow phone 30-130 ms of style and
+          layout per keystroke). */
       filter(query, grp) {
         const q = fold(query).trim();
         const words = q ? q.split(/\s+/) : [];
@@ -251,6 +347,26 @@
           if (ok) for (const w of words) if (!h.includes(w)) { ok = false; break; }
           want[i] = ok;
           if (ok && ++shown === FIRST_SCREEN) now = i + 1;
+        }
+        if (windowed) {
+          const filterKey = q + "\u0001" + (grp || "");
+          if (win.key !== null && win.key !== filterKey) {          // another filter: its rows from the first
+            size = FIRST_SCREEN;
+            if (container.getBoundingClientRect().top < 0) scrollTo(0, 0);
+          }
+          win.key = filterKey;
+          matches = [];
+          for (let i = 0; i < hay.length; i++) if (want[i]) matches.push(i);
+          if (state.highlight && state.highlight.size) {                   // the accounts just added are in the page
+            for (let k = matches.length - 1; k >= size; k--) {
+              if (state.highlight.has(hay[matches[k]][2].id)) { size = k + 1; break; }
+            }
+          }
+          win.size = size;
+          place();
+          for (let i = 0; i < hay.length; i++) { const li = hay[i][0]; if (li.hidden === want[i]) li.hidden = !want[i]; }
+          schedule();
+          return shown;
         }
         const gen = ++filtering;
         const apply = (from, to) => {
@@ -267,6 +383,7 @@
         return shown;
       },
     };
+    win.view = view;
     view.filter(state.query, state.group);
     return view;
   }
@@ -380,7 +497,7 @@
       noMatch.hidden = (shown > 0 && !single) || !accounts.length;
       noMatch.classList.toggle("hint-only", single);
       if (!noMatch.hidden) noMatch.textContent = single ? L.one_match : fmt(L.no_match, { query: state.query });
-      for (const li of list.querySelectorAll(".acct.only")) li.classList.remove("only");
+      for (const li of view.rows.values()) if (li.classList.contains("only")) li.classList.remove("only");   // in the page or not
       if (shown === 1 && (state.query || state.group)) {
         const only = [...view.rows.values()].find((li) => !li.hidden);
         if (only) only.classList.add("only");
@@ -480,7 +597,7 @@
       const first = view.rows.get([...added].find((id) => view.rows.has(id)));
       if (first) requestAnimationFrame(() => first.scrollIntoView({ block: "center" }));
       history.replaceState(null, "", location.pathname);
-      setTimeout(() => { for (const li of list.querySelectorAll(".acct.new")) li.classList.remove("new"); state.highlight = new Set(); }, 6000);
+      setTimeout(() => { for (const li of view.rows.values()) li.classList.remove("new"); state.highlight = new Set(); }, 6000);
     }
 
     async function copyRow(li) {

@@ -174,10 +174,93 @@ def test_rows_scrolled_into_view_show_the_current_countdown(browser: Any, hundre
         page.locator("#accounts .acct").last.scroll_into_view_if_needed()
         page.wait_for_timeout(300)
         got = page.evaluate("""() => { const li = [...document.querySelectorAll('#accounts .acct')].pop();
-            return { secs: li.querySelector('.secs').textContent, f: parseFloat(li.style.getPropertyValue('--f')),
+            return { secs: li.querySelector('.secs').textContent, f: parseFloat(li.querySelector('.ring').style.getPropertyValue('--f')),
                      left: 30 - (Date.now() / 1000) % 30 }; }""")
         assert abs(got["f"] - got["left"] / 30) < 0.05 or got["left"] > 29.5 or got["left"] < 0.5, got
         assert abs(int(got["secs"]) - got["left"]) <= 1.5 or got["left"] > 29.5 or got["left"] < 0.5, got
+        assert device.errors == []
+    finally:
+        device.close()
+
+
+LONG = 300
+
+
+@pytest.fixture(scope="module")
+def long_list(browser: Any, tmp_path_factory: pytest.TempPathFactory, _translations_compiled: None) -> Iterator[dict]:
+    """A server with one device holding 300 accounts (a list long enough to keep only some rows in the page)."""
+    started: list[GunicornServer] = []
+    server = _starter(tmp_path_factory, started)()
+    try:
+        device = new_device(browser, server.origin)
+        setup_device(device, server)
+        import_accounts(device, issuers(LONG))
+        state = tmp_path_factory.mktemp("state") / "state.json"
+        device.context.storage_state(path=str(state))
+        device.close()
+        yield {"server": server, "state": str(state)}
+    finally:
+        for one in started:
+            one.stop()
+
+
+IN_PAGE = "() => [...document.querySelectorAll('#accounts .acct .issuer')].map((e) => e.textContent)"
+TO_THE_END = f"""() => {{ scrollTo(0, document.documentElement.scrollHeight);
+    return document.querySelectorAll('#accounts .acct').length === {LONG}
+        && !document.querySelector('#accounts .list-rest:not([hidden])'); }}"""
+
+
+@pytest.mark.parametrize("size_name", ["phone", "tablet"])
+def test_a_long_list_keeps_the_rows_near_the_screen_in_the_page(browser: Any, long_list: dict, size_name: str) -> None:
+    """300 accounts: the page holds the first rows and room for the rest (a keystroke then costs a
+    screenful, not 300 or 1000 rows); scrolling brings every row, the last with its code and
+    countdown; search and Enter find a row that was not in the page; arranging has every row."""
+    device = open_list(browser, long_list, PHONE if size_name == "phone" else TABLET,
+                       permissions=["clipboard-read", "clipboard-write"])
+    page = device.page
+    try:
+        order = device.api("GET", "/api/codes")["accounts"]            # the list's order
+        rows = page.locator("#accounts .acct")
+        page.wait_for_selector("#accounts .list-rest:not([hidden])", state="attached")
+        shown = page.evaluate(IN_PAGE)
+        assert 8 <= len(shown) < LONG / 2
+        assert shown == [a["issuer"] for a in order[:len(shown)]]
+        assert page.evaluate("document.documentElement.scrollHeight") > LONG * 25   # as long as the list
+        # scrolled to the end: every row comes, the last one with its code and its countdown
+        page.wait_for_function(TO_THE_END, polling=100)
+        assert page.evaluate(IN_PAGE) == [a["issuer"] for a in order]
+        last = rows.last
+        expect(last).to_be_in_viewport()
+        codes = {a["id"]: a["code"] for a in device.api("GET", "/api/codes")["accounts"]}
+        page.wait_for_function("([id, codes]) => { const li = document.querySelector(`#accounts .acct[data-id='${id}']`);"
+                               " return codes.includes(li.querySelector('.code').dataset.code)"
+                               " && li.querySelector('.secs').textContent !== ''; }",
+                               arg=[order[-1]["id"], [order[-1]["code"], codes[order[-1]["id"]]]])
+        # search from down there: the one match (a row the page did not hold at first), Enter copies it
+        page.fill("#search", order[-1]["name"])
+        only = page.locator("#accounts .acct:not([hidden])")
+        expect(only).to_have_count(1)
+        assert only.locator(".issuer").inner_text() == order[-1]["issuer"]
+        assert "only" in (only.get_attribute("class") or "")
+        page.press("#search", "Enter")
+        page.wait_for_function("() => document.getElementById('toast').classList.contains('show')")
+        assert page.evaluate("navigator.clipboard.readText()") == only.locator(".code").get_attribute("data-code")
+        # cleared: the first rows again (from the top), not all of them
+        page.fill("#search", "")
+        # rows go in after each frame as far as a screen and a half below the screen, then stop
+        page.wait_for_function("() => document.querySelector('#accounts .list-rest').getBoundingClientRect().top"
+                               " >= innerHeight * 2.5 - 1")
+        shown = page.evaluate(IN_PAGE)
+        assert 8 <= len(shown) < LONG / 2 and shown == [a["issuer"] for a in order[:len(shown)]]
+        assert page.evaluate("scrollY") == 0
+        assert page.locator("#accounts .acct.only").count() == 0
+        # arranging: every row is in the page (dragging needs them), no room kept for others
+        page.click("#reorder-btn")
+        expect(rows).to_have_count(LONG)
+        assert page.locator("#accounts .list-rest").count() == 0
+        page.click("#arrange-done")
+        page.wait_for_selector("#accounts .list-rest:not([hidden])", state="attached")
+        assert rows.count() < LONG
         assert device.errors == []
     finally:
         device.close()
