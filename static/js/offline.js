@@ -219,7 +219,8 @@ async function tick() {
   if (Date.now() - lastActive >= lock) { await lockNow(); return; }
   const t = now();
   if (listView) listView.tick(t);
-  if (flipping || t < nextFlip) return;
+  if (flipping) return;
+  if (t < nextFlip) { onTime(t); return; }
   const due = [];
   nextFlip = Infinity;
   for (const acc of accounts) {
@@ -239,6 +240,13 @@ async function tick() {
       await fillRows(rest.slice(i, i + FLIP_BATCH), now());
     }
   } finally { flipping = false; }
+  onTime(now());
+}
+/* A period ending before the next tick: a tick then, so the code changes as its ring runs out. */
+let flipTimer = null;
+function onTime(t) {
+  const wait = (nextFlip - t) * 1000;
+  if (wait < 250 && !flipTimer && accounts) flipTimer = setTimeout(() => { flipTimer = null; tick(); }, Math.max(0, wait) + 2);
 }
 
 /* HOTP offline: the next counter is written to the copy's metadata before its code is shown, so a
@@ -269,6 +277,7 @@ async function lock() {
   listView = null;
   $("offline-search").value = "";
   clearInterval(tickTimer); tickTimer = null;
+  clearTimeout(flipTimer); flipTimer = null;
   boundaries = new Map();
   nextFlip = Infinity;
   $("accounts").textContent = "";
