@@ -249,6 +249,9 @@
       const later = [...main.querySelectorAll("script[src], link[rel=stylesheet]")];
       for (const el of later) el.remove();
       document.querySelector("main").replaceWith(main);
+      // the first rows may come drawn by the server (authvault/web/list_rows.py) for its layout
+      document.body.classList.toggle("compact", doc.body.classList.contains("compact"));
+      if (doc.documentElement.classList.contains("hotp-pending")) document.documentElement.classList.add("hotp-pending");
       for (const block of main.querySelectorAll('script[type="application/json"].i18n')) Object.assign(T, JSON.parse(block.textContent));
       document.body.dataset.page = "list";
       for (const el of later) {
