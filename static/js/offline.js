@@ -188,6 +188,7 @@ async function render() {
   listView = AV.list.renderList(list, views, { sprite: $("offline-view").dataset.sprite, showNext: !!p.showNext,
                                                hideCodes: !!p.hideCodes, revealed: new Set(), sort: p.sort || "manual",
                                                query: $("offline-search").value });
+  list.dataset.started = "1";                 // as the online list marks itself (tests wait for it)
   for (const acc of accounts) if (acc.type !== "hotp" && !acc.action_required) setBoundary(acc, t);
   status();
   tick();

@@ -173,10 +173,16 @@ class Device:
     page: Any
     origin: str
     errors: list[str] = field(default_factory=list)  # console errors and uncaught page errors
+    scripts: bool = True                              # False: a context with JavaScript off
 
     def goto(self, path: str = "/") -> Any:
-        """Open a path of the app."""
-        return self.page.goto(self.origin + path)
+        """Open a path of the app. The list's first rows come drawn by the server and list.js takes
+        them over a frame later: on the list, return once it has (a tap before does nothing)."""
+        resp = self.page.goto(self.origin + path)
+        if self.scripts:
+            self.page.wait_for_function("() => { const l = document.getElementById('accounts'); "
+                                        "return !l || !l.dataset.first || !!l.dataset.started; }")
+        return resp
 
     def api(self, method: str, path: str, body: Any = None) -> Any:
         """Call the JSON API with this device's cookies and CSRF token; return the parsed body."""
@@ -207,7 +213,7 @@ def new_device(browser: Any, origin: str, **context_kwargs: Any) -> Device:
     options = {**PHONE, "service_workers": "block", **context_kwargs}
     context = browser.new_context(**options)
     context.set_default_timeout(10_000)
-    device = Device(context, context.new_page(), origin)
+    device = Device(context, context.new_page(), origin, scripts=context_kwargs.get("java_script_enabled", True))
     device.page.on("pageerror", lambda exc: device.errors.append(str(exc)))
     device.page.on("console", lambda msg: msg.type == "error" and device.errors.append(msg.text))
     return device
@@ -230,7 +236,7 @@ def unlock_device(device: Device, passphrase: str = PASSPHRASE) -> None:
     device.goto("/")
     page.fill("#passphrase", passphrase)
     page.click("#unlock-form button[type=submit]")
-    page.wait_for_selector("#accounts")
+    page.wait_for_selector("#accounts[data-started]", state="attached")
 
 
 def open_with_script_held(device: Device, path: str, script: str) -> Any:

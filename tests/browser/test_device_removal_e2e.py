@@ -96,7 +96,7 @@ def test_sign_back_in_with_a_prf_passkey_and_no_passphrase(browser: Any, fresh_s
         device.page.screenshot(path=str(screenshot_dir / "signin-passkey-phone.png"), full_page=True)
         device.page.click("#signin-passkey-btn")
         device.page.wait_for_url(device.origin + "/")
-        device.page.wait_for_selector("#accounts")
+        device.page.wait_for_selector("#accounts[data-started]", state="attached")
         assert [a["issuer"] for a in device.api("GET", "/api/codes")["accounts"]] == ["PhoneBank"]
         assert device.errors == []
     finally:

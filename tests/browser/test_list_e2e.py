@@ -74,7 +74,7 @@ def open_list(browser: Any, hundred: dict, size: dict, **kwargs: Any) -> Device:
     device = new_device(browser, hundred["server"].origin, **{**size, **kwargs},
                         storage_state=hundred["state"])
     device.goto("/")
-    device.page.wait_for_selector("#accounts .acct")
+    device.page.wait_for_selector("#accounts[data-started] .acct")
     return device
 
 
@@ -303,7 +303,7 @@ def test_drag_reorder_survives_reload_and_backup_restore(browser: Any, server_fa
             page.locator("#accounts .acct", has_text="Charlie").locator(".move-top").click()
         assert api_order(phone) == ["Charlie", "Echo", "Alpha", "Bravo", "Delta"]
         page.reload()
-        page.wait_for_selector("#accounts .acct")
+        page.wait_for_selector("#accounts[data-started] .acct")
         assert page.locator("#accounts .acct .issuer").all_inner_texts() == ["Charlie", "Echo", "Alpha", "Bravo", "Delta"]
         # backup to a folder, restore on a new device of another server: the order comes along
         folder = tmp_path / "nas"
@@ -345,12 +345,12 @@ def test_groups_favourites_and_aegis_round_trip(browser: Any, server_factory: An
             page.locator("#accounts .acct", has=page.locator(".issuer", has_text=issuer)).locator(".edit-link").click()
             page.select_option("#group", label=group)
             page.click("#edit-form button[type=submit]")
-            page.wait_for_selector("#accounts .acct")
+            page.wait_for_selector("#accounts[data-started] .acct")
         # a favourite is pinned at the top
         page.locator("#accounts .acct", has=page.locator(".issuer", has_text="Steam")).locator(".edit-link").click()
         page.check("#favorite")
         page.click("#edit-form button[type=submit]")
-        page.wait_for_selector("#accounts .acct")
+        page.wait_for_selector("#accounts[data-started] .acct")
         assert page.locator("#accounts .acct .issuer").first.inner_text().startswith("Steam")
         # the chip of a group shows its accounts only
         page.click(".chip[data-group='Money']")
@@ -377,7 +377,7 @@ def test_groups_favourites_and_aegis_round_trip(browser: Any, server_factory: An
                                        "confirm": "true"})
             assert resp.ok, resp.text()
             tablet.goto("/")
-            tablet.page.wait_for_selector("#accounts .acct")
+            tablet.page.wait_for_selector("#accounts[data-started] .acct")
             chips = tablet.page.locator(".chip[data-group]").all_inner_texts()
             assert "Work" in chips and "Money" in chips
             tablet.page.click(".chip[data-group='Work']")
@@ -439,7 +439,7 @@ def test_sort_hide_codes_and_next_code_settings(phone: Device) -> None:
     page = phone.page
     import_accounts(phone, ["Charlie", "alpha", "Bravo"])
     phone.goto("/")
-    page.wait_for_selector("#accounts .acct")
+    page.wait_for_selector("#accounts[data-started] .acct")
     issuers_shown = lambda: [t.strip() for t in page.locator("#accounts .acct .issuer").all_text_contents()]  # noqa: E731
     assert issuers_shown() == ["Charlie", "alpha", "Bravo"]          # my order: as imported
     assert page.locator("#accounts .next-code").count() == 0          # the next code is off by default
@@ -449,18 +449,18 @@ def test_sort_hide_codes_and_next_code_settings(phone: Device) -> None:
     page.select_option("#sort", "recent")
     page.locator("#accounts .acct", has_text="Bravo").locator(".code").click()
     page.reload()
-    page.wait_for_selector("#accounts .acct")
+    page.wait_for_selector("#accounts[data-started] .acct")
     assert page.input_value("#sort") == "recent" and issuers_shown()[0] == "Bravo"
     # Settings: show the next code; hide codes until tapped (a hidden code shows no next code either)
     phone.goto("/settings")
     page.check("#show_next")
     phone.goto("/")
-    page.wait_for_selector("#accounts .acct")
+    page.wait_for_selector("#accounts[data-started] .acct")
     assert page.locator("#accounts .next-code").count() == 3
     phone.goto("/settings")
     page.check("#hide_codes")
     phone.goto("/")
-    page.wait_for_selector("#accounts .acct")
+    page.wait_for_selector("#accounts[data-started] .acct")
     code = page.locator("#accounts .acct", has_text="alpha").locator(".code")
     assert "•" in code.text_content() and not any(c.isdigit() for c in code.text_content())
     assert page.locator("#accounts .next-code").count() == 0
@@ -481,7 +481,7 @@ def test_unlock_shows_the_list_without_a_second_page_load(phone: Device) -> None
     page.on("framenavigated", lambda frame: navigations.append(frame.url))
     page.fill("#passphrase", PASSPHRASE)
     page.click("#unlock-form button[type=submit]")
-    page.wait_for_selector("#accounts .acct .code")
+    page.wait_for_selector("#accounts[data-started] .acct .code")
     assert navigations == []
     assert page.locator("#accounts .acct").count() == 2
     assert page.locator("#accounts .acct[data-icon], #accounts .av[data-icon='github']").count() == 1
@@ -510,7 +510,7 @@ def test_lock_with_a_call_in_flight_leaves_no_401(phone: Device, path: str) -> N
     page.wait_for_selector("#unlock-form button[type=submit]:not([disabled])")
     page.fill("#passphrase", PASSPHRASE)
     page.click("#unlock-form button[type=submit]")          # unlocked in place: the list's calls start
-    page.wait_for_selector("#accounts .acct .code")
+    page.wait_for_selector("#accounts[data-started] .acct .code")
     if path == "/api/codes":
         page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
     page.wait_for_function("() => true")
@@ -559,7 +559,7 @@ def test_a_call_started_while_the_lock_is_on_its_way_leaves_no_401(phone: Device
     page = phone.page
     import_accounts(phone, ["GitHub", "Steam"])
     phone.goto("/")
-    page.wait_for_selector("#accounts .acct .code")
+    page.wait_for_selector("#accounts[data-started] .acct .code")
     late: list[str] = []
     page.on("response", lambda r: r.status == 401 and late.append(r.url))
 

@@ -95,7 +95,7 @@ def online_phone(browser: Any, server: GunicornServer, **kw: Any) -> Device:
     setup_device(device, server)
     add_accounts(device)
     device.goto("/")
-    device.page.wait_for_selector("#accounts .acct")
+    device.page.wait_for_selector("#accounts[data-started] .acct")
     wait_for_controller(device.page)
     wait_for_copy(device.page)
     return device
@@ -189,7 +189,7 @@ def test_offline_rows_far_from_the_screen_change_code_at_the_period_end_too(brow
         assert resp.ok, resp.text()
         device.goto("/")
         page = device.page
-        page.wait_for_selector("#accounts .acct")
+        page.wait_for_selector("#accounts[data-started] .acct")
         wait_for_controller(page)
         wait_for_copy(page)
         go_offline_and_reload(device, home[0])
@@ -336,7 +336,7 @@ def test_back_online_the_list_refreshes_and_the_copy_updates(browser: Any, home:
         page = device.page
         page.click("#offline-retry")
         page.wait_for_selector("body[data-page=list]")             # the server's list, not the offline view
-        page.wait_for_selector("#accounts .acct")
+        page.wait_for_selector("#accounts[data-started] .acct")
         assert page.locator("#conn-banner:not([hidden])").count() == 0
         device.api("POST", "/api/accounts", {"uri": "otpauth://totp/Newco:new?secret=MZXW6YTBOI======&issuer=Newco"})
         device.goto("/")
@@ -371,7 +371,7 @@ def test_back_online_with_the_session_lapsed_the_offline_view_stays(browser: Any
         page.wait_for_selector("#unlock-form")
         page.fill("#passphrase", PASSPHRASE)
         page.click("#unlock-form button[type=submit]")
-        page.wait_for_selector("#accounts .acct")
+        page.wait_for_selector("#accounts[data-started] .acct")
     finally:
         device.close()
 
@@ -533,7 +533,7 @@ def test_no_secret_in_any_browser_store_or_the_profile_folder(playwright_sync: A
         me = device.api("GET", "/api/session")["device"]["id"]
         device.goto("/")
         page = device.page
-        page.wait_for_selector("#accounts .acct")
+        page.wait_for_selector("#accounts[data-started] .acct")
         wait_for_controller(page)
         wait_for_copy(page)
         page.click(".acct[data-type=totp] .code")

@@ -47,7 +47,7 @@ def setup_with_passkey(device: Device, name: str = "iPhone", shots: Path | None 
         page.screenshot(path=str(shots / f"setup-passkey-{tag}.png"), full_page=True)
     page.click("#passkey-add-btn")
     page.wait_for_url(device.origin + "/")
-    page.wait_for_selector("#accounts", state="attached")
+    page.wait_for_selector("#accounts[data-started]", state="attached")
 
 
 def lock(device: Device) -> None:
@@ -61,7 +61,7 @@ def unlock_with_passkey(device: Device) -> None:
     page = device.page
     page.wait_for_selector("#passkey-unlock-btn", state="visible")
     page.click("#passkey-unlock-btn")
-    page.wait_for_selector("#accounts", state="attached")
+    page.wait_for_selector("#accounts[data-started]", state="attached")
 
 
 def state(device: Device) -> str:
@@ -176,7 +176,7 @@ def test_authenticator_that_does_not_verify_the_user_is_refused(browser: Any, fr
         assert state(device) == "locked"
         cdp.send("WebAuthn.setUserVerified", {"authenticatorId": aid, "isUserVerified": True})
         device.page.click("#passkey-unlock-btn")
-        device.page.wait_for_selector("#accounts", state="attached")
+        device.page.wait_for_selector("#accounts[data-started]", state="attached")
         assert state(device) == "unlocked"
     finally:
         device.close()
@@ -192,7 +192,7 @@ def test_ip_address_hides_passkeys_and_says_why(browser: Any, fresh_server: Any,
         by_ip.page.fill("#passphrase2", PASSPHRASE)
         by_ip.page.click("#setup-form button[type=submit]")
         by_ip.page.wait_for_url(fresh_server.url + "/")  # no passkey offer where passkeys cannot work
-        by_ip.page.wait_for_selector("#accounts", state="attached")
+        by_ip.page.wait_for_selector("#accounts[data-started]", state="attached")
         note = by_ip.page.inner_text("#connect-banner")
         assert "IP address" in note and "passphrase" in note
         assert by_ip.page.get_attribute("#connect-banner a[href='/connect']", "href") == "/connect"

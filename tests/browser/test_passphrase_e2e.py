@@ -44,7 +44,7 @@ def unlock_with(device: Device, passphrase: str) -> None:
     device.goto("/")
     page.fill("#passphrase", passphrase)
     page.click("#unlock-form button[type=submit]")
-    page.wait_for_selector("#accounts", state="attached")
+    page.wait_for_selector("#accounts[data-started]", state="attached")
 
 
 def test_change_the_passphrase_on_the_settings_page_then_unlock_with_the_new_one(

@@ -82,7 +82,7 @@ def test_the_viewfinder_reads_one_code_by_itself_and_adds_it(
         page.screenshot(path=str(screenshot_dir / "add-scan-button-phone.png"))
         page.click("#scan-camera")
         page.wait_for_url("**/?added=*", timeout=30_000)  # read, added, back on the list
-        page.wait_for_selector("#accounts", state="attached")
+        page.wait_for_selector("#accounts[data-started]", state="attached")
         codes = phone.api("GET", "/api/codes")["accounts"]
         assert [(a["issuer"], a["name"]) for a in codes] == [("CameraBank", "alice@example.com")]
         assert phone.errors == []

@@ -90,7 +90,7 @@ def test_new_device_restores_a_backup_from_the_setup_page(browser: Any, server_f
         page.click("#done a.btn")
 
         # The list shows both accounts with the codes their secrets give now.
-        page.wait_for_selector("#accounts .acct .code")
+        page.wait_for_selector("#accounts[data-started] .acct .code")
         for issuer, secret in ACCOUNTS.items():
             row = page.locator(".acct", has_text=issuer)
             shown = re.sub(r"\s", "", row.locator(".code").inner_text())

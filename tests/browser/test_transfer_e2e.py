@@ -95,7 +95,7 @@ def import_through_the_page(phone: Device, shots: Path) -> None:
     assert page.inner_text("#done-title") == f"{len(entries)} accounts added"
     page.screenshot(path=str(shots / "import-done.png"))
     page.click("#see-codes")
-    page.wait_for_selector("#accounts")
+    page.wait_for_selector("#accounts[data-started]", state="attached")
 
 
 def test_a_file_picked_before_the_page_script_ran_is_still_read(phone: Device) -> None:
@@ -273,7 +273,7 @@ def test_send_from_phone_to_tablet(browser: Any, fresh_server: Any, screenshot_d
         tablet.page.wait_for_selector("#inbox-list .ok-text")
         assert tablet.page.inner_text("#inbox-list .ok-text") == "Kept 1. Declined 1."
         tablet.page.click("#inbox-later")
-        tablet.page.wait_for_selector("#accounts")
+        tablet.page.wait_for_selector("#accounts[data-started]", state="attached")
         assert tablet.page.locator(".acct .issuer").all_inner_texts() == ["GitHub"]
 
         phone.goto("/send")
