@@ -14,7 +14,10 @@ Prints Markdown tables:
    first screenful, or, in a list of 120 rows or fewer, shown in slices); and the longest frame
    while the list sits idle for 2 s.
 
-    .venv/bin/python bench/bench_list.py [--runs 7] [--sizes 20,100]
+    .venv/bin/python bench/bench_list.py [--runs 7] [--sizes 20,100] [--baseline /tmp/base] [--first-code-only]
+
+With --baseline, another checkout's list (gunicorn --chdir there) is measured in the same runs, visit
+for visit, so a busy machine slows both alike: its rows say "baseline".
 
 Works against an older checkout too (it only needs its gunicorn and the HTTP API): run it from that
 checkout's root to get "before" figures; parts that need static/js/list.js are then left out.
@@ -61,8 +64,11 @@ def issuers(count: int) -> list[str]:
     return [KNOWN[i] if i < len(KNOWN) else f"Shop {i:04d}" for i in range(count)]
 
 
-def make_server(base: Path, count: int) -> tuple[GunicornServer, requests.Session]:
-    server = GunicornServer.start(Path(tempfile.mkdtemp(dir=base)) / f"data{count}", workers=2)
+def make_server(base: Path, count: int, checkout: Path | None = None) -> tuple[GunicornServer, requests.Session]:
+    """A server of `count` accounts, from this checkout or another one (gunicorn --chdir)."""
+    # its own gunicorn.conf.py too: the config imports `authvault` (from the folder it is in) first
+    extra = ["--chdir", str(checkout), "-c", str(checkout / "gunicorn.conf.py")] if checkout else []
+    server = GunicornServer.start(Path(tempfile.mkdtemp(dir=base)) / f"data{count}", workers=2, extra_args=extra)
     s = requests.Session()
     origin = server.origin
     token = s.get(origin + "/api/session").json()["csrf_token"]
@@ -141,22 +147,25 @@ def ratios(lst: list[float], flr: list[float]) -> str:
     return f"**{median(rs):.2f}x** ({min(rs):.2f}-{max(rs):.2f})"
 
 
-def first_code(browser: Any, server: GunicornServer, session: requests.Session, floor_url: str,
+def first_code(browser: Any, sites: list[tuple[str, GunicornServer, requests.Session, str]],
                runs: int) -> dict[str, list[float]]:
-    out: dict[str, list[float]] = {k: [] for k in ("list_cold", "list_warm", "floor_cold", "floor_warm",
-                                                   "list_cold_b", "list_warm_b", "floor_cold_b", "floor_warm_b")}
-    cookies = cookies_of(session, server.origin)
+    """Each run visits, one after the other, every site's list and its floor (sites: name, server,
+    session, floor URL): with a baseline checkout, both are measured in the same moments."""
+    out: dict[str, list[float]] = {}
     for _ in range(runs):
-        for name, url in (("list", server.origin + "/"), ("floor", floor_url)):
-            v = Visit(browser, cookies)
-            t, b = v.open(url)
-            out[f"{name}_cold"].append(t)
-            out[f"{name}_cold_b"].append(b)
-            v.open(url)            # the second visit: the browser now keeps the scripts' compiled code
-            t, b = v.open(url)
-            out[f"{name}_warm"].append(t)
-            out[f"{name}_warm_b"].append(b)
-            v.close()
+        for site, server, session, floor_url in sites:
+            cookies = cookies_of(session, server.origin)
+            for kind, url in (("list", server.origin + "/"), ("floor", floor_url)):
+                name = f"{site}{kind}"
+                v = Visit(browser, cookies)
+                t, b = v.open(url)
+                out.setdefault(f"{name}_cold", []).append(t)
+                out.setdefault(f"{name}_cold_b", []).append(b)
+                v.open(url)            # the second visit: the browser now keeps the scripts' compiled code
+                t, b = v.open(url)
+                out.setdefault(f"{name}_warm", []).append(t)
+                out.setdefault(f"{name}_warm_b", []).append(b)
+                v.close()
     return out
 
 
@@ -238,12 +247,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--sizes", default="20,100")
+    parser.add_argument("--baseline", type=Path, help="another checkout whose list is measured in the same runs "
+                        "(its first-code rows only), e.g. `git worktree add --detach /tmp/base <commit>`")
+    parser.add_argument("--first-code-only", action="store_true", help="leave out the unlock and in-browser parts")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
     compile_translations()
     sizes = [int(x) for x in args.sizes.split(",") if x]   # --sizes "": the in-browser part only
     base = Path(tempfile.mkdtemp(prefix="bench-list-"))
-    floor_file = REPO / "static" / "bench-floor.html"
+    floor_files = [REPO / "static" / "bench-floor.html"]
+    if args.baseline:
+        floor_files.append(args.baseline.resolve() / "static" / "bench-floor.html")
     servers: list[GunicornServer] = []
     try:
         with sync_playwright() as p:
@@ -254,17 +268,30 @@ def main() -> int:
             print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
             unlocks: list[tuple[int, float]] = []
             for n in sizes:
-                server, session = make_server(base, n)
-                servers.append(server)
-                floor_file.write_text(floor_page(session, server.origin))
-                r = first_code(browser, server, session, server.origin + "/static/bench-floor.html", args.runs)
-                kb = {k: median(r[k]) / 1024 for k in ("list_cold_b", "list_warm_b", "floor_cold_b", "floor_warm_b")}
-                print(f"| {n} | {spread(r['list_cold'])} | {spread(r['floor_cold'])} | "
-                      f"{ratios(r['list_cold'], r['floor_cold'])} | {spread(r['list_warm'])} | {spread(r['floor_warm'])} | "
-                      f"{ratios(r['list_warm'], r['floor_warm'])} | {kb['list_cold_b']:.1f} / {kb['list_warm_b']:.1f} KB | "
-                      f"{kb['floor_cold_b']:.1f} / {kb['floor_warm_b']:.1f} KB |", flush=True)
-                unlocks.append((n, unlock_wait(browser, server, session, args.runs)))
-                server.stop()
+                sites = []
+                for site, checkout, floor_file in zip(("", "base_"), (None, args.baseline), floor_files, strict=False):
+                    server, session = make_server(base, n, checkout.resolve() if checkout else None)
+                    servers.append(server)
+                    floor_file.write_text(floor_page(session, server.origin))
+                    sites.append((site, server, session, server.origin + "/static/bench-floor.html"))
+                r = first_code(browser, sites, args.runs)
+                for site, label in (("", str(n)), ("base_", f"{n}, baseline")):
+                    if f"{site}list_cold" not in r:
+                        continue
+                    g = {k: r[site + k] for k in ("list_cold", "floor_cold", "list_warm", "floor_warm")}
+                    kb = {k: median(r[site + k]) / 1024 for k in ("list_cold_b", "list_warm_b", "floor_cold_b", "floor_warm_b")}
+                    print(f"| {label} | {spread(g['list_cold'])} | {spread(g['floor_cold'])} | "
+                          f"{ratios(g['list_cold'], g['floor_cold'])} | {spread(g['list_warm'])} | {spread(g['floor_warm'])} | "
+                          f"{ratios(g['list_warm'], g['floor_warm'])} | {kb['list_cold_b']:.1f} / {kb['list_warm_b']:.1f} KB | "
+                          f"{kb['floor_cold_b']:.1f} / {kb['floor_warm_b']:.1f} KB |", flush=True)
+                server, session = sites[0][1], sites[0][2]
+                if not args.first_code_only:
+                    unlocks.append((n, unlock_wait(browser, server, session, args.runs)))
+                for _, s, _, _ in sites:
+                    s.stop()
+            if args.first_code_only:
+                browser.close()
+                return 0
             print("\n# From tapping Unlock (passphrase) to the first code, every-day visit (median)\n")
             print("| accounts | unlock to first code |")
             print("| --- | --- |")
@@ -287,7 +314,8 @@ def main() -> int:
                 server.stop()
             browser.close()
     finally:
-        floor_file.unlink(missing_ok=True)
+        for floor_file in floor_files:
+            floor_file.unlink(missing_ok=True)
         for s in servers:
             s.stop()
     return 0
