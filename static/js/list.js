@@ -170,6 +170,7 @@
     if (windowed) container.textContent = "";
     const rows = new Map(), hay = [], byPeriod = new Map(), byId = new Map(), timers = new Map(), at = new Map();
     let filtering = 0;                            // the latest filter (an older one's slices stop)
+    const showing = new Array(order.length).fill(true);   // each row's `!hidden`, kept here: no DOM read per row
     let i = 0;
     for (const li of holder.children) {
       const a = order[i];
@@ -364,13 +365,13 @@
           }
           win.size = size;
           place();
-          for (let i = 0; i < hay.length; i++) { const li = hay[i][0]; if (li.hidden === want[i]) li.hidden = !want[i]; }
+          for (let i = 0; i < hay.length; i++) if (showing[i] !== want[i]) { showing[i] = want[i]; hay[i][0].hidden = !want[i]; }
           schedule();
           return shown;
         }
         const gen = ++filtering;
         const apply = (from, to) => {
-          for (let i = from; i < to; i++) { const li = hay[i][0]; if (li.hidden === want[i]) li.hidden = !want[i]; }
+          for (let i = from; i < to; i++) if (showing[i] !== want[i]) { showing[i] = want[i]; hay[i][0].hidden = !want[i]; }
         };
         apply(0, now);
         const slice = (from) => {
@@ -491,16 +492,18 @@
       tick();
     }
 
+    let onlyRow = null;                            // the row marked as the single match
     function applyFilter() {
       const shown = view.filter(state.query, state.group);
       const single = shown === 1 && !!state.query;
       noMatch.hidden = (shown > 0 && !single) || !accounts.length;
       noMatch.classList.toggle("hint-only", single);
       if (!noMatch.hidden) noMatch.textContent = single ? L.one_match : fmt(L.no_match, { query: state.query });
-      for (const li of view.rows.values()) if (li.classList.contains("only")) li.classList.remove("only");   // in the page or not
+      if (onlyRow) onlyRow.classList.remove("only");   // in the page or not (a long list keeps some out)
+      onlyRow = null;
       if (shown === 1 && (state.query || state.group)) {
-        const only = [...view.rows.values()].find((li) => !li.hidden);
-        if (only) only.classList.add("only");
+        onlyRow = [...view.rows.values()].find((li) => !li.hidden) || null;
+        if (onlyRow) onlyRow.classList.add("only");
       }
       return shown;
     }
