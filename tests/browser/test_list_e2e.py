@@ -448,6 +448,10 @@ def test_sort_hide_codes_and_next_code_settings(phone: Device) -> None:
     # recently used: copy Bravo, then it comes first
     page.select_option("#sort", "recent")
     page.locator("#accounts .acct", has_text="Bravo").locator(".code").click()
+    # the copy is done (it is written down as used only once it worked), then the reload: reloading
+    # while the clipboard write was still on its way lost the use (failed once under load)
+    page.wait_for_function("() => document.getElementById('toast').textContent.includes('Bravo')")
+    assert len(page.evaluate("JSON.parse(localStorage.getItem('authvault.used'))")) == 1
     page.reload()
     page.wait_for_selector("#accounts[data-started] .acct")
     assert page.input_value("#sort") == "recent" and issuers_shown()[0] == "Bravo"
