@@ -80,6 +80,18 @@ def shown_with_time(device: Device) -> tuple[dict[str, str | None], float]:
     return codes, t
 
 
+def shown_steady(device: Device, issuer: str) -> tuple[dict[str, str | None], float]:
+    """shown_with_time, read again while `issuer`'s period ended within a second before (its new
+    code may be on its way) or while reading."""
+    for _ in range(20):
+        codes, t = shown_with_time(device)
+        codes2, t2 = shown_with_time(device)
+        if codes == codes2 and expected_code(issuer, t - 1) == expected_code(issuer, t2):
+            return codes, t
+        device.page.wait_for_timeout(150)
+    raise AssertionError("codes kept changing")
+
+
 @pytest.fixture
 def home(server_factory: Any) -> Iterator[list[GunicornServer]]:
     """A fresh server of this test's own; the list holds it and whatever restarted it, stopped at the end."""
@@ -228,19 +240,32 @@ def test_list_when_the_server_stops_banner_no_blank_code_no_null_copied(browser:
         page = device.page
         wait_for_controller(page)
         wait_for_copy(page)
+        # The page's last codes come at a known time S: a refresh well clear of both accounts' next
+        # period end (else that flip's refresh could still reach the server), then the server stops.
+        # The page knows Fastbank's codes until the end of the period after S's: `known_until`.
+        # (Stopping at any moment made the 45-second account flip first one time in 18: the banner
+        # came, and the test took Fastbank's next flip for the one after.)
+        page.wait_for_function("() => { const t = Date.now() / 1000; return t % 10 > 0.5 && t % 10 < 6 && t % 45 < 40; }",
+                               polling=100, timeout=15_000)
+        answered: list[Any] = []
+        page.on("response", lambda r: answered.append(r) if "/api/codes" in r.url and r.ok else None)
+        with page.expect_response("**/api/codes"):
+            page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
         home[0].stop()
-        # the 10-second account flips to its next code (known already), then the refresh fails
+        known_until = (int(answered[-1].json()["server_time"] // 10) + 2) * 10      # the last answer's
+        # a period ends, the codes flip without the server, then the refresh fails
         page.wait_for_selector("#conn-banner:not([hidden])", timeout=15_000)
         banner = page.inner_text("#conn-banner")
         assert re.search(r"Can't reach your AuthVault server since \d\d:\d\d", banner), banner
         assert "offline copy still gives your codes" in banner and "Unlock offline" in banner
-        codes, t = shown_with_time(device)
-        assert codes["Fastbank"] == expected_code("Fastbank", t)     # the flip went on without the server
+        codes, t = shown_steady(device, "Fastbank")
+        assert t < known_until
+        assert codes["Fastbank"] == expected_code("Fastbank", t)     # the flips go on without the server
         page.screenshot(path=str(screenshot_dir / "banner-light.png"))
-        # one more boundary: no fresher code known, so no code at all (not an old one, not blank, not null)
-        t0 = page.evaluate("() => Date.now() / 1000")
-        page.wait_for_timeout(int(((int(t0 // 10) + 1) * 10 - t0) * 1000) + 400)
+        # the known codes run out: no code at all (not an old one, not blank, not null), at once
         row = page.locator(".acct", has_text="Fastbank")
+        page.wait_for_function(f"() => Date.now() / 1000 >= {known_until}", polling=50, timeout=15_000)
+        page.wait_for_selector(".acct.no-code", timeout=2_000)
         assert "no-code" in (row.get_attribute("class") or "")
         assert row.locator(".code").inner_text() == "—"
         # the row's countdown ring and next code are hidden too (list.js's row: .ring, .next)
@@ -253,12 +278,13 @@ def test_list_when_the_server_stops_banner_no_blank_code_no_null_copied(browser:
         page.emulate_media(color_scheme="dark")
         page.screenshot(path=str(screenshot_dir / "banner-dark.png"))
         page.emulate_media(color_scheme="light")
-        # back: the next retry finds it, the banner goes and the codes come back
+        # back: the next retry finds it, the banner goes and the codes come back (a tap on Retry,
+        # unless the page's own retry, every 15 s, found the server first: then no banner to tap)
         home.append(restart(home[0]))
-        page.click("#conn-banner .conn-retry")
+        page.evaluate("() => { const b = document.querySelector('#conn-banner:not([hidden]) .conn-retry'); if (b) b.click(); }")
         page.wait_for_selector("#conn-banner", state="hidden", timeout=10_000)
         page.wait_for_function("() => !document.querySelector('.acct.no-code')")
-        codes, t = shown_with_time(device)
+        codes, t = shown_steady(device, "Fastbank")
         assert codes["Fastbank"] == expected_code("Fastbank", t)
     finally:
         device.close()
