@@ -429,7 +429,7 @@
   function hotpGuard() {
     let pending = false;
     try { pending = localStorage.getItem("authvault-hotp-pending") === "1"; } catch (e) { /* storage blocked: nothing was recorded either */ }
-    if (pending) document.documentElement.classList.add("hotp-pending");
+    document.documentElement.classList.toggle("hotp-pending", pending);   // the server's class, from the cookie, too
     // the server hides them in the rows it draws when told so (static/js/offline-store.js sets it too)
     if (pending !== /(?:^|; )authvault_hotp_pending=1/.test(document.cookie)) {
       document.cookie = "authvault_hotp_pending=" + (pending ? "1; Max-Age=31536000" : "; Max-Age=0") + "; Path=/; SameSite=Strict" +

@@ -200,7 +200,8 @@ def test_rows_stay_put_when_list_js_takes_over(browser: Any, listed: dict) -> No
         page.wait_for_selector("#accounts[data-started]")
         page.wait_for_selector("#chips .chip")
         page.wait_for_function("() => document.querySelectorAll('#accounts .acct').length > 20")
-        assert page.evaluate(boxes) == before
+        after = page.evaluate(boxes)
+        assert after == before, page.evaluate("[...document.querySelectorAll('#accounts .acct')].slice(0, 2).map((li) => li.outerHTML + ' ' + getComputedStyle(li).height)")
         # taps work: the first row's code is copied
         first = page.locator("#accounts .acct").first
         first.locator(".code").click()
