@@ -17,7 +17,8 @@ Prints Markdown tables:
     .venv/bin/python bench/bench_list.py [--runs 7] [--sizes 20,100] [--baseline /tmp/base] [--first-code-only]
 
 With --baseline, another checkout's list (gunicorn --chdir there) is measured in the same runs, visit
-for visit, so a busy machine slows both alike: its rows say "baseline".
+for visit (in the browser: each size and throttle right after this checkout's), so a busy machine
+slows both alike: its rows say "baseline".
 
 Works against an older checkout too (it only needs its gunicorn and the HTTP API): run it from that
 checkout's root to get "before" figures; parts that need static/js/list.js are then left out.
@@ -248,7 +249,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--sizes", default="20,100")
     parser.add_argument("--baseline", type=Path, help="another checkout whose list is measured in the same runs "
-                        "(its first-code rows only), e.g. `git worktree add --detach /tmp/base <commit>`")
+                        "(first code and in the browser), e.g. `git worktree add --detach /tmp/base <commit>`")
     parser.add_argument("--first-code-only", action="store_true", help="leave out the unlock and in-browser parts")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
@@ -302,16 +303,22 @@ def main() -> int:
                   "longest frame, list idle 2 s |")
             print("| --- | --- | --- | --- | --- | --- |")
             for n in (100, 1000):
-                server, session = make_server(base, n)
-                servers.append(server)
+                sites = []                       # this checkout, and the baseline's: measured one after the other
+                for label, checkout in ((str(n), None), (f"{n}, baseline", args.baseline)):
+                    if label == str(n) or checkout:
+                        server, session = make_server(base, n, checkout.resolve() if checkout else None)
+                        servers.append(server)
+                        sites.append((label, server, session))
                 for throttle in (1, 4):
-                    r = in_browser(browser, server, session, throttle)
-                    if not r:
-                        print(f"| {n} | {throttle}x | (no client-side list in this checkout) | |")
-                        continue
-                    print(f"| {n} | {throttle}x | {r['render']:.1f} ms | {r['key_median']:.1f} / {r['key_max']:.1f} ms | "
-                          f"{r['after_worst']:.0f} ms | {r['idle_worst']:.0f} ms |", flush=True)
-                server.stop()
+                    for label, server, session in sites:
+                        r = in_browser(browser, server, session, throttle)
+                        if not r:
+                            print(f"| {label} | {throttle}x | (no client-side list in this checkout) | |")
+                            continue
+                        print(f"| {label} | {throttle}x | {r['render']:.1f} ms | {r['key_median']:.1f} / {r['key_max']:.1f} ms | "
+                              f"{r['after_worst']:.0f} ms | {r['idle_worst']:.0f} ms |", flush=True)
+                for _, server, _ in sites:
+                    server.stop()
             browser.close()
     finally:
         for floor_file in floor_files:

@@ -203,8 +203,10 @@
     if (win.reach) win.reach.disconnect();
     win.reach = null;
     let matches = [];                             // the indices of the rows the filter shows
-    let size = Math.max(FIRST_SCREEN, win.size);        // how many of them are in the page (drawn again: as many as before)
-    let lineH = 0, cols = 1, fitting = false;     // a line of rows (measured), rows per line
+    let size = Math.max(FIRST_SCREEN, win.size);  // how many of them are in the page (drawn again: as many as before)
+    let lineH = win.lineH || 0, cols = win.cols || 1, fitting = false;   // a line of rows (measured), rows per line
+    // the rows a screen holds (once measured; before, FIRST_SCREEN): what a keystroke puts in at once
+    const screenful = () => (lineH ? Math.min(FIRST_SCREEN, (Math.ceil(innerHeight / lineH) + 1) * cols) : FIRST_SCREEN);
     const spacer = windowed ? document.createElement("li") : null;
     if (spacer) {
       spacer.className = "list-rest";
@@ -253,12 +255,15 @@
         cols = Math.max(1, css.gridTemplateColumns.split(" ").length);
         const top = hay[matches[0]][0].getBoundingClientRect().top;
         const bottom = spacer.previousElementSibling.getBoundingClientRect().bottom;
-        lineH = (bottom - top + (parseFloat(css.rowGap) || 0)) / Math.ceil(count / cols);
+        lineH = win.lineH = (bottom - top + (parseFloat(css.rowGap) || 0)) / Math.ceil(count / cols);
+        win.cols = cols;
       }
       if (count < matches.length) {
-        const reach = innerHeight * 2.5 - spacer.getBoundingClientRect().top;
+        const at = spacer.getBoundingClientRect().top, reach = innerHeight * 2.5 - at;
         if (reach > 0) {
-          size = count + Math.max(FIRST_SCREEN, Math.ceil(reach / (lineH || 60)) * cols);
+          // the screen shows the spacer (a fling, a jump): the rows it needs at once; else a screenful a frame
+          const need = Math.ceil(reach / (lineH || 60)) * cols;
+          size = count + Math.max(cols, at < innerHeight ? need : Math.min(need, screenful()));
           win.size = size;
           place();
           schedule();
@@ -352,7 +357,7 @@
         if (windowed) {
           const filterKey = q + "\u0001" + (grp || "");
           if (win.key !== null && win.key !== filterKey) {          // another filter: its rows from the first
-            size = FIRST_SCREEN;
+            size = screenful();
             if (container.getBoundingClientRect().top < 0) scrollTo(0, 0);
           }
           win.key = filterKey;
