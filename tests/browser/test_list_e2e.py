@@ -231,6 +231,14 @@ def test_a_long_list_keeps_the_rows_near_the_screen_in_the_page(browser: Any, lo
         assert page.evaluate(IN_PAGE) == [a["issuer"] for a in order]
         last = rows.last
         expect(last).to_be_in_viewport()
+        # drawn again (a code refresh that brings a changed account), the same filter: as many rows
+        page.evaluate("document.querySelectorAll('#accounts .acct').forEach((li) => { li.dataset.old = '1'; })")
+        device.api("PATCH", f"/api/accounts/{order[0]['id']}", {"note": f"changed, seen on the {size_name}"})
+        # (a refresh already on its way may answer with the old note: asked again until drawn)
+        page.wait_for_function("""() => !document.querySelector('#accounts .acct[data-old]')
+            || (document.dispatchEvent(new Event('visibilitychange')), false)""", polling=500)
+        assert rows.count() == LONG
+        page.wait_for_function(TO_THE_END, polling=100)
         codes = {a["id"]: a["code"] for a in device.api("GET", "/api/codes")["accounts"]}
         page.wait_for_function("([id, codes]) => { const li = document.querySelector(`#accounts .acct[data-id='${id}']`);"
                                " return codes.includes(li.querySelector('.code').dataset.code)"
