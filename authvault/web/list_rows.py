@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -196,7 +197,7 @@ def row_html(acc: dict[str, Any], prefs: ListPrefs, sprite: str, now: float) -> 
         shown = _masked(digits) if prefs.hide_codes else group_code(acc.get("code"))
         if totp:
             # list.js's tick: the seconds left, rounded up (the ring's fill follows once it runs)
-            secs = str(int(-(-(left - 1e-6) // 1)) or period) if period else ""
+            secs = str(math.ceil(left - 1e-6) or period) if period else ""
             timer = f'<span class="ring" aria-hidden="true"><span class="secs">{secs}</span></span>'
         else:
             counter = "" if acc.get("counter") is None else acc["counter"]
