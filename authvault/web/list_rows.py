@@ -59,24 +59,75 @@ def read_prefs(value: str | None) -> ListPrefs | None:
 
 # --- icons: list.js's matchIcon / slugOf -----------------------------------------------------------
 
+class IconTables:
+    """The slug set and the alias table of static/js/icons.js, and the issuers matched so far
+    (as list.js's `matched`: a list names the same issuers again and again, and the page asks
+    for every account's icon to name its sprite)."""
+
+    MAX_MATCHED = 10_000                            # issuers are the person's data: bounded
+
+    def __init__(self, slugs: frozenset[str], aliases: dict[str, str | None]) -> None:
+        self.slugs, self.aliases = slugs, aliases
+        self._matched: dict[str, str | None] = {}
+
+    def match(self, issuer: str) -> str | None:
+        """The bundled icon of an issuer, or None (a coloured initial)."""
+        if issuer in self._matched:
+            return self._matched[issuer]
+        if len(self._matched) >= self.MAX_MATCHED:
+            self._matched.clear()
+        slug = self._matched[issuer] = self._match(issuer)
+        return slug
+
+    def _match(self, issuer: str) -> str | None:
+        text = fold(issuer).strip()
+        if not text:
+            return None
+        tries = [_key(text)]
+        host = _HOST.fullmatch(text)
+        if host:
+            tries.append(_key(host[1]))
+        first = _WORD_END.split(text)[0]
+        if first:
+            tries.append(_key(first))
+        for k in tries:
+            if not k:
+                continue
+            if k in self.aliases:
+                return self.aliases[k]
+            if k in self.slugs:
+                return k
+        return None
+
+    def slug_of(self, acc: dict[str, Any]) -> str | None:
+        """The icon an account shows: the one chosen on its edit page, else its issuer's."""
+        icon = acc.get("icon")
+        if icon == "letter":
+            return None
+        if icon and icon in self.slugs:
+            return str(icon)
+        return self.match(acc.get("issuer") or "")
+
+
 @functools.lru_cache(maxsize=4)
-def _parse_tables(path: str, version: str) -> tuple[frozenset[str], dict[str, str | None]]:
-    """The slug set and the alias table of static/js/icons.js (keyed by its version)."""
+def parse_tables(path: str, version: str) -> IconTables:
+    """static/js/icons.js's tables (keyed by its version, so one object per version)."""
     try:
         text = Path(path).read_text()
     except OSError:
-        return frozenset(), {}
+        return IconTables(frozenset(), {})
     slugs = re.search(r"slugs: (\{.*?\}),\n", text, re.S)
     aliases = re.search(r"aliases: (\{.*?\n\s*\}),\n", text, re.S)
     if not slugs or not aliases:
-        return frozenset(), {}
+        return IconTables(frozenset(), {})
     quoted = re.sub(r"(\w+):", r'"\1":', aliases[1])
-    return frozenset(json.loads(slugs[1])), json.loads(re.sub(r",\s*\}", "}", quoted))
+    return IconTables(frozenset(json.loads(slugs[1])), json.loads(re.sub(r",\s*\}", "}", quoted)))
 
 
-def icon_tables() -> tuple[frozenset[str], dict[str, str | None]]:
+def icon_tables() -> IconTables:
+    """This app's icon tables (read again when icons.js changes)."""
     folder = current_app.static_folder or ""
-    return _parse_tables(str(Path(folder) / "js" / "icons.js"), file_version(folder, "js/icons.js") or "")
+    return parse_tables(str(Path(folder) / "js" / "icons.js"), file_version(folder, "js/icons.js") or "")
 
 
 def fold(text: str) -> str:
@@ -94,36 +145,8 @@ _WORD_END = re.compile(r"[\s:(,/|@-]+")
 
 
 def match_icon(issuer: str) -> str | None:
-    """The bundled icon of an issuer, or None (a coloured initial)."""
-    slugs, aliases = icon_tables()
-    text = fold(issuer).strip()
-    if not text:
-        return None
-    tries = [_key(text)]
-    host = _HOST.fullmatch(text)
-    if host:
-        tries.append(_key(host[1]))
-    first = _WORD_END.split(text)[0]
-    if first:
-        tries.append(_key(first))
-    for k in tries:
-        if not k:
-            continue
-        if k in aliases:
-            return aliases[k]
-        if k in slugs:
-            return k
-    return None
-
-
-def slug_of(acc: dict[str, Any]) -> str | None:
-    """The icon an account shows: the one chosen on its edit page, else its issuer's."""
-    icon = acc.get("icon")
-    if icon == "letter":
-        return None
-    if icon and icon in icon_tables()[0]:
-        return str(icon)
-    return match_icon(acc.get("issuer") or "")
+    """list.js's matchIcon: the bundled icon of an issuer, or None (a coloured initial)."""
+    return icon_tables().match(issuer)
 
 
 def hue(text: str) -> int:
@@ -139,9 +162,9 @@ def sprite_base() -> str:
     return url_for("icons.sprite", v=file_version(current_app.static_folder or "", SPRITE) or "")
 
 
-def sprite_url(base: str, accounts: list[dict[str, Any]]) -> str:
+def sprite_url(base: str, accounts: list[dict[str, Any]], tables: IconTables) -> str:
     """list.js's spriteURL: the sprite of just the icons these accounts show."""
-    slugs = sorted({s for s in (slug_of(a) for a in accounts) if s})
+    slugs = sorted({s for s in (tables.slug_of(a) for a in accounts) if s})
     if not base or not slugs:
         return ""
     return f"{base}{'&' if '?' in base else '?'}s={'.'.join(slugs)}"
@@ -165,9 +188,9 @@ def _masked(digits: int) -> str:
     return "\u2022\u2022\u2022 \u2022\u2022\u2022" if digits == 6 else "\u2022" * digits
 
 
-def _avatar(acc: dict[str, Any], sprite: str) -> str:
+def _avatar(acc: dict[str, Any], sprite: str, tables: IconTables) -> str:
     title = acc.get("issuer") or acc.get("name") or "?"
-    slug = slug_of(acc)
+    slug = tables.slug_of(acc)
     if slug and sprite:
         return (f'<span class="av icon-av si-{slug}" data-icon="{slug}" aria-hidden="true">'
                 f'<svg viewBox="0 0 24 24"><use href="{escape(sprite)}#si-{slug}"></use></svg></span>')
@@ -176,7 +199,7 @@ def _avatar(acc: dict[str, Any], sprite: str) -> str:
             f"{escape(letter.upper())}</span>")
 
 
-def row_html(acc: dict[str, Any], prefs: ListPrefs, sprite: str, now: float) -> str:
+def row_html(acc: dict[str, Any], prefs: ListPrefs, sprite: str, now: float, tables: IconTables) -> str:
     """One row, as list.js's rowHTML draws it with these options (and its countdown at `now`)."""
     e = escape
     title = acc.get("issuer") or acc.get("name") or "\u2014"
@@ -211,7 +234,7 @@ def row_html(acc: dict[str, Any], prefs: ListPrefs, sprite: str, now: float) -> 
     aid = e(acc["id"])
     # never arranging: no drag handle, no move buttons (list.js draws them when arranging starts)
     return (f'<li class="{cls}" data-id="{aid}" data-type="{e(acc.get("type") or "")}" data-period="{acc.get("period") or ""}">'
-            f'{_avatar(acc, sprite)}'
+            f'{_avatar(acc, sprite, tables)}'
             f'<div class="acct-text"><div class="issuer">{e(title)}{fav}</div>{label}</div>{body}'
             f'<div class="row-actions"><a class="link edit-link" href="/accounts/{aid}" aria-label="{e(gettext("Edit"))}: {e(title)}">'
             f'<span class="dots" aria-hidden="true">\u22ef</span><span class="t">{e(gettext("Edit"))}</span></a></div></li>')
@@ -223,5 +246,6 @@ def first_rows(accounts: list[dict[str, Any]], prefs: ListPrefs | None, sprite_b
     if prefs is None or prefs.sort != "manual":
         return Markup("")
     order = [a for a in accounts if a.get("favorite")] + [a for a in accounts if not a.get("favorite")]
-    sprite = sprite_url(sprite_base, accounts)
-    return Markup("".join(row_html(a, prefs, sprite, now) for a in order[:FIRST_SCREEN]))
+    tables = icon_tables()
+    sprite = sprite_url(sprite_base, accounts, tables)
+    return Markup("".join(row_html(a, prefs, sprite, now, tables) for a in order[:FIRST_SCREEN]))

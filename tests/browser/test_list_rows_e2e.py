@@ -138,7 +138,7 @@ def test_the_servers_rows_are_list_js_rows(browser: Any, listed: dict, locale: s
 
 
 def test_icon_matching_is_list_js_matching(browser: Any, listed: dict) -> None:
-    aliases = list_rows._parse_tables(str(REPO / "static/js/icons.js"), "test")[1]
+    aliases = list_rows.parse_tables(str(REPO / "static/js/icons.js"), "test").aliases
     names = NAMES + list(aliases) + [k.upper() + ".com" for k in aliases] + [f"{k} account" for k in list(aliases)[:20]]
     device = with_options(browser, listed, "c1.h0.n0.manual")
     try:

@@ -178,8 +178,10 @@ def test_escaping_and_the_issuerless_row(unlocked: Api) -> None:
 def test_icons_match_as_list_js_does(app, issuer: str, slug: str | None) -> None:  # type: ignore[no-untyped-def]
     with app.app_context():
         assert list_rows.match_icon(issuer) == slug
-        assert list_rows.slug_of({"issuer": issuer, "icon": "letter"}) is None
-        assert list_rows.slug_of({"issuer": "Acme", "icon": "github"}) == "github"
+        tables = list_rows.icon_tables()
+        assert tables.slug_of({"issuer": issuer, "icon": "letter"}) is None
+        assert tables.slug_of({"issuer": "Acme", "icon": "github"}) == "github"
+        assert tables.slug_of({"issuer": issuer}) == slug == tables.match(issuer)     # the second time: remembered
 
 
 def test_hues_and_grouped_codes_known_answers() -> None:
