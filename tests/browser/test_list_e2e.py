@@ -12,7 +12,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -40,34 +41,47 @@ def issuers(count: int = 100) -> list[str]:
     return names + [f"Shop {i:03d}" for i in range(count - len(names))]
 
 
-def import_accounts(device: Device, names: list[str]) -> None:
-    """Add accounts through the import API (one otpauth URI per line), as an import does."""
-    text = "\n".join(f"otpauth://totp/{n.replace(' ', '%20')}:user{i}%40example.com?secret={secret_for(i)}"
-                     f"&issuer={n.replace(' ', '%20')}" for i, n in enumerate(names))
+def import_uris(device: Device, uris: list[str]) -> None:
+    """Add accounts through the import API (a text file of otpauth URIs), as an import does."""
     req = device.context.request
     token = req.get(device.origin + "/api/session").json()["csrf_token"]
     resp = req.post(device.origin + "/api/import", headers={"X-CSRFToken": token},
-                    multipart={"file": {"name": "uris.txt", "mimeType": "text/plain", "buffer": text.encode()},
+                    multipart={"file": {"name": "uris.txt", "mimeType": "text/plain", "buffer": "\n".join(uris).encode()},
                                "confirm": "true"})
     assert resp.ok, resp.text()
 
 
-@pytest.fixture(scope="module")
-def hundred(browser: Any, tmp_path_factory: pytest.TempPathFactory, _translations_compiled: None) -> Iterator[dict]:
-    """A server with one device holding 100 accounts; its cookies for other contexts."""
+def import_accounts(device: Device, names: list[str]) -> None:
+    """Add one TOTP account per issuer name (user<i>@example.com, a secret of its own)."""
+    import_uris(device, [f"otpauth://totp/{n.replace(' ', '%20')}:user{i}%40example.com?secret={secret_for(i)}"
+                         f"&issuer={n.replace(' ', '%20')}" for i, n in enumerate(names)])
+
+
+@contextmanager
+def device_server(browser: Any, tmp_path_factory: pytest.TempPathFactory,
+                  fill: Callable[[Device], dict]) -> Iterator[dict]:
+    """A server with one device set up and filled by `fill` (whose answer joins the result): the
+    server, and the device's saved cookies and storage (`state`) for other contexts."""
     started: list[GunicornServer] = []
     server = _starter(tmp_path_factory, started)()
     try:
         device = new_device(browser, server.origin)
         setup_device(device, server)
-        import_accounts(device, issuers())
+        extra = fill(device)
         state = tmp_path_factory.mktemp("state") / "state.json"
         device.context.storage_state(path=str(state))
         device.close()
-        yield {"server": server, "state": str(state)}
+        yield {"server": server, "state": str(state), **extra}
     finally:
         for one in started:
             one.stop()
+
+
+@pytest.fixture(scope="module")
+def hundred(browser: Any, tmp_path_factory: pytest.TempPathFactory, _translations_compiled: None) -> Iterator[dict]:
+    """A server with one device holding 100 accounts; its cookies for other contexts."""
+    with device_server(browser, tmp_path_factory, lambda d: import_accounts(d, issuers()) or {}) as got:
+        yield got
 
 
 def open_list(browser: Any, hundred: dict, size: dict, **kwargs: Any) -> Device:
@@ -189,19 +203,8 @@ LONG = 300
 @pytest.fixture(scope="module")
 def long_list(browser: Any, tmp_path_factory: pytest.TempPathFactory, _translations_compiled: None) -> Iterator[dict]:
     """A server with one device holding 300 accounts (a list long enough to keep only some rows in the page)."""
-    started: list[GunicornServer] = []
-    server = _starter(tmp_path_factory, started)()
-    try:
-        device = new_device(browser, server.origin)
-        setup_device(device, server)
-        import_accounts(device, issuers(LONG))
-        state = tmp_path_factory.mktemp("state") / "state.json"
-        device.context.storage_state(path=str(state))
-        device.close()
-        yield {"server": server, "state": str(state)}
-    finally:
-        for one in started:
-            one.stop()
+    with device_server(browser, tmp_path_factory, lambda d: import_accounts(d, issuers(LONG)) or {}) as got:
+        yield got
 
 
 IN_PAGE = "() => [...document.querySelectorAll('#accounts .acct .issuer')].map((e) => e.textContent)"

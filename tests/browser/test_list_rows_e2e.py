@@ -26,9 +26,8 @@ from flask import Flask
 from authvault.web import list_rows
 from tests.paths import REPO
 
-from .conftest import PHONE, TABLET, Device, _starter, new_device, open_with_script_held, setup_device
-from .gunicorn_server import GunicornServer
-from .test_list_e2e import fully_visible_rows
+from .conftest import PHONE, TABLET, Device, new_device, open_with_script_held
+from .test_list_e2e import device_server, fully_visible_rows, import_uris
 
 pytestmark = pytest.mark.browser
 
@@ -57,17 +56,8 @@ def uris() -> list[str]:
 @pytest.fixture(scope="module")
 def listed(browser: Any, tmp_path_factory: pytest.TempPathFactory, _translations_compiled: None) -> Iterator[dict]:
     """A server with one device whose accounts test the edges; a favourite, a chosen icon and initial."""
-    started: list[GunicornServer] = []
-    server = _starter(tmp_path_factory, started)()
-    try:
-        device = new_device(browser, server.origin)
-        setup_device(device, server)
-        req = device.context.request
-        token = req.get(server.origin + "/api/session").json()["csrf_token"]
-        resp = req.post(server.origin + "/api/import", headers={"X-CSRFToken": token},
-                        multipart={"file": {"name": "u.txt", "mimeType": "text/plain", "buffer": "\n".join(uris()).encode()},
-                                   "confirm": "true"})
-        assert resp.ok, resp.text()
+    def fill(device: Device) -> dict:
+        import_uris(device, uris())
         accounts = device.api("GET", "/api/codes")["accounts"]
         by_issuer = {a["issuer"]: a for a in accounts}
         assert len(accounts) == len(uris())
@@ -77,13 +67,10 @@ def listed(browser: Any, tmp_path_factory: pytest.TempPathFactory, _translations
         device.goto("/")                                    # list.js writes this browser's options
         device.page.wait_for_selector("#accounts[data-started] .acct")
         assert re.fullmatch(r"c[01]\.h0\.n0\.manual", cookie(device, list_rows.COOKIE) or "")
-        state = tmp_path_factory.mktemp("state") / "state.json"
-        device.context.storage_state(path=str(state))
-        device.close()
-        yield {"server": server, "state": str(state), "count": len(accounts)}
-    finally:
-        for one in started:
-            one.stop()
+        return {"count": len(accounts)}
+
+    with device_server(browser, tmp_path_factory, fill) as got:
+        yield got
 
 
 def cookie(device: Device, name: str) -> str | None:
